@@ -1,0 +1,1 @@
+"""consultation package."""

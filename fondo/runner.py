@@ -1,0 +1,103 @@
+"""Starting Fondo: checks, migrations, first-start seed, the worker and the web server."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import text
+
+from fondo.config import ConfigError, is_embedded
+
+
+def check_database(settings: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` (one line) when the database cannot be reached."""
+    from fondo.db import engine_for
+
+    url = settings["DATABASE_URL"]
+    try:
+        with engine_for(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # drivers raise many kinds; the line names the cause
+        shown = url.split("@")[-1]
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"FONDO_DATABASE_URL {shown} is unreachable: {reason}") from None
+
+
+def prepare(settings: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Check services, migrate the schema and seed on first start; return the seed summary."""
+    from fondo import migrate
+    from fondo.celery_app import check_broker, make_celery
+    from fondo.seed import is_seeded, seed_all
+
+    check_database(settings)
+    check_broker(make_celery(settings))
+    migrate.upgrade(settings)
+    if not is_seeded(settings):
+        return seed_all(settings, demo=bool(settings["SEED_DEMO_ON_FIRST_START"]))
+    return None
+
+
+def worker_command(concurrency: int = 2) -> list[str]:
+    """The command that starts a Celery worker with this interpreter."""
+    return [
+        sys.executable, "-m", "celery", "-A", "fondo.worker", "worker",
+        "--loglevel", "INFO", "--pool", "threads", "--concurrency", str(concurrency),
+        "--without-gossip", "--without-mingle",
+    ]
+
+
+def run_worker(settings: Mapping[str, Any], concurrency: int = 2) -> None:
+    """Replace this process with a Celery worker (after checking the services)."""
+    from fondo.celery_app import check_broker, make_celery
+
+    check_database(settings)
+    check_broker(make_celery(settings))
+    os.execv(sys.executable, worker_command(concurrency))
+
+
+def serve(settings: Mapping[str, Any], host: str, port: int, with_worker: bool = True) -> None:
+    """Run the web app; in embedded mode also a worker on the filesystem broker.
+
+    Production runs ``gunicorn 'web:create_app()'`` and ``fondo worker`` instead.
+    """
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+
+    summary = prepare(settings)
+    if summary:
+        print(f"first start: seeded {summary}", flush=True)
+    worker = None
+    if with_worker:
+        worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)})
+        atexit.register(_stop, worker)
+        mode = "embedded (filesystem broker)" if is_embedded(settings) else settings["BROKER_URL"]
+        print(f"worker started (pid {worker.pid}, {mode})", flush=True)
+    app = create_app(settings)
+    print(f"Fondo on http://{host}:{port}", flush=True)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if worker is not None:
+            _stop(worker)
+
+
+def _env_for(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Environment that gives a child process the same settings."""
+    keys = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")
+    return {f"FONDO_{k}": str(settings[k]) for k in keys if settings.get(k)}
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,132 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from fondo.celery_app import make_celery
+from fondo.config import load_settings, secret_key
+from fondo.db import session_factory
+from fondo.errors import FondoError
+from web.extensions import api, babel, csrf, limiter, login_manager
+from web.problems import fondo_error_response, problem_response
+
+#: Largest request body accepted (attachments included). [bytes]
+MAX_CONTENT_LENGTH_BYTES = 16 * 1024 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Fondo web app.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Settings that take precedence over defaults and ``FONDO_*`` environment variables
+        (tests pass a throwaway ``DATABASE_URL`` and ``INSTANCE_PATH`` here).
+    """
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
+    Path(settings["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in _csrf_protect below (bearer calls exempt)
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URL"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        API_TITLE="Fondo API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "REST API of Fondo, the Canada-Mexico renewable co-investment fund. "
+                    "Errors are RFC 9457 problem details (application/problem+json). "
+                    "Authenticate with `Authorization: Bearer <token>` "
+                    "(`fondo tokens create --email ...`)."
+                )
+            },
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+        },
+    )
+    app.extensions["fondo_settings"] = settings
+    app.extensions["fondo_sessions"] = session_factory(settings)
+    app.extensions["celery"] = make_celery(settings)
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    api.init_app(app)
+
+    _register_blueprints(app)
+    app.register_error_handler(FondoError, fondo_error_response)
+    app.register_error_handler(HTTPException, problem_response)
+    app.before_request(_csrf_protect)
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"get_locale": get_locale})
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.api import register_api
+    from web.auth import bp as auth_bp
+    from web.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(auth_bp)
+    register_api(app, api)
+
+
+def _select_locale() -> str:
+    """Locale from ``?lang=``, then the ``lang`` cookie, then Accept-Language, then Spanish."""
+    allowed = [x.strip() for x in str(current_app.config["LOCALES"]).split(",")]
+    asked = request.args.get("lang") or request.cookies.get("lang")
+    if asked in allowed:
+        return asked
+    return request.accept_languages.best_match(allowed) or current_app.config["DEFAULT_LOCALE"]
+
+
+def _csrf_protect() -> None:
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if request.path.startswith("/api/") and (
+        request.headers.get("Authorization", "").startswith("Bearer ")
+        or not request.cookies.get("session")
+    ):
+        # Bearer-token and cookie-less API calls carry no ambient credentials: no CSRF risk.
+        return
+    csrf.protect()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'",
+    )
+    return response
