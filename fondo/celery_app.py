@@ -21,6 +21,17 @@ from fondo.config import ConfigError, broker_folder, is_embedded
 BROKER_CHECK_TIMEOUT_S = 3.0
 
 
+def task_modules() -> list[str]:
+    """``fondo.tasks`` and every ``fondo/tasks_*.py`` of a feature area."""
+    import pkgutil
+
+    import fondo
+
+    return ["fondo.tasks"] + sorted(
+        f"fondo.{m.name}" for m in pkgutil.iter_modules(fondo.__path__) if m.name.startswith("tasks_")
+    )
+
+
 def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Celery settings derived from Fondo's settings."""
     conf: dict[str, Any] = {
@@ -41,7 +52,7 @@ def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
         "result_extended": True,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
-        "include": ["fondo.tasks"],
+        "include": task_modules(),
         "fondo_settings": dict(settings),
     }
     if is_embedded(settings):
@@ -65,7 +76,10 @@ def make_celery(settings: Mapping[str, Any]) -> Celery:
     app = Celery("fondo")
     app.conf.update(celery_config(settings))
     app.set_default()
-    import fondo.tasks  # noqa: F401  (registers the shared tasks)
+    import importlib
+
+    for module in task_modules():  # registers the shared tasks
+        importlib.import_module(module)
 
     return app
 

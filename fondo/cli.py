@@ -96,7 +96,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 
     settings = settings_from(ctx)
     migrate.upgrade(settings, revision)
-    click.echo(f"database at revision {migrate.current_revision(settings)}")
+    click.echo(f"database at revision {', '.join(migrate.current_revisions(settings))}")
 
 
 @db.command("downgrade")
@@ -108,7 +108,7 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
     from fondo import migrate
 
     migrate.downgrade(settings_from(ctx), revision)
-    click.echo(f"database at revision {migrate.current_revision(settings_from(ctx))}")
+    click.echo(f"database at revision {', '.join(migrate.current_revisions(settings_from(ctx)))}")
 
 
 # --- users and tokens -----------------------------------------------------------------
@@ -256,3 +256,23 @@ def openapi(ctx: click.Context) -> None:
     app = create_app({"SEED_DEMO_ON_FIRST_START": False})
     with app.test_client() as client:
         echo_json(client.get("/api/v1/openapi.json").get_json())
+
+
+def _register_feature_commands() -> None:
+    """Add the commands of every ``fondo/cli_*.py`` (each lists them in ``COMMANDS``)."""
+    import importlib
+    import pkgutil
+
+    import fondo
+
+    for module in pkgutil.iter_modules(fondo.__path__):
+        if module.name.startswith("cli_"):
+            for command in importlib.import_module(f"fondo.{module.name}").COMMANDS:
+                main.add_command(command)
+
+
+_register_feature_commands()
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,11 @@ def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *
                                       licence=licence, imported_by=imported_by, replace=replace)
         except LayerImportError as exc:
             raise InvalidInput(str(exc), field=getattr(exc, "field", None) or "file") from None
-        record = provenance.as_dict() if hasattr(provenance, "as_dict") else dict(vars(provenance))
+        record = asdict(provenance)
         session.add(LayerImport(
-            layer=record["layer"], original_filename=record["original_filename"],
-            input_sha256=record["sha256"], feature_count=record["feature_count"],
-            input_crs=record.get("input_crs") or record.get("crs"), source=source,
-            licence=licence, imported_by=imported_by,
+            layer=provenance.layer, original_filename=provenance.original_filename,
+            input_sha256=provenance.input_sha256, feature_count=provenance.feature_count,
+            input_crs=provenance.input_crs, source=source, licence=licence,
+            imported_by=imported_by,
         ))
     return record

@@ -22,8 +22,8 @@ def alembic_config(settings: Mapping[str, Any]) -> Config:
     return cfg
 
 
-def upgrade(settings: Mapping[str, Any], revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (default: the latest)."""
+def upgrade(settings: Mapping[str, Any], revision: str = "heads") -> None:
+    """Bring the database schema up to ``revision`` (default: every branch's latest)."""
     cfg = alembic_config(settings)
     with engine_for(settings["DATABASE_URL"]).begin() as connection:
         cfg.attributes["connection"] = connection
@@ -38,9 +38,17 @@ def downgrade(settings: Mapping[str, Any], revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def current_revision(settings: Mapping[str, Any]) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+def current_revisions(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The revisions the database is at (one per migration branch), empty for a new database."""
     from alembic.runtime.migration import MigrationContext
 
     with engine_for(settings["DATABASE_URL"]).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The latest revision of every migration branch in the code."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config({"DATABASE_URL": "sqlite://"}))
+    return tuple(sorted(script.get_heads()))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fondo.geometry import Geometry
@@ -40,6 +41,23 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Current time, UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetime on every backend (SQLite drops the offset: put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: D102 - SQLAlchemy hook
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: Fondo stores timezone-aware UTC times only")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):  # noqa: D102 - SQLAlchemy hook
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -109,7 +127,7 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     display_name: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -123,9 +141,9 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -172,7 +190,7 @@ class Site(Base):
     check_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Job(Base):
@@ -191,8 +209,8 @@ class Job(Base):
     result_url: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ScreeningRun(Base):
@@ -213,7 +231,7 @@ class ScreeningRun(Base):
     cells_file: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class YieldStudy(Base):
@@ -233,7 +251,7 @@ class YieldStudy(Base):
     energy_p90_mwh: Mapped[float | None] = mapped_column(Float)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Fund(Base):
@@ -246,7 +264,7 @@ class Fund(Base):
     base_currency: Mapped[str] = mapped_column(String(3), default="USD")
     target_size_usd: Mapped[float | None] = mapped_column(Float)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     limited_partners: Mapped[list[LimitedPartner]] = relationship(back_populates="fund")
     projects: Mapped[list[Project]] = relationship(back_populates="fund")
@@ -287,7 +305,7 @@ class Project(Base):
     state_key: Mapped[str | None] = mapped_column(String(2))
     municipality_key: Mapped[str | None] = mapped_column(String(5))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     fund: Mapped[Fund | None] = relationship(back_populates="projects")
     site: Mapped[Site | None] = relationship()
@@ -304,7 +322,7 @@ class Consultation(Base):
     phase: Mapped[str] = mapped_column(String(64))
     communities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ConsultationEvent(Base):
@@ -341,4 +359,23 @@ class LayerImport(Base):
     source: Mapped[str] = mapped_column(Text)
     licence: Mapped[str] = mapped_column(String(200))
     imported_by: Mapped[str | None] = mapped_column(String(320))
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def load_feature_models() -> None:
+    """Import every ``fondo/models_*.py`` so that their tables join :data:`Base.metadata`.
+
+    Feature areas (consultation, yield, finance, screening) keep their tables in modules of
+    their own; Alembic and the services see one metadata.
+    """
+    import importlib
+    import pkgutil
+
+    import fondo
+
+    for module in pkgutil.iter_modules(fondo.__path__):
+        if module.name.startswith("models_"):
+            importlib.import_module(f"fondo.{module.name}")
+
+
+load_feature_models()

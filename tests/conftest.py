@@ -8,17 +8,13 @@ migrated and seeded with the real reference data once per session.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
-PG_URL = os.environ.get("FONDO_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("FONDO_TEST_REDIS_URL")
+from tests_support import DATA_DIR, PG_URL
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired
 
 from fondo import users as user_service
 from fondo.models import Role, User
@@ -46,7 +46,7 @@ login_manager.login_view = "auth.login"
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("email", validators=[DataRequired(), Email()])
+    email = EmailField("email", validators=[DataRequired()])
     password = PasswordField("password", validators=[DataRequired()])
 
 

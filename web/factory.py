@@ -90,6 +90,15 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
+    # Feature pages: every web/views_*.py module with a blueprint ``bp``.
+    import importlib
+    import pkgutil
+
+    import web
+
+    for module in pkgutil.iter_modules(web.__path__):
+        if module.name.startswith("views_"):
+            app.register_blueprint(importlib.import_module(f"web.{module.name}").bp)
     register_api(app, api)
 
 

@@ -7,10 +7,13 @@ from flask_smorest import Api
 
 
 def register_api(app: Flask, api: Api) -> None:
-    """Register every API blueprint on ``api``."""
-    from web.api.data import blp as data_blp
-    from web.api.tasks import blp as tasks_blp
-    from web.api.users import blp as users_blp
+    """Register the ``blp`` of every module of :mod:`web.api` on ``api``."""
+    import importlib
+    import pkgutil
 
-    for blp in (tasks_blp, data_blp, users_blp):
-        api.register_blueprint(blp)
+    import web.api
+
+    for module in pkgutil.iter_modules(web.api.__path__):
+        blp = getattr(importlib.import_module(f"web.api.{module.name}"), "blp", None)
+        if blp is not None:
+            api.register_blueprint(blp)
