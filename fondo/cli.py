@@ -168,17 +168,27 @@ def data() -> None:
 @handle_errors
 def data_check(ctx: click.Context) -> None:
     """Verify every bundled dataset against the manifest's SHA-256."""
-    from fondo.datasets import check_datasets
+    from fondo.datasets import check_datasets, unlisted_files
+    from fondo.layers import layers_dir
+    from fondo.layers_import import check_imported_layers
 
     settings = settings_from(ctx)
-    rows = check_datasets(Path(settings["DATA_DIR"]))
+    data_dir = Path(settings["DATA_DIR"])
+    rows = check_datasets(data_dir)
+    folder = layers_dir(settings)
+    rows += check_imported_layers(folder) if folder.exists() else []
     bad = []
     for row in rows:
         click.echo(row.message())
         if not row.ok:
             bad.append(row.dataset.file)
-    if bad:
-        _fail(f"{len(bad)} of {len(rows)} datasets missing or corrupted: {', '.join(bad)}")
+    unlisted = unlisted_files(data_dir)
+    for name in unlisted:
+        click.echo(f"unlisted   {name} (not in data/manifest.json: add its provenance)")
+    if bad or unlisted:
+        _fail(f"{len(bad)} of {len(rows)} datasets missing or corrupted"
+              + (f": {', '.join(bad)}" if bad else "")
+              + (f"; {len(unlisted)} files without provenance" if unlisted else ""))
     click.echo(f"all {len(rows)} datasets ok")
 
 

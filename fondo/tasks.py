@@ -13,14 +13,14 @@ from fondo.jobs import FondoTask
 @shared_task(bind=True, base=FondoTask, name="fondo.data_check")
 def data_check(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
     """Verify every bundled dataset's checksum, reporting progress per dataset."""
-    from fondo.datasets import check_dataset, load_manifest
+    from fondo.datasets import dataset_status, load_manifest
 
     data_dir = Path(self.settings["DATA_DIR"])
     datasets = load_manifest(data_dir)
     rows = []
     for done, dataset in enumerate(datasets):
         self.progress(job_id, done, len(datasets), f"checking {dataset.file}")
-        status = check_dataset(dataset, data_dir)
+        status = dataset_status(dataset, data_dir)
         rows.append({"id": dataset.id, "file": dataset.file, "status": status.status,
                      "expected_sha256": status.expected_sha256,
                      "actual_sha256": status.actual_sha256})

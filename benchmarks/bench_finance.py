@@ -1,0 +1,121 @@
+"""Finance engine speed: one 30-year case, and 10,000 Monte Carlo draws.
+
+Bars (issue 4): one 30-year case with sculpting, tax and IRR <= 1 ms; 10,000 draws (each
+with its own sculpting, tax and IRR) <= 100 ms vectorized, reported as a ratio against a
+Python loop over draws measured here on a sample.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from finance.case import run_case
+from finance.cashflow import simulate
+from finance.inputs import CaseInputs
+from finance.montecarlo import MonteCarloSpec, _evaluate, draw_drivers, python_loop_reference, run_montecarlo
+from finance.returns import irr
+
+#: Bar: one case. [ms]
+BAR_CASE_MS = 1.0
+#: Bar: 10,000 draws. [ms]
+BAR_MC_MS = 100.0
+N_DRAWS = 10_000
+#: Draws timed in the Python-loop reference (extrapolated to N_DRAWS).
+LOOP_SAMPLE = 100
+
+#: 30-year case: USD senior debt sculpted to 1.30x (DSCR-bound), one equity holder.
+SIMPLE_30Y = {
+    "capacity_mw": 100, "energy_p50_mwh": 250_000, "energy_p90_mwh": 230_000, "degradation": 0.005,
+    "life_years": 30, "capex_usd": 90e6, "opex_usd_per_kw_year": 12, "opex_escalation": 0.02,
+    "ppa_price_usd_per_mwh": 45, "ppa_escalation": 0.01, "ppa_term_years": 20,
+    "merchant_price_usd_per_mwh": 40, "discount_rate": 0.08,
+    "tranches": [
+        {"name": "Senior", "kind": "senior_debt", "rate": 0.07, "tenor_years": 18, "target_dscr": 1.30,
+         "max_gearing": 0.8, "fee": 0.01},
+        {"name": "Sponsor", "kind": "equity", "share": 1.0},
+    ],
+}
+
+#: The blended stack: senior + concessional (CAD) + guarantee (MXN) + equity + first loss.
+BLENDED_30Y = dict(
+    SIMPLE_30Y,
+    fx={"MXN": {"spot_per_usd": 17.0, "mode": "parity", "interest_rate": 0.09, "usd_interest_rate": 0.045,
+                "volatility": 0.10},
+        "CAD": {"spot_per_usd": 1.38, "mode": "flat", "volatility": 0.05}},
+    tranches=[
+        {"name": "Senior", "kind": "senior_debt", "rate": 0.07, "tenor_years": 18, "target_dscr": 1.30,
+         "max_gearing": 0.75, "fee": 0.01},
+        {"name": "Concessional", "kind": "concessional_debt", "currency": "CAD", "rate": 0.02,
+         "tenor_years": 20, "grace_years": 3, "share": 0.10},
+        {"name": "Guarantee", "kind": "guarantee", "currency": "MXN", "covers": "Senior", "coverage": 0.5,
+         "fee": 0.005},
+        {"name": "Pension equity", "kind": "equity", "currency": "CAD", "share": 0.7},
+        {"name": "First loss", "kind": "first_loss_equity", "currency": "USD", "share": 0.3},
+    ],
+)
+SPEC = MonteCarloSpec(n_draws=N_DRAWS, price_sigma=0.15, capex_sigma=0.08, opex_sigma=0.10, chunk=N_DRAWS)
+
+
+def _best_ms(fn, repeat=7, number=1):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best * 1e3
+
+
+def _row(name, value, unit, reference, reference_value, bar, passed):
+    return {
+        "name": name,
+        "value": float(value),
+        "unit": unit,
+        "reference": reference,
+        "reference_value": float(reference_value),
+        "ratio": float(value / reference_value) if reference_value else float("nan"),
+        "bar": bar,
+        "passed": bool(passed),
+    }
+
+
+def run() -> list[dict]:
+    rows = []
+    for label, spec in (("simple", SIMPLE_30Y), ("blended", BLENDED_30Y)):
+        case = CaseInputs.from_dict(spec)
+        run_case(case)  # JIT warm-up (numba kernels are cached on disk after the first run)
+
+        def core():
+            sim = simulate(case)
+            irr(np.stack([sim.distributions_usd[0], sim.project_fcf_after_tax_usd[0]]))
+
+        core_ms = _best_ms(core, number=20)
+        full_ms = _best_ms(lambda: run_case(case), number=20)
+        rows.append(_row(f"finance.case_30y_{label}.sculpt_tax_irr", core_ms, "ms", "bar", BAR_CASE_MS,
+                         f"<= {BAR_CASE_MS} ms", core_ms <= BAR_CASE_MS))
+        rows.append(_row(f"finance.case_30y_{label}.run_case_full", full_ms, "ms", "bar", BAR_CASE_MS,
+                         f"<= {BAR_CASE_MS} ms (full result incl. all tranche IRRs)", full_ms <= BAR_CASE_MS))
+
+    for label, spec in (("simple", SIMPLE_30Y), ("blended", BLENDED_30Y)):
+        case = CaseInputs.from_dict(spec)
+        run_montecarlo(case, MonteCarloSpec(n_draws=16, seed=1))  # warm-up
+        mc_ms = _best_ms(lambda: run_montecarlo(case, SPEC), repeat=3)
+        sample = draw_drivers(case, SPEC, LOOP_SAMPLE, np.random.default_rng(2))
+        loop_ms = _best_ms(lambda: python_loop_reference(case, sample), repeat=1) * N_DRAWS / LOOP_SAMPLE
+        rows.append(_row(f"finance.montecarlo_{N_DRAWS}_{label}", mc_ms, "ms", "bar", BAR_MC_MS,
+                         f"<= {BAR_MC_MS} ms", mc_ms <= BAR_MC_MS))
+        rows.append(_row(f"finance.montecarlo_{N_DRAWS}_{label}.vs_python_loop", mc_ms, "ms",
+                         f"python loop over draws ({LOOP_SAMPLE} timed, x{N_DRAWS // LOOP_SAMPLE})",
+                         loop_ms, "ratio < 1 (faster than the loop)", mc_ms < loop_ms))
+        _evaluate  # noqa: B018 (same evaluation as the loop: see tests)
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(
+            f"{r['name']}: {r['value']:.3f} {r['unit']} | {r['reference']} {r['reference_value']:.3f}"
+            f" | ratio {r['ratio']:.3f} | bar {r['bar']} | {'PASS' if r['passed'] else 'FAIL'}"
+        )

@@ -1,0 +1,498 @@
+"""The project cash-flow model, vectorized over a leading draws axis.
+
+:func:`simulate` runs one case for ``n`` draws at once: every line is an array
+``(n_draws, n_years)``; a deterministic case is ``n_draws = 1``. Per draw it
+
+1. builds revenues (PPA, merchant, CELs) and OPEX from the *realized* drivers;
+2. sizes and sculpts the senior debt on the *bankers' case* — the draw's CAPEX and OPEX
+   (fixed by the EPC and O&M contracts at financial close), the P50 or P90 energy and
+   base prices and FX — solving the interest ↔ tax ↔ CFADS circularity by fixed-point
+   iteration (converged to :data:`SIZING_TOLERANCE` × CAPEX);
+3. computes Mexican tax (ISR, PTU, 100 % first-year deduction or straight-line, losses
+   carried forward), levered and unlevered;
+4. runs the waterfall (:mod:`finance.waterfall`) on the realized CFADS and splits the
+   distributions among the equity holders;
+5. converts each tranche's flows into its own currency.
+
+Debt never exceeds CAPEX (gearing capped at ``min(max_gearing, 1)`` of the draw's CAPEX
+net of concessional debt), equity contributions are never negative, and any NaN raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from finance.debt import annuity_debt_service, debt_schedule, dsra_target
+from finance.fx import fx_path
+from finance.inputs import CaseInputs, FinanceInputError
+from finance.debt import construction_draws
+from finance.tax import LOSS_CARRYFORWARD_YEARS, _tax_total_kernel, depreciation_schedule, income_tax
+from finance.waterfall import run_waterfall, split_equity
+
+__all__ = ["Drivers", "Simulation", "simulate", "SIZING_TOLERANCE", "SIZING_MAX_ITERATIONS"]
+
+#: Fixed-point iteration on the interest ↔ tax circularity stops when interest and fees
+#: move less than this fraction of CAPEX. [-]
+SIZING_TOLERANCE = 1e-11
+#: Iterations allowed before the sizing is declared not converged (raises).
+SIZING_MAX_ITERATIONS = 60
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """Per-draw multipliers on the base case, arrays of shape ``(n,)``.
+
+    Parameters
+    ----------
+    energy_factor : numpy.ndarray
+        Realized energy / P50 energy. [-]
+    price_factor : numpy.ndarray
+        Realized / base merchant and CEL prices (the PPA price is contracted). [-]
+    capex_factor : numpy.ndarray
+        Realized / base CAPEX (known at financial close, so it enters the sizing). [-]
+    opex_factor : numpy.ndarray
+        Realized / base OPEX (contracted at close, so it enters the sizing). [-]
+    fx_factor : dict of str to numpy.ndarray (n, n_years)
+        Realized / base FX path per currency (1 where absent). [-]
+    """
+
+    energy_factor: np.ndarray
+    price_factor: np.ndarray
+    capex_factor: np.ndarray
+    opex_factor: np.ndarray
+    fx_factor: dict = field(default_factory=dict)
+
+    @classmethod
+    def base(cls, n: int = 1) -> "Drivers":
+        one = np.ones(n)
+        return cls(one, one, one, one, {})
+
+    @property
+    def n(self) -> int:
+        return int(np.asarray(self.energy_factor).shape[0])
+
+
+@dataclass
+class Simulation:
+    """All lines of a simulated case; arrays ``(n, T)`` [USD or MWh] unless noted.
+
+    Per-tranche arrays are dicts keyed by tranche name.
+    """
+
+    case: CaseInputs
+    years: np.ndarray
+    operating: np.ndarray
+    energy_mwh: np.ndarray
+    revenue_ppa_usd: np.ndarray
+    revenue_merchant_usd: np.ndarray
+    revenue_cel_usd: np.ndarray
+    revenue_usd: np.ndarray
+    opex_usd: np.ndarray
+    ebitda_usd: np.ndarray
+    capex_usd: np.ndarray
+    depreciation_usd: np.ndarray
+    interest_usd: np.ndarray
+    fees_usd: np.ndarray
+    taxable_profit_usd: np.ndarray
+    loss_used_usd: np.ndarray
+    loss_balance_usd: np.ndarray
+    isr_usd: np.ndarray
+    ptu_usd: np.ndarray
+    tax_usd: np.ndarray
+    tax_unlevered_usd: np.ndarray
+    cfads_usd: np.ndarray
+    senior_service_usd: np.ndarray
+    concessional_service_usd: np.ndarray
+    senior_paid_usd: np.ndarray
+    senior_unpaid_usd: np.ndarray
+    concessional_paid_usd: np.ndarray
+    concessional_unpaid_usd: np.ndarray
+    debt_balance_usd: np.ndarray
+    senior_balance_cod_usd: np.ndarray
+    senior_rate: np.ndarray
+    senior_tenor_end: int
+    dsra_balance_usd: np.ndarray
+    dsra_flow_usd: np.ndarray
+    dsra_draw_usd: np.ndarray
+    guarantee_call_usd: np.ndarray
+    guarantee_fee_usd: np.ndarray
+    guarantee_reimbursement_usd: np.ndarray
+    distributions_usd: np.ndarray
+    equity_contribution_usd: np.ndarray
+    project_fcf_pre_tax_usd: np.ndarray
+    project_fcf_after_tax_usd: np.ndarray
+    debt_principal_cod_usd: np.ndarray
+    sizing_iterations: int
+    tranche_flows_usd: dict
+    tranche_flows_ccy: dict
+    tranche_fx: dict
+    debt_schedules: dict
+    guarantee_lines: dict
+
+
+def _factor(x, n):
+    a = np.asarray(x, dtype=float)
+    if a.shape != (n,):
+        raise ValueError(f"driver arrays must have shape ({n},), got {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("drivers must be finite and non-negative")
+    return a[:, None]
+
+
+def _revenue_and_opex(case: CaseInputs, energy_first_year_mwh, energy_factor, price_factor, opex_factor):
+    t_max, c, life = case.n_years, case.construction_years, case.life_years
+    t = np.arange(t_max)
+    op = t >= c
+    k = np.where(op, t - c, 0)
+    energy = np.where(op, energy_first_year_mwh * (1.0 - case.degradation) ** k, 0.0) * energy_factor
+    ppa = op & (k < case.ppa_years)
+    merchant = op & ~ppa
+    cel = op & (k < case.cel_term_years)
+    rev_ppa = energy * np.where(ppa, case.ppa_price_usd_per_mwh * (1.0 + case.ppa_escalation) ** k, 0.0)
+    rev_merchant = energy * price_factor * np.where(
+        merchant, case.merchant_price_usd_per_mwh * (1.0 + case.merchant_escalation) ** k, 0.0
+    )
+    rev_cel = energy * price_factor * np.where(
+        cel, case.cel_price_usd_per_mwh * (1.0 + case.cel_escalation) ** k, 0.0
+    )
+    esc = np.where(op, (1.0 + case.opex_escalation) ** k, 0.0)
+    fixed = (
+        case.capacity_mw * 1000.0 * case.opex_usd_per_kw_year
+        + case.land_lease_usd_per_year
+        + case.insurance_usd_per_year
+        + case.asset_management_usd_per_year
+    ) * esc
+    variable = case.variable_opex_usd_per_mwh * energy * esc
+    decom = np.zeros(t_max)
+    decom[-1] = case.decommissioning_usd * (1.0 + case.opex_escalation) ** (life - 1)
+    opex = (fixed + variable + decom) * opex_factor
+    return energy, rev_ppa, rev_merchant, rev_cel, opex
+
+
+class _SeniorPrep:
+    """Per-tranche constants of the sizing iteration (linear in the principal)."""
+
+    def __init__(self, tr, c, t_max, fractions):
+        t = np.arange(t_max)
+        r = tr.rate
+        self.r = r
+        self.repay = ((t >= c + tr.grace_years) & (t < c + tr.tenor_years)).astype(float)
+        t0 = c + tr.grace_years - 1
+        self.pv_factor = self.repay * (1.0 + r) ** -(t - t0)
+        self.disc = (1.0 + r) ** -t
+        self.grace = ((t >= c) & (t < c + tr.grace_years)).astype(float)
+        self.after_grace = ((t >= c + tr.grace_years) & (t < c + tr.tenor_years)).astype(float)
+        # r * opening balance = r * (sum_{s>=t} ds_s disc_s) / disc_{t-1}
+        self.open_factor = np.concatenate(([0.0], 1.0 / self.disc[:-1])) * r * self.after_grace
+        _, idc = construction_draws(1.0, r, fractions)
+        self.idc_unit = np.zeros(t_max)
+        self.idc_unit[: len(fractions)] = idc[0]
+
+    def interest(self, principal, ds):
+        """Interest (operating) + IDC for a principal (n,) and repayment service (n, T)."""
+        rev = np.cumsum((ds * self.disc)[:, ::-1], axis=1)[:, ::-1]
+        out = rev * self.open_factor
+        out += principal[:, None] * (self.r * self.grace + self.idc_unit)
+        return out
+
+
+def _fx_base(case: CaseInputs, currency: str):
+    if currency == "USD":
+        return np.ones(case.n_years)
+    return fx_path(case.fx_inputs(currency), case.n_years)
+
+
+def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
+             sizing_tolerance: float = SIZING_TOLERANCE) -> Simulation:
+    """Run a case for one or many draws.
+
+    Parameters
+    ----------
+    case : CaseInputs
+        Validated inputs.
+    drivers : Drivers, optional
+        Per-draw multipliers; the base case (one draw) when omitted.
+    sizing_tolerance : float
+        Convergence of the sizing iteration, as a fraction of CAPEX. [-]
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    FinanceInputError
+        When the stack cannot be financed as asked (concessional debt above CAPEX).
+    ValueError
+        On a NaN or an unconverged sizing (never passed on silently).
+    """
+    drivers = drivers or Drivers.base(1)
+    n = drivers.n
+    ef = _factor(drivers.energy_factor, n)
+    pf = _factor(drivers.price_factor, n)
+    cf = _factor(drivers.capex_factor, n)
+    of = _factor(drivers.opex_factor, n)
+    t_max, c, life = case.n_years, case.construction_years, case.life_years
+    years = np.arange(t_max)
+    op = years >= c
+    fractions = np.asarray(case.capex_fractions())
+
+    capex_total = case.capex_usd * cf[:, 0]  # (n,)
+    capex = np.zeros((n, t_max))
+    capex[:, :c] = capex_total[:, None] * fractions
+    grid = case.grid_connection_usd * cf[:, 0]
+    dep = depreciation_schedule(
+        capex_total - grid,
+        grid,
+        method=case.depreciation,
+        construction_years=c,
+        life_years=life,
+        straight_line_rate=case.straight_line_rate,
+    )
+
+    # realized operating lines
+    energy, rev_ppa, rev_mer, rev_cel, opex = _revenue_and_opex(case, case.energy_p50_mwh, ef, pf, of)
+    revenue = rev_ppa + rev_mer + rev_cel
+    ebitda = revenue - opex
+
+    # ---------------------------------------------------------------- debt
+    tranches = case.tranches
+    senior = [tr for tr in tranches if tr.kind == "senior_debt"]
+    conc = [tr for tr in tranches if tr.kind == "concessional_debt"]
+    fx_base = {tr.currency: _fx_base(case, tr.currency) for tr in tranches}
+    fx_real = {
+        ccy: path[None, :] * np.asarray(drivers.fx_factor.get(ccy, np.ones((n, t_max))), float)
+        for ccy, path in fx_base.items()
+    }
+    for ccy, a in fx_real.items():
+        if a.shape != (n, t_max) or not np.all(np.isfinite(a)) or np.any(a <= 0):
+            raise ValueError(f"fx path of {ccy} must be positive and finite with shape ({n}, {t_max})")
+
+    schedules = {}
+    fees0 = np.zeros(n)
+    conc_interest = np.zeros((n, t_max))
+    conc_principal_total = np.zeros(n)
+    for tr in conc:
+        if tr.share is not None:
+            p = tr.share * capex_total
+        else:
+            p = np.full(n, tr.amount / fx_base[tr.currency][0])
+        ds = annuity_debt_service(p, tr.rate, n_years=t_max, start_year=c, tenor_years=tr.tenor_years,
+                                  grace_years=tr.grace_years)
+        sch = debt_schedule(p, ds, tr.rate, start_year=c, tenor_years=tr.tenor_years,
+                            grace_years=tr.grace_years, capex_fractions=fractions)
+        schedules[tr.name] = sch
+        conc_interest += sch.interest_usd + sch.idc_usd
+        conc_principal_total += p
+        fees0 += tr.fee * p
+    if np.any(conc_principal_total >= capex_total):
+        idx = next(i for i, tr in enumerate(tranches) if tr.kind == "concessional_debt")
+        raise FinanceInputError(f"tranches[{idx}].amount", "concessional debt reaches or exceeds CAPEX")
+
+    iterations = 0
+    if senior:
+        basis_energy = case.energy_p50_mwh
+        bases = {tr.sizing_basis or case.sizing_basis for tr in senior}
+        if "p90" in bases:
+            basis_energy = case.energy_p90_mwh
+        s_energy, s_ppa, s_mer, s_cel, s_opex = _revenue_and_opex(
+            case, basis_energy, np.ones((n, 1)), np.ones((n, 1)), of
+        )
+        ebitda_s = s_ppa + s_mer + s_cel - s_opex
+        weights = [tr.share if len(senior) > 1 else 1.0 for tr in senior]
+        gearing = min(min(tr.max_gearing if tr.max_gearing is not None else 1.0 for tr in senior), 1.0)
+        cap = np.minimum(gearing * capex_total, capex_total - conc_principal_total)
+        prep = [_SeniorPrep(tr, c, t_max, fractions) for tr in senior]
+        senior_interest = np.zeros((n, t_max))
+        senior_fees = np.zeros(n)
+        tol = sizing_tolerance * capex_total
+        converged = False
+        pos_cfads = np.zeros((n, t_max))
+        for iterations in range(1, SIZING_MAX_ITERATIONS + 1):
+            profit = ebitda_s - dep - conc_interest - senior_interest
+            profit[:, 0] -= fees0 + senior_fees
+            tax_s = _tax_total_kernel(profit, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
+            np.maximum(ebitda_s - tax_s, 0.0, out=pos_cfads)
+            raw = [pos_cfads * (w / tr.target_dscr * sp.repay) for tr, w, sp in zip(senior, weights, prep)]
+            principals = [ds @ sp.pv_factor for ds, sp in zip(raw, prep)]
+            total = principals[0] if len(principals) == 1 else np.sum(principals, axis=0)
+            scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+            new_interest = np.zeros((n, t_max))
+            new_fees = np.zeros(n)
+            for tr, ds, p, sp in zip(senior, raw, principals, prep):
+                new_interest += sp.interest(p * scale, ds * scale[:, None])
+                new_fees += tr.fee * p * scale
+            change = np.maximum(np.abs(new_interest - senior_interest).max(axis=1), np.abs(new_fees - senior_fees))
+            senior_interest, senior_fees = new_interest, new_fees
+            if np.all(change <= tol):
+                converged = True
+                break
+        if not converged:
+            raise ValueError("senior debt sizing did not converge (interest/tax circularity)")
+        for tr, ds, p in zip(senior, raw, principals):
+            schedules[tr.name] = debt_schedule(p * scale, ds * scale[:, None], tr.rate, start_year=c,
+                                               tenor_years=tr.tenor_years, grace_years=tr.grace_years,
+                                               capex_fractions=fractions)
+        fees0 = fees0 + senior_fees
+
+    # ---------------------------------------------------------------- realized tax and CFADS
+    debt_names = [tr.name for tr in senior] + [tr.name for tr in conc]
+    ratio = {name: fx_base[case.tranche(name).currency][None, :] / fx_real[case.tranche(name).currency]
+             for name in debt_names}
+    interest_real = np.zeros((n, t_max))
+    for name in debt_names:
+        sch = schedules[name]
+        interest_real += sch.interest_usd * ratio[name] + sch.idc_usd
+    fees = np.zeros((n, t_max))
+    fees[:, 0] = fees0
+    profit = ebitda - dep - interest_real - fees
+    tax = income_tax(profit, tax_rate=case.tax_rate, ptu_rate=case.ptu_rate)
+    cfads = np.where(op, ebitda - tax.tax_usd, 0.0)
+    tax_u = _tax_total_kernel(ebitda - dep, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
+
+    # ---------------------------------------------------------------- waterfall
+    k = len(debt_names)
+    ds_due = np.zeros((k, n, t_max))
+    for d, name in enumerate(debt_names):
+        ds_due[d] = schedules[name].debt_service_usd * ratio[name]
+    is_senior = np.array([d < len(senior) for d in range(k)], dtype=bool)
+    senior_due = ds_due[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max))
+    conc_due = ds_due[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max))
+    target = dsra_target(senior_due, case.dsra_months)
+    dsra0 = target[:, c - 1].copy()
+    target[:, : c - 1] = 0.0
+
+    guarantees = [tr for tr in tranches if tr.kind == "guarantee"]
+    g_cover = np.array([debt_names.index(g.covers) for g in guarantees], dtype=np.int64)
+    g_cov = np.array([g.coverage for g in guarantees], dtype=float)
+    g_fee_due = np.zeros((len(guarantees), n, t_max))
+    for j, g in enumerate(guarantees):
+        sch = schedules[g.covers]
+        opening = np.concatenate([np.zeros((n, 1)), sch.balance_usd[:, :-1]], axis=1) * ratio[g.covers]
+        g_fee_due[j] = np.where(sch.debt_service_usd > 0, g.fee * g.coverage * opening, 0.0)
+    wf = run_waterfall(
+        cfads,
+        start_year=c,
+        debt_service_usd=ds_due,
+        senior=is_senior,
+        dsra_target_usd=target,
+        dsra_initial_usd=dsra0,
+        guarantee_covers=g_cover,
+        guarantee_coverage=g_cov,
+        guarantee_fee_due_usd=g_fee_due,
+    )
+
+    draws = np.zeros((n, t_max))
+    for name in debt_names:
+        draws += schedules[name].draw_usd
+    uses = capex + fees
+    uses[:, c - 1] += dsra0
+    equity_in = np.where(op, 0.0, np.maximum(uses - draws, 0.0))
+    distributions = np.where(op, wf.distributable_usd, -equity_in)
+
+    equity = [tr for tr in tranches if tr.is_equity]
+    eq_flows = split_equity(
+        distributions,
+        start_year=c,
+        shares=np.array([tr.share for tr in equity]),
+        first_loss=np.array([tr.kind == "first_loss_equity" for tr in equity]),
+        hurdle_rates=np.array([tr.hurdle_rate for tr in equity]),
+    )
+
+    flows_usd, flows_ccy, tr_fx = {}, {}, {}
+    for j, tr in enumerate(equity):
+        flows_usd[tr.name] = eq_flows[j]
+    for d, name in enumerate(debt_names):
+        tr = case.tranche(name)
+        sch = schedules[name]
+        f = wf.paid_usd[d] - sch.draw_usd
+        f[:, 0] += tr.fee * sch.principal_at_cod_usd
+        flows_usd[name] = f
+    g_lines = {}
+    for j, g in enumerate(guarantees):
+        flows_usd[g.name] = wf.guarantee_fee_usd[j] + wf.guarantee_reimbursement_usd[j] - wf.guarantee_call_usd[j]
+        g_lines[g.name] = {
+            "call_usd": wf.guarantee_call_usd[j],
+            "fee_usd": wf.guarantee_fee_usd[j],
+            "reimbursement_usd": wf.guarantee_reimbursement_usd[j],
+            "outstanding_usd": wf.guarantee_outstanding_usd[j],
+            "fee_due_usd": g_fee_due[j],
+            "exposure_usd": g.coverage
+            * np.concatenate([np.zeros((n, 1)), schedules[g.covers].balance_usd[:, :-1]], axis=1)
+            * ratio[g.covers],
+        }
+    for tr in tranches:
+        tr_fx[tr.name] = fx_real[tr.currency]
+        flows_ccy[tr.name] = flows_usd[tr.name] * fx_real[tr.currency]
+
+    balance = np.zeros((n, t_max))
+    for name in debt_names:
+        balance += schedules[name].balance_usd * ratio[name]
+    senior_bal_cod = np.zeros(n)
+    rate_w = np.zeros(n)
+    tenor_end = c
+    for tr in senior:
+        p = schedules[tr.name].principal_at_cod_usd
+        senior_bal_cod += p
+        rate_w += p * tr.rate
+        tenor_end = max(tenor_end, c + tr.tenor_years)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        senior_rate = np.where(senior_bal_cod > 0, rate_w / np.where(senior_bal_cod > 0, senior_bal_cod, 1), 0.0)
+
+    sim = Simulation(
+        case=case,
+        years=years,
+        operating=op,
+        energy_mwh=energy,
+        revenue_ppa_usd=rev_ppa,
+        revenue_merchant_usd=rev_mer,
+        revenue_cel_usd=rev_cel,
+        revenue_usd=revenue,
+        opex_usd=opex,
+        ebitda_usd=ebitda,
+        capex_usd=capex,
+        depreciation_usd=dep,
+        interest_usd=interest_real,
+        fees_usd=fees,
+        taxable_profit_usd=profit,
+        loss_used_usd=tax.loss_used_usd,
+        loss_balance_usd=tax.loss_balance_usd,
+        isr_usd=tax.isr_usd,
+        ptu_usd=tax.ptu_usd,
+        tax_usd=tax.tax_usd,
+        tax_unlevered_usd=tax_u,
+        cfads_usd=cfads,
+        senior_service_usd=senior_due,
+        concessional_service_usd=conc_due,
+        senior_paid_usd=wf.paid_usd[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max)),
+        senior_unpaid_usd=wf.unpaid_usd[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max)),
+        concessional_paid_usd=wf.paid_usd[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max)),
+        concessional_unpaid_usd=wf.unpaid_usd[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max)),
+        debt_balance_usd=balance,
+        senior_balance_cod_usd=senior_bal_cod,
+        senior_rate=senior_rate,
+        senior_tenor_end=tenor_end,
+        dsra_balance_usd=wf.dsra_balance_usd,
+        dsra_flow_usd=wf.dsra_flow_usd,
+        dsra_draw_usd=wf.dsra_draw_usd,
+        guarantee_call_usd=wf.guarantee_call_usd.sum(axis=0),
+        guarantee_fee_usd=wf.guarantee_fee_usd.sum(axis=0),
+        guarantee_reimbursement_usd=wf.guarantee_reimbursement_usd.sum(axis=0),
+        distributions_usd=distributions,
+        equity_contribution_usd=equity_in,
+        project_fcf_pre_tax_usd=ebitda - capex,
+        project_fcf_after_tax_usd=ebitda - tax_u - capex,
+        debt_principal_cod_usd=sum((schedules[nm].principal_at_cod_usd for nm in debt_names), np.zeros(n)),
+        sizing_iterations=iterations,
+        tranche_flows_usd=flows_usd,
+        tranche_flows_ccy=flows_ccy,
+        tranche_fx=tr_fx,
+        debt_schedules=schedules,
+        guarantee_lines=g_lines,
+    )
+    for name in ("cfads_usd", "distributions_usd", "tax_usd", "debt_balance_usd"):
+        if not np.all(np.isfinite(getattr(sim, name))):
+            raise ValueError(f"{name} holds NaN or infinite values")
+    return sim

@@ -1,0 +1,300 @@
+"""Mexican income tax of a generation project company: ISR, PTU, depreciation, losses.
+
+Each statutory value is a named constant with its legal source. The functions are
+vectorized over a leading draws axis: arrays are ``(n_draws, n_years)`` and the year
+loop (loss carry-forward is sequential by nature) runs compiled, never over draws in
+Python.
+
+Simplifications, stated once
+----------------------------
+* Annual model: PTU of a year is paid in that year (in law it is paid in the next
+  May) and deducted for ISR in it.
+* Deductions and tax losses are not restated for inflation (LISR art. 31 and 57 allow
+  updating them by the INPC factor); the result is conservative.
+* Foreign-exchange gains and losses on debt are not taxed or deducted.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "ISR_RATE",
+    "PTU_RATE",
+    "RENEWABLE_FIRST_YEAR_DEDUCTION",
+    "STRAIGHT_LINE_RATE_ELECTRICITY",
+    "LOSS_CARRYFORWARD_YEARS",
+    "DEPRECIATION_METHODS",
+    "depreciation_schedule",
+    "income_tax",
+    "TaxResult",
+]
+
+#: Corporate income tax (impuesto sobre la renta) rate: 30 %.
+#: Source: Ley del Impuesto sobre la Renta (LISR), art. 9, first paragraph. [-]
+ISR_RATE = 0.30
+
+#: Employees' profit share (participación de los trabajadores en las utilidades): 10 % of
+#: the taxable profit, due where the project company has employees.
+#: Source: Ley Federal del Trabajo (LFT), art. 117, and the Sexta Resolución de la
+#: Comisión Nacional para la Participación de los Trabajadores en las Utilidades de las
+#: Empresas (DOF 2009-02-03) setting the share at 10 %. The base is the taxable income of
+#: LISR art. 9 without deducting tax losses carried forward (LISR art. 9, last part). [-]
+PTU_RATE = 0.10
+
+#: Deduction in the first year for machinery and equipment generating energy from
+#: renewable sources: 100 % (the asset must stay in operation for five years).
+#: Source: LISR art. 34, fracción XIII. [-]
+RENEWABLE_FIRST_YEAR_DEDUCTION = 1.0
+
+#: Straight-line rate for machinery and equipment used in the generation, conduction,
+#: transformation and distribution of electricity: 5 % a year.
+#: Source: LISR art. 35, fracción I. [1/year]
+STRAIGHT_LINE_RATE_ELECTRICITY = 0.05
+
+#: A tax loss may be deducted from the taxable profit of the ten following years.
+#: Source: LISR art. 57, first and second paragraphs. [year]
+LOSS_CARRYFORWARD_YEARS = 10
+
+#: Depreciation methods a case may ask for.
+DEPRECIATION_METHODS = ("mx_renewable_100", "straight_line")
+
+
+def depreciation_schedule(
+    depreciable_usd,
+    grid_connection_usd,
+    *,
+    method: str,
+    construction_years: int,
+    life_years: int,
+    straight_line_rate: float = STRAIGHT_LINE_RATE_ELECTRICITY,
+):
+    """Tax depreciation of the plant, year by year.
+
+    Parameters
+    ----------
+    depreciable_usd : float or array_like, shape (n,)
+        Depreciable cost of the generation assets (CAPEX without grid connection). [USD]
+    grid_connection_usd : float or array_like, shape (n,)
+        Depreciable cost of the grid connection (lines, substation), always
+        straight-line. [USD]
+    method : {"mx_renewable_100", "straight_line"}
+        ``mx_renewable_100`` deducts generation assets 100 % in the first operating year
+        (LISR art. 34 fr. XIII); ``straight_line`` deducts them at ``straight_line_rate``.
+    construction_years : int
+        Years before the first operating year (the year assets start being used).
+    life_years : int
+        Operating years; any undeducted balance is deducted in the last one (the asset is
+        retired, LISR art. 31).
+    straight_line_rate : float
+        Annual rate. [1/year]
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, construction_years + life_years)
+        Deduction per model year. [USD]
+
+    Examples
+    --------
+    >>> depreciation_schedule(100.0, 0.0, method="mx_renewable_100",
+    ...                       construction_years=1, life_years=3)
+    array([[  0., 100.,   0.,   0.]])
+    """
+    if method not in DEPRECIATION_METHODS:
+        raise ValueError(f"depreciation: must be one of {DEPRECIATION_METHODS}, got {method!r}")
+    if not 0 < straight_line_rate <= 1:
+        raise ValueError(f"straight_line_rate must be in (0, 1], got {straight_line_rate}")
+    gen = np.atleast_1d(np.asarray(depreciable_usd, dtype=float))[:, None]
+    grid = np.atleast_1d(np.asarray(grid_connection_usd, dtype=float))[:, None]
+    n_years = construction_years + life_years
+    k = np.arange(life_years)  # operating year index 0..L-1
+    # straight-line fraction deducted in each operating year, remainder in the last
+    cum = np.minimum((k + 1) * straight_line_rate, 1.0)
+    sl = np.diff(np.concatenate(([0.0], cum)))
+    sl[-1] += 1.0 - cum[-1]
+    if method == "mx_renewable_100":
+        first = np.zeros(life_years)
+        first[0] = RENEWABLE_FIRST_YEAR_DEDUCTION
+        first[-1] += 1.0 - RENEWABLE_FIRST_YEAR_DEDUCTION
+        gen_frac = first
+    else:
+        gen_frac = sl
+    out = np.zeros((np.broadcast_shapes(gen.shape, grid.shape)[0], n_years))
+    out[:, construction_years:] = gen * gen_frac + grid * sl
+    return out
+
+
+@numba.njit(cache=True)
+def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor):
+    n, t_max = profit.shape
+    isr = np.zeros((n, t_max))
+    ptu = np.zeros((n, t_max))
+    loss_used = np.zeros((n, t_max))
+    loss_created = np.zeros((n, t_max))
+    loss_expired = np.zeros((n, t_max))
+    loss_balance = np.zeros((n, t_max))
+    for i in range(n):
+        vint = np.zeros(t_max)  # remaining loss by vintage year
+        for t in range(t_max):
+            p = profit[i, t]
+            ptu_t = ptu_rate * max(p, ptu_base_floor)
+            base = p - ptu_t
+            if base < 0.0:
+                vint[t] = -base
+                loss_created[i, t] = -base
+            else:
+                remaining = base
+                lo = max(0, t - carry_years)
+                for s in range(lo, t):  # oldest first
+                    if remaining <= 0.0:
+                        break
+                    use = min(vint[s], remaining)
+                    vint[s] -= use
+                    remaining -= use
+                    loss_used[i, t] += use
+                isr[i, t] = tax_rate * remaining
+            # a loss of year s can be used up to year s + carry_years
+            s_exp = t - carry_years
+            if s_exp >= 0 and vint[s_exp] > 0.0:
+                loss_expired[i, t] = vint[s_exp]
+                vint[s_exp] = 0.0
+            ptu[i, t] = ptu_t
+            bal = 0.0
+            for s in range(max(0, t - carry_years + 1), t + 1):
+                bal += vint[s]
+            loss_balance[i, t] = bal
+    return isr, ptu, loss_used, loss_created, loss_expired, loss_balance
+
+
+@numba.njit(cache=True)
+def _tax_total_kernel(profit, tax_rate, ptu_rate, carry_years):
+    """ISR + PTU only (same rules as ``_tax_kernel``), for the hot loops."""
+    n, t_max = profit.shape
+    tax = np.empty((n, t_max))
+    vint = np.empty(t_max)
+    for i in range(n):
+        first = 0  # oldest vintage that may still hold losses
+        for t in range(t_max):
+            vint[t] = 0.0
+            p = profit[i, t]
+            ptu_t = ptu_rate * p if p > 0.0 else 0.0
+            base = p - ptu_t
+            isr = 0.0
+            if base < 0.0:
+                vint[t] = -base
+            else:
+                remaining = base
+                lo = t - carry_years
+                if lo < first:
+                    lo = first
+                for s in range(lo, t):
+                    if remaining <= 0.0:
+                        break
+                    use = vint[s] if vint[s] < remaining else remaining
+                    vint[s] -= use
+                    remaining -= use
+                isr = tax_rate * remaining
+            tax[i, t] = isr + ptu_t
+    return tax
+
+
+class TaxResult:
+    """Year-by-year tax lines, each an array ``(n_draws, n_years)`` [USD].
+
+    Attributes
+    ----------
+    taxable_profit_usd : profit before PTU and losses (income − deductions).
+    ptu_usd : employees' profit share.
+    loss_used_usd, loss_created_usd, loss_expired_usd : carry-forward movements.
+    loss_balance_usd : losses still available at year end.
+    isr_usd : income tax.
+    tax_usd : ISR + PTU.
+    """
+
+    __slots__ = (
+        "taxable_profit_usd",
+        "ptu_usd",
+        "loss_used_usd",
+        "loss_created_usd",
+        "loss_expired_usd",
+        "loss_balance_usd",
+        "isr_usd",
+        "tax_usd",
+    )
+
+    def __init__(self, profit, isr, ptu, used, created, expired, balance):
+        self.taxable_profit_usd = profit
+        self.isr_usd = isr
+        self.ptu_usd = ptu
+        self.loss_used_usd = used
+        self.loss_created_usd = created
+        self.loss_expired_usd = expired
+        self.loss_balance_usd = balance
+        self.tax_usd = isr + ptu
+
+
+def income_tax(
+    taxable_profit_usd,
+    *,
+    tax_rate: float = ISR_RATE,
+    ptu_rate: float = PTU_RATE,
+    carryforward_years: int = LOSS_CARRYFORWARD_YEARS,
+) -> TaxResult:
+    """ISR and PTU of each year with tax losses carried forward.
+
+    Parameters
+    ----------
+    taxable_profit_usd : array_like, shape (n_years,) or (n_draws, n_years)
+        Cumulative income less deductions (depreciation, interest, fees) of each fiscal
+        year, before PTU and before losses of earlier years. [USD]
+    tax_rate : float
+        ISR rate. [-]
+    ptu_rate : float
+        PTU rate on ``max(profit, 0)``. [-]
+    carryforward_years : int
+        Years a loss can be carried forward. [year]
+
+    Returns
+    -------
+    TaxResult
+        Arrays of shape ``(n_draws, n_years)`` (a 1-D input gives ``n_draws = 1``).
+
+    Notes
+    -----
+    For each year ``t``:
+
+    .. math::
+
+        PTU_t = r_{PTU} \\max(P_t, 0), \\qquad B_t = P_t - PTU_t
+
+        B_t < 0 \\Rightarrow \\text{loss } -B_t \\text{ created (usable in } t+1 … t+10)
+
+        B_t \\ge 0 \\Rightarrow U_t = \\min(B_t, \\text{available losses, oldest first}),
+        \\quad ISR_t = r_{ISR} (B_t - U_t)
+
+    References
+    ----------
+    LISR arts. 9, 57; LFT art. 117.
+
+    Examples
+    --------
+    >>> r = income_tax([-100.0, 60.0, 60.0], tax_rate=0.3, ptu_rate=0.0)
+    >>> r.isr_usd
+    array([[0., 0., 6.]])
+    """
+    profit = np.asarray(taxable_profit_usd, dtype=float)
+    if profit.ndim == 1:
+        profit = profit[None, :]
+    if profit.ndim != 2:
+        raise ValueError(f"taxable_profit_usd must be 1-D or 2-D, got shape {profit.shape}")
+    if not np.all(np.isfinite(profit)):
+        raise ValueError("taxable_profit_usd holds NaN or infinite values")
+    if not 0 <= tax_rate < 1 or not 0 <= ptu_rate < 1:
+        raise ValueError(f"tax_rate and ptu_rate must be in [0, 1), got {tax_rate}, {ptu_rate}")
+    if carryforward_years < 0:
+        raise ValueError(f"carryforward_years must be >= 0, got {carryforward_years}")
+    isr, ptu, used, created, expired, balance = _tax_kernel(
+        np.ascontiguousarray(profit), float(tax_rate), float(ptu_rate), int(carryforward_years), 0.0
+    )
+    return TaxResult(profit, isr, ptu, used, created, expired, balance)
