@@ -61,6 +61,7 @@ def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     return conf
@@ -70,7 +71,7 @@ def make_celery(settings: Mapping[str, Any]) -> Celery:
     """Build the Celery app for ``settings`` and make it the default for ``shared_task``."""
     if is_embedded(settings):
         folder = broker_folder(settings)
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         Path(settings["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     app = Celery("fondo")
