@@ -1,0 +1,416 @@
+"""Wind farm model with windpowerlib: hub-height wind, air density, power, losses.
+
+Chain for one site-year:
+
+1. station 10 m wind → hub height with the logarithmic profile
+   (``windpowerlib.wind_speed.logarithmic_profile``), roughness length given
+   or looked up from land cover (:data:`ROUGHNESS_LENGTH_BY_LAND_COVER_M`);
+2. optionally, the hub series is scaled so that its mean equals the WRF 80 m
+   layer's mean at the site carried to hub height (:func:`wrf_mean_wind_speed`);
+3. air density at hub height from the station's temperature and pressure
+   (``windpowerlib.temperature.linear_gradient`` and
+   ``windpowerlib.density.barometric``; °C and Pa converted to K and Pa here);
+4. density-corrected power curve of a turbine from windpowerlib's bundled
+   library (offline), times the number of turbines;
+5. wake losses (a fraction, by default from windpowerlib's ``dena_mean``
+   wind-farm efficiency curve) then availability and electrical losses.
+
+Power in kW, energy in kWh, speeds in m/s, heights in m.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+import windpowerlib
+from windpowerlib import density as wpl_density
+from windpowerlib import power_output as wpl_power
+from windpowerlib import temperature as wpl_temperature
+from windpowerlib import wake_losses as wpl_wake
+from windpowerlib import wind_speed as wpl_wind_speed
+
+__all__ = [
+    "ROUGHNESS_LENGTH_BY_LAND_COVER_M",
+    "DEFAULT_AVAILABILITY_LOSSES",
+    "DEFAULT_ELECTRICAL_LOSSES",
+    "DEFAULT_OTHER_LOSSES",
+    "MAX_HUB_HEIGHT_M",
+    "TurbineCurve",
+    "WindHourly",
+    "WrfSiteMean",
+    "roughness_length_for",
+    "turbine_curve",
+    "hub_wind_speed",
+    "hub_air_density",
+    "farm_wake_losses",
+    "simulate_wind",
+    "wrf_mean_wind_speed",
+]
+
+#: Roughness length by land cover. [m] Source: Manwell, McGowan & Rogers,
+#: "Wind Energy Explained", 2nd ed., Wiley 2009, Table 2.2 (after Wieringa
+#: 1992), rounded to the class values used by the European Wind Atlas.
+ROUGHNESS_LENGTH_BY_LAND_COVER_M = {
+    "water": 0.0002,
+    "bare_soil": 0.005,
+    "desert": 0.005,
+    "grassland": 0.03,
+    "shrubland": 0.1,
+    "cropland": 0.1,
+    "mixed_farmland_trees": 0.25,
+    "forest": 0.5,
+    "urban": 1.0,
+}
+#: Highest hub height accepted. [m] Source: Fondo issue 3 (bad input above 250 m;
+#: the tallest onshore hubs built are about 170 m).
+MAX_HUB_HEIGHT_M = 250.0
+#: Height of station temperature observations. [m] Source: WMO No. 8 (1.25–2 m).
+TEMPERATURE_HEIGHT_M = 2.0
+#: Availability losses: turbine 3.58 %, balance of plant 0.5 %, grid 1.5 %
+#: combined as 1 - Π(1 - x). [fraction] Source: SAM ``Windpower`` defaults
+#: (``avail_turb_loss``, ``avail_bop_loss``, ``avail_grid_loss``).
+DEFAULT_AVAILABILITY_LOSSES = 1.0 - (1 - 0.0358) * (1 - 0.005) * (1 - 0.015)
+#: Electrical losses: efficiency 1.91 %, parasitic 0.1 %. [fraction] Source:
+#: SAM ``Windpower`` defaults (``elec_eff_loss``, ``elec_parasitic_loss``).
+DEFAULT_ELECTRICAL_LOSSES = 1.0 - (1 - 0.0191) * (1 - 0.001)
+#: Availability and electrical losses together. [fraction]
+DEFAULT_OTHER_LOSSES = 1.0 - (1 - DEFAULT_AVAILABILITY_LOSSES) * (1 - DEFAULT_ELECTRICAL_LOSSES)
+#: Wind-farm efficiency curve for default wake losses. Source: windpowerlib
+#: ``wake_losses`` (dena 2005, mean of the published farm efficiency curves).
+WAKE_EFFICIENCY_CURVE = "dena_mean"
+#: Days per WRF season (DJF, MAM, JJA, SON) in a non-leap year, to weight the
+#: seasonal means into an annual mean. [d]
+WRF_SEASON_DAYS = np.array([90.0, 92.0, 92.0, 91.0])
+#: Height of the bundled WRF layer. [m] Source: data/SOURCES-weather.md §2 (zh = 80 m).
+WRF_HEIGHT_M = 80.0
+
+
+def roughness_length_for(land_cover: str) -> float:
+    """Roughness length of a land-cover class.
+
+    Parameters
+    ----------
+    land_cover : str
+        Key of :data:`ROUGHNESS_LENGTH_BY_LAND_COVER_M`.
+
+    Returns
+    -------
+    float
+        [m]
+    """
+    try:
+        return ROUGHNESS_LENGTH_BY_LAND_COVER_M[land_cover]
+    except KeyError:
+        known = ", ".join(sorted(ROUGHNESS_LENGTH_BY_LAND_COVER_M))
+        raise ValueError(f"land_cover {land_cover!r} is unknown; known: {known}") from None
+
+
+@dataclass(frozen=True)
+class TurbineCurve:
+    """A turbine's power curve from windpowerlib's bundled library.
+
+    Attributes
+    ----------
+    turbine_type : str
+    wind_speed_m_s : numpy.ndarray
+        [m/s]
+    power_kw : numpy.ndarray
+        [kW]
+    nominal_power_kw : float
+        [kW]
+    """
+
+    turbine_type: str
+    wind_speed_m_s: np.ndarray
+    power_kw: np.ndarray
+    nominal_power_kw: float
+
+
+@lru_cache(maxsize=128)
+def turbine_curve(turbine_type: str) -> TurbineCurve:
+    """Power curve of a windpowerlib turbine type (offline library).
+
+    Raises
+    ------
+    ValueError
+        Unknown turbine type or one without a power curve (names
+        ``turbine_type``).
+    """
+    from siting.turbines import turbine_types
+
+    if turbine_type not in turbine_types():
+        raise ValueError(f"turbine_type {turbine_type!r} is not in windpowerlib's local "
+                         "library of turbines with a power curve")
+    with warnings.catch_warnings():
+        # windpowerlib 0.2.2 calls DataFrame.dropna(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        turbine = windpowerlib.WindTurbine(turbine_type=turbine_type, hub_height=100.0)
+    curve = turbine.power_curve
+    return TurbineCurve(turbine_type, curve["wind_speed"].to_numpy(dtype=float),
+                        curve["value"].to_numpy(dtype=float) / 1000.0,
+                        float(turbine.nominal_power) / 1000.0)
+
+
+def hub_wind_speed(wind_speed, measurement_height_m, hub_height_m, roughness_length_m):
+    """Wind speed at hub height with the logarithmic profile.
+
+    Parameters
+    ----------
+    wind_speed : array_like
+        At ``measurement_height_m``. [m/s]
+    measurement_height_m, hub_height_m : float
+        [m]
+    roughness_length_m : float
+        [m]
+
+    Returns
+    -------
+    numpy.ndarray
+        [m/s]
+
+    Notes
+    -----
+    ``v_hub = v · ln(h_hub/z0) / ln(h_meas/z0)`` (windpowerlib
+    ``logarithmic_profile`` with no obstacle height).
+    """
+    return np.asarray(wpl_wind_speed.logarithmic_profile(
+        np.asarray(wind_speed, dtype=float), measurement_height_m, hub_height_m,
+        roughness_length_m), dtype=float)
+
+
+def hub_air_density(temp_air, pressure, *, station_elevation_m, site_elevation_m, hub_height_m,
+                    temperature_height_m=TEMPERATURE_HEIGHT_M):
+    """Air density at hub height from station temperature and pressure.
+
+    Parameters
+    ----------
+    temp_air : array_like
+        Station air temperature. [°C]
+    pressure : array_like
+        Station pressure. [Pa]
+    station_elevation_m, site_elevation_m : float
+        [m]
+    hub_height_m : float
+        Above the site's ground. [m]
+    temperature_height_m : float
+        Height of the temperature sensor above the station. [m]
+
+    Returns
+    -------
+    numpy.ndarray
+        [kg/m³]
+
+    Notes
+    -----
+    windpowerlib's linear temperature gradient (−6.5 K/km) and barometric
+    formula (−1/8 hPa/m), with heights measured from the station's ground:
+    ``Δh = site_elevation + hub_height − station_elevation``.
+    """
+    rise_m = site_elevation_m + hub_height_m - station_elevation_m
+    temp_k = np.asarray(temp_air, dtype=float) + 273.15
+    t_hub = wpl_temperature.linear_gradient(temp_k, temperature_height_m, rise_m)
+    return np.asarray(wpl_density.barometric(np.asarray(pressure, dtype=float), 0.0, rise_m,
+                                             t_hub), dtype=float)
+
+
+def farm_wake_losses(hub_speed, curve: TurbineCurve, turbine_count: int,
+                     wind_efficiency_curve_name=WAKE_EFFICIENCY_CURVE) -> float:
+    """Energy fraction lost to wakes, from a wind-farm efficiency curve.
+
+    Parameters
+    ----------
+    hub_speed : array_like
+        Free-stream hub-height wind speed. [m/s]
+    curve : TurbineCurve
+    turbine_count : int
+    wind_efficiency_curve_name : str
+        windpowerlib curve name.
+
+    Returns
+    -------
+    float
+        0 for a single turbine. [fraction]
+    """
+    if turbine_count <= 1:
+        return 0.0
+    v = np.asarray(hub_speed, dtype=float)
+    reduced = np.asarray(wpl_wake.reduce_wind_speed(v, wind_efficiency_curve_name), dtype=float)
+    free = np.interp(v, curve.wind_speed_m_s, curve.power_kw, left=0, right=0).sum()
+    waked = np.interp(reduced, curve.wind_speed_m_s, curve.power_kw, left=0, right=0).sum()
+    return float(1.0 - waked / free) if free > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class WindHourly:
+    """Hourly results of one wind farm-year (8760 values each).
+
+    Attributes
+    ----------
+    hub_wind_speed : numpy.ndarray
+        [m/s]
+    air_density : numpy.ndarray
+        [kg/m³]
+    gross_kw : numpy.ndarray
+        Farm power before losses. [kW]
+    after_wake_kw : numpy.ndarray
+        [kW]
+    ac_kw : numpy.ndarray
+        Net output = hourly energy. [kW]
+    wake_losses, other_losses : float
+        Applied fractions. [fraction]
+    capacity_kw : float
+        Farm nameplate. [kW]
+    """
+
+    hub_wind_speed: np.ndarray
+    air_density: np.ndarray
+    gross_kw: np.ndarray
+    after_wake_kw: np.ndarray
+    ac_kw: np.ndarray
+    wake_losses: float
+    other_losses: float
+    capacity_kw: float
+
+
+def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_height_m: float,
+                  roughness_length_m: float, station_elevation_m: float,
+                  site_elevation_m: float, turbine_count: int = 1,
+                  measurement_height_m: float = 10.0, mean_wind_speed_hub_m_s=None,
+                  wake_losses=None, other_losses=DEFAULT_OTHER_LOSSES,
+                  density_correction: bool = True) -> WindHourly:
+    """Simulate a wind farm over one typical year.
+
+    Parameters
+    ----------
+    wind_speed : array_like
+        Station wind at ``measurement_height_m``. [m/s]
+    temp_air : array_like
+        [°C]
+    pressure : array_like
+        [Pa]
+    turbine_type : str
+        windpowerlib turbine type, e.g. ``"E-126/4200"``.
+    hub_height_m : float
+        [m]
+    roughness_length_m : float
+        [m]
+    station_elevation_m, site_elevation_m : float
+        [m]
+    turbine_count : int
+    measurement_height_m : float
+        [m]
+    mean_wind_speed_hub_m_s : float, optional
+        Scale the hub series to this mean (WRF layer). [m/s]
+    wake_losses : float, optional
+        Fraction; default from :func:`farm_wake_losses`.
+    other_losses : float
+        Availability and electrical losses. [fraction]
+    density_correction : bool
+        Apply windpowerlib's density-corrected power curve.
+
+    Returns
+    -------
+    WindHourly
+    """
+    curve = turbine_curve(turbine_type)
+    if not measurement_height_m <= hub_height_m <= MAX_HUB_HEIGHT_M:
+        raise ValueError(f"hub_height_m {hub_height_m} outside [{measurement_height_m}, "
+                         f"{MAX_HUB_HEIGHT_M}]")
+    if roughness_length_m <= 0:
+        raise ValueError("roughness_length_m must be > 0")
+    v = hub_wind_speed(wind_speed, measurement_height_m, hub_height_m, roughness_length_m)
+    if mean_wind_speed_hub_m_s is not None:
+        mean = v.mean()
+        if mean <= 0:
+            raise ValueError("station wind series has zero mean; cannot scale to the WRF mean")
+        v = v * (float(mean_wind_speed_hub_m_s) / mean)
+    rho = hub_air_density(temp_air, pressure, station_elevation_m=station_elevation_m,
+                          site_elevation_m=site_elevation_m, hub_height_m=hub_height_m)
+    if density_correction:
+        p_one = np.asarray(wpl_power.power_curve_density_correction(
+            v, curve.wind_speed_m_s, curve.power_kw, rho), dtype=float)
+    else:
+        p_one = np.interp(v, curve.wind_speed_m_s, curve.power_kw, left=0, right=0)
+    gross = p_one * turbine_count
+    if wake_losses is None:
+        wake_losses = farm_wake_losses(v, curve, turbine_count)
+    after_wake = gross * (1.0 - wake_losses)
+    net = after_wake * (1.0 - other_losses)
+    return WindHourly(v, rho, gross, after_wake, net, float(wake_losses), float(other_losses),
+                      curve.nominal_power_kw * turbine_count)
+
+
+@dataclass(frozen=True)
+class WrfSiteMean:
+    """WRF layer at a site.
+
+    Attributes
+    ----------
+    covered : bool
+        The site lies inside a WRF domain.
+    mean_wind_speed_m_s : float or None
+        Annual mean at the layer height (days-weighted seasons). [m/s]
+    height_m : float
+        Layer height. [m]
+    domain : int or None
+        Index of the domain used.
+    """
+
+    covered: bool
+    mean_wind_speed_m_s: float | None
+    height_m: float = WRF_HEIGHT_M
+    domain: int | None = None
+
+
+def wrf_mean_wind_speed(latitude: float, longitude: float,
+                        domains: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                        height_m: float = WRF_HEIGHT_M) -> WrfSiteMean:
+    """Annual mean wind speed of the WRF seasonal layer at a site.
+
+    Parameters
+    ----------
+    latitude, longitude : float
+        Site. [°]
+    domains : sequence of (lat, lon, wind_speed)
+        Each domain's 1-D cell-centre latitudes and longitudes [°] and its
+        seasonal means ``wind_speed`` of shape (4, n_lat, n_lon) ordered DJF,
+        MAM, JJA, SON [m/s] (the shell loads them from
+        ``data/resource/mexico_wrf_wind_80m/*.nc``).
+    height_m : float
+        Height of the layer. [m]
+
+    Returns
+    -------
+    WrfSiteMean
+        ``covered=False`` when no domain contains the site (or its cell is
+        not finite).
+
+    Notes
+    -----
+    Nearest cell; the annual mean weights the seasons by their days
+    (:data:`WRF_SEASON_DAYS`).
+    """
+    for k, (lat, lon, ws) in enumerate(domains):
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        ws = np.asarray(ws, dtype=float)
+        if ws.shape != (4, lat.size, lon.size):
+            raise ValueError(f"WRF domain {k}: wind_speed shape {ws.shape} is not "
+                             f"(4, {lat.size}, {lon.size})")
+        half_lat = abs(lat[1] - lat[0]) / 2 if lat.size > 1 else 0.0
+        half_lon = abs(lon[1] - lon[0]) / 2 if lon.size > 1 else 0.0
+        if not (lat.min() - half_lat <= latitude <= lat.max() + half_lat
+                and lon.min() - half_lon <= longitude <= lon.max() + half_lon):
+            continue
+        i = int(np.argmin(np.abs(lat - latitude)))
+        j = int(np.argmin(np.abs(lon - longitude)))
+        seasonal = ws[:, i, j]
+        if not np.all(np.isfinite(seasonal)):
+            continue
+        mean = float(np.sum(seasonal * WRF_SEASON_DAYS) / WRF_SEASON_DAYS.sum())
+        return WrfSiteMean(True, mean, height_m, k)
+    return WrfSiteMean(False, None, height_m, None)

@@ -1,0 +1,110 @@
+"""Wind model: profile, density, turbines, WRF lookup."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from siting import wind
+from siting.turbines import list_turbines, turbine_types
+
+HAND_RTOL = 1e-9
+WRF_FILES = ("9NE_seasons.nc", "10NE_seasons.nc", "11C_seasons.nc", "12C_seasons.nc")
+
+
+def test_log_profile_hand_value():
+    # 5 m/s at 10 m, z0 = 0.1 m → 100 m: 5·ln(100/0.1)/ln(10/0.1) = 5·3·ln10/(2·ln10) = 7.5
+    np.testing.assert_allclose(wind.hub_wind_speed([5.0], 10.0, 100.0, 0.1), [7.5],
+                               rtol=HAND_RTOL)
+
+
+def test_hub_air_density_hand_value():
+    # station = site elevation, hub 100 m, 15 °C and 101325 Pa at the station:
+    # T_hub = 288.15 - 0.0065·(100 - 2) = 287.513 K; p_hub = (1013.25 - 100/8) hPa
+    # ρ = 1000.75 · 1.225 · 288.15 · 100 / (101330 · 287.513)
+    expected = 1000.75 * 1.225 * 288.15 * 100 / (101330 * 287.513)
+    rho = wind.hub_air_density([15.0], [101325.0], station_elevation_m=500.0,
+                               site_elevation_m=500.0, hub_height_m=100.0)
+    np.testing.assert_allclose(rho, [expected], rtol=HAND_RTOL)
+
+
+def test_turbine_catalogue():
+    turbines = {t.turbine_type: t for t in list_turbines()}
+    assert len(turbines) == 67  # windpowerlib 0.2.2: 67 types with a power curve
+    e126 = turbines["E-126/4200"]
+    assert e126.rated_power_kw == 4200.0 and 135.0 in e126.hub_heights_m
+    assert e126.to_dict()["rated_power_kw"] == 4200.0
+    assert "E-126/4200" in turbine_types()
+
+
+def test_unknown_turbine_names_field():
+    with pytest.raises(ValueError, match="turbine_type"):
+        wind.turbine_curve("NOPE/1")
+
+
+def test_roughness_table():
+    assert wind.roughness_length_for("grassland") == 0.03
+    with pytest.raises(ValueError, match="land_cover"):
+        wind.roughness_length_for("moon")
+
+
+def test_simulate_wind_bad_hub(parsed):
+    frame, station = parsed["763990"]
+    args = dict(turbine_type="E-126/4200", roughness_length_m=0.1,
+                station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m)
+    for hub in (5.0, 300.0):
+        with pytest.raises(ValueError, match="hub_height_m"):
+            wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                               frame["atmospheric_pressure"], hub_height_m=hub, **args)
+
+
+def test_farm_losses_and_scaling(parsed):
+    frame, station = parsed["763990"]
+    args = dict(turbine_type="E-126/4200", hub_height_m=135.0, roughness_length_m=0.1,
+                station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m)
+    one = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                             frame["atmospheric_pressure"], turbine_count=1, **args)
+    ten = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                             frame["atmospheric_pressure"], turbine_count=10, **args)
+    assert one.wake_losses == 0.0 and 0.0 < ten.wake_losses < 0.3
+    np.testing.assert_allclose(ten.gross_kw, 10 * one.gross_kw, rtol=HAND_RTOL)
+    np.testing.assert_allclose(ten.ac_kw.sum(),
+                               ten.gross_kw.sum() * (1 - ten.wake_losses) * (1 - ten.other_losses),
+                               rtol=HAND_RTOL)
+    scaled = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                                frame["atmospheric_pressure"], mean_wind_speed_hub_m_s=8.0, **args)
+    np.testing.assert_allclose(scaled.hub_wind_speed.mean(), 8.0, rtol=HAND_RTOL)
+    assert np.all(one.ac_kw <= one.capacity_kw)
+
+
+def test_wrf_lookup_synthetic_grid():
+    lat = np.array([20.0, 21.0])
+    lon = np.array([-101.0, -100.0])
+    ws = np.zeros((4, 2, 2))
+    ws[:, 1, 0] = [4.0, 6.0, 8.0, 10.0]
+    out = wind.wrf_mean_wind_speed(21.1, -101.1, [(lat, lon, ws)])
+    # (4·90 + 6·92 + 8·92 + 10·91) / 365 = 2558/365 = 7.008219
+    assert out.covered and out.domain == 0
+    np.testing.assert_allclose(out.mean_wind_speed_m_s, 2558 / 365, rtol=HAND_RTOL)
+    assert not wind.wrf_mean_wind_speed(25.0, -101.0, [(lat, lon, ws)]).covered
+    with pytest.raises(ValueError, match="shape"):
+        wind.wrf_mean_wind_speed(21.0, -101.0, [(lat, lon, ws[:3])])
+
+
+def _domains(data_dir):
+    out = []
+    for name in WRF_FILES:
+        with xr.open_dataset(data_dir / "resource" / "mexico_wrf_wind_80m" / name,
+                             engine="h5netcdf") as ds:
+            out.append((ds["lat"].values, ds["lon"].values, ds["wind_speed"].values))
+    return out
+
+
+def test_wrf_lookup_on_bundled_layer(data_dir):
+    domains = _domains(data_dir)
+    # León, Gto lies in domain 12C; Monterrey lies in no domain (SOURCES-weather.md §2)
+    leon = wind.wrf_mean_wind_speed(21.12, -101.68, domains)
+    assert leon.covered and leon.domain == 3 and 2.0 < leon.mean_wind_speed_m_s < 12.0
+    assert not wind.wrf_mean_wind_speed(25.68, -100.27, domains).covered

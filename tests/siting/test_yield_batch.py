@@ -1,0 +1,134 @@
+"""Batch path: agreement with the detailed path, laws, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from siting.pv import simulate_pv
+from siting.wind import simulate_wind
+from siting.yield_batch import pv_energy_batch, wind_energy_batch
+
+#: Issue 3: the batch path agrees with the detailed path within 1 %.
+BATCH_VS_DETAILED_RTOL = 0.01
+#: Monthly agreement (small winter months carry sunrise-hour differences).
+BATCH_VS_DETAILED_MONTHLY_RTOL = 0.02
+STATIONS = ("765710", "766250", "763930", "763990", "765260")
+PV_CASES = [  # tracking, tilt, gcr, dc_ac_ratio
+    (False, 20.0, 0.30, 1.15),
+    (False, 30.0, 0.45, 1.30),
+    (True, 0.0, 0.35, 1.30),
+]
+
+
+@pytest.mark.parametrize("tracking, tilt, gcr, dc_ac", PV_CASES)
+def test_pv_batch_matches_detailed(weather_stack, parsed, tracking, tilt, gcr, dc_ac):
+    idx = np.array([weather_stack.index_of(s) for s in STATIONS])
+    lat = weather_stack.latitude[idx] + 0.05   # sites a few km from their stations
+    lon = weather_stack.longitude[idx] - 0.05
+    batch = pv_energy_batch(weather_stack, idx, latitude=lat, longitude=lon, tilt_deg=tilt,
+                            azimuth_deg=180.0, tracking=tracking, gcr=gcr, dc_ac_ratio=dc_ac,
+                            system_losses=0.14, capacity_dc_kw=2500.0)
+    for k, sid in enumerate(STATIONS):
+        frame, station = parsed[sid]
+        h = simulate_pv(frame.index, frame["dni"], frame["dhi"], frame["temp_air"],
+                        frame["wind_speed"], frame["atmospheric_pressure"], latitude=lat[k],
+                        longitude=lon[k], elevation_m=station.elevation_m, capacity_dc_kw=2500.0,
+                        dc_ac_ratio=dc_ac, tilt_deg=tilt, azimuth_deg=180.0, tracking=tracking,
+                        gcr=gcr, system_losses=0.14, albedo=frame["albedo"])
+        np.testing.assert_allclose(batch.energy_annual_kwh[k], h.ac_kw.sum(),
+                                   rtol=BATCH_VS_DETAILED_RTOL)
+        monthly = np.bincount(frame.index.month - 1, weights=h.ac_kw, minlength=12)
+        np.testing.assert_allclose(batch.energy_monthly_kwh[k], monthly,
+                                   rtol=BATCH_VS_DETAILED_MONTHLY_RTOL)
+    np.testing.assert_allclose(batch.energy_monthly_kwh.sum(axis=1), batch.energy_annual_kwh,
+                               rtol=1e-12)
+    np.testing.assert_allclose(batch.capacity_factor,
+                               batch.energy_annual_kwh / (2500.0 * 8760), rtol=1e-12)
+
+
+@pytest.mark.parametrize("turbine, hub, z0", [("E-126/4200", 135.0, 0.1),
+                                              ("V126/3300", 117.0, 0.03)])
+def test_wind_batch_matches_detailed(weather_stack, parsed, turbine, hub, z0):
+    idx = np.array([weather_stack.index_of(s) for s in STATIONS])
+    elev = weather_stack.elevation_m[idx] + 40.0
+    batch = wind_energy_batch(weather_stack, idx, turbine_type=turbine, hub_height_m=hub,
+                              roughness_length_m=z0, elevation_m=elev, wake_losses=0.06,
+                              other_losses=0.075, capacity_kw=1000.0)
+    for k, sid in enumerate(STATIONS):
+        frame, station = parsed[sid]
+        h = simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
+                          turbine_type=turbine, hub_height_m=hub, roughness_length_m=z0,
+                          station_elevation_m=station.elevation_m, site_elevation_m=elev[k],
+                          wake_losses=0.06, other_losses=0.075)
+        detailed = h.ac_kw.sum() / h.capacity_kw * 1000.0
+        np.testing.assert_allclose(batch.energy_annual_kwh[k], detailed,
+                                   rtol=BATCH_VS_DETAILED_RTOL)
+
+
+def test_wind_batch_scales_to_mean(weather_stack, parsed):
+    sid = "763990"
+    idx = np.array([weather_stack.index_of(sid)])
+    frame, station = parsed[sid]
+    kw = dict(turbine_type="E-126/4200", hub_height_m=120.0, roughness_length_m=0.1)
+    batch = wind_energy_batch(weather_stack, idx, elevation_m=station.elevation_m,
+                              mean_wind_speed_hub_m_s=8.5, wake_losses=0.0, other_losses=0.0,
+                              **kw)
+    h = simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
+                      station_elevation_m=station.elevation_m,
+                      site_elevation_m=station.elevation_m, mean_wind_speed_hub_m_s=8.5,
+                      wake_losses=0.0, other_losses=0.0, **kw)
+    np.testing.assert_allclose(batch.energy_annual_kwh[0], h.ac_kw.sum() / 4200.0,
+                               rtol=BATCH_VS_DETAILED_RTOL)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.floats(0.5, 50_000.0))
+def test_pv_batch_linear_in_capacity(weather_stack, capacity):
+    idx = np.array([0])
+    kw = dict(latitude=weather_stack.latitude[0], longitude=weather_stack.longitude[0],
+              tilt_deg=20.0, azimuth_deg=180.0, tracking=False, gcr=0.3, dc_ac_ratio=1.2,
+              system_losses=0.14)
+    one = pv_energy_batch(weather_stack, idx, capacity_dc_kw=1.0, **kw)
+    many = pv_energy_batch(weather_stack, idx, capacity_dc_kw=capacity, **kw)
+    np.testing.assert_allclose(many.energy_annual_kwh, capacity * one.energy_annual_kwh,
+                               rtol=1e-9)
+
+
+def test_pv_batch_zero_diffuse_is_finite(weather_stack):
+    import dataclasses
+
+    dhi = weather_stack.dhi.copy()
+    dni = weather_stack.dni.copy()
+    dhi[:, 12::24] = 0.0
+    dni[:, 8::24] = 0.0
+    dhi[:, 8::24] = 0.0
+    w = dataclasses.replace(weather_stack, dhi=dhi, dni=dni)
+    out = pv_energy_batch(w, np.arange(w.n_stations), latitude=w.latitude,
+                          longitude=w.longitude, tilt_deg=20.0, azimuth_deg=180.0,
+                          tracking=np.arange(w.n_stations) % 2 == 0, gcr=0.3, dc_ac_ratio=1.2,
+                          system_losses=0.14)
+    assert np.all(np.isfinite(out.energy_monthly_kwh)) and np.all(out.energy_annual_kwh > 0)
+
+
+def test_batch_bad_input(weather_stack):
+    kw = dict(latitude=21.0, longitude=-101.0, tilt_deg=20.0, azimuth_deg=180.0,
+              tracking=False, gcr=0.3, dc_ac_ratio=1.2, system_losses=0.14)
+    with pytest.raises(ValueError, match="station_index"):
+        pv_energy_batch(weather_stack, np.array([99]), **kw)
+    with pytest.raises(ValueError, match="tilt_deg"):
+        pv_energy_batch(weather_stack, np.array([0, 1]), **{**kw, "tilt_deg": [10.0, 95.0]})
+    with pytest.raises(ValueError, match="shape"):
+        pv_energy_batch(weather_stack, np.array([0, 1]), **{**kw, "gcr": [0.3, 0.3, 0.3]})
+    with pytest.raises(ValueError, match="dc_ac_ratio"):
+        pv_energy_batch(weather_stack, np.array([0]), **{**kw, "dc_ac_ratio": 3.0})
+    with pytest.raises(ValueError, match="hub_height_m"):
+        wind_energy_batch(weather_stack, np.array([0]), turbine_type="E-126/4200",
+                          hub_height_m=300.0, roughness_length_m=0.1, elevation_m=0.0,
+                          wake_losses=0.0, other_losses=0.0)
+    with pytest.raises(ValueError, match="turbine_type"):
+        wind_energy_batch(weather_stack, np.array([0]), turbine_type="X/1", hub_height_m=100.0,
+                          roughness_length_m=0.1, elevation_m=0.0, wake_losses=0.0,
+                          other_losses=0.0)
