@@ -199,15 +199,17 @@ def data_check(ctx: click.Context) -> None:
 @click.option("--licence", required=True, help="Licence of the data.")
 @click.option("--by", "imported_by", default=None, help="Email of the officer importing it.")
 @click.option("--replace", is_flag=True, help="Replace a layer imported before.")
+@click.option("--source-layer", default=None, help="Layer to read from a multi-layer file.")
 @click.pass_context
 @handle_errors
 def data_import(ctx: click.Context, layer: str, file: str, source: str, licence: str,
-                imported_by: str | None, replace: bool) -> None:
+                imported_by: str | None, replace: bool, source_layer: str | None) -> None:
     """Import or replace LAYER from FILE (GeoJSON, GeoPackage or zipped shapefile)."""
     from fondo.layers import import_layer_recorded
 
     provenance = import_layer_recorded(settings_from(ctx), layer, Path(file), source=source,
-                                       licence=licence, imported_by=imported_by, replace=replace)
+                                       licence=licence, imported_by=imported_by, replace=replace,
+                                       source_layer=source_layer)
     echo_json(provenance)
 
 

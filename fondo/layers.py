@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ def layers_dir(settings: Mapping[str, Any]) -> Path:
 
 def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *, source: str,
                           licence: str, imported_by: str | None = None,
-                          replace: bool = False) -> dict[str, Any]:
+                          replace: bool = False, source_layer: str | None = None,
+                          original_filename: str | None = None) -> dict[str, Any]:
     """Validate and store a layer file and record its provenance in ``layer_imports``.
 
     The file is written only if validation passes, and the row only if the file was written;
@@ -34,12 +34,16 @@ def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *
     with session_scope(settings) as session:
         try:
             provenance = import_layer(layer, Path(file), layers_dir(settings), source=source,
-                                      licence=licence, imported_by=imported_by, replace=replace)
+                                      licence=licence, imported_by=imported_by, replace=replace,
+                                      source_layer=source_layer,
+                                      data_dir=Path(settings["DATA_DIR"]))
         except LayerImportError as exc:
             raise InvalidInput(str(exc), field=getattr(exc, "field", None) or "file") from None
-        record = asdict(provenance)
+        record = provenance.to_dict()
+        if original_filename:
+            record["original_filename"] = original_filename
         session.add(LayerImport(
-            layer=provenance.layer, original_filename=provenance.original_filename,
+            layer=provenance.layer, original_filename=record["original_filename"],
             input_sha256=provenance.input_sha256, feature_count=provenance.feature_count,
             input_crs=provenance.input_crs, source=source, licence=licence,
             imported_by=imported_by,

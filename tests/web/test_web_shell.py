@@ -141,3 +141,40 @@ def test_passwords_are_stored_as_argon2_hashes(settings, make_user):
         user = session.scalar(select(User).where(User.email == email))
     assert user.password_hash.startswith("$argon2id$")
     assert password not in user.password_hash
+
+
+def test_officer_imports_a_layer_through_the_api(client, auth_headers, tmp_path):
+    import io
+
+    import geopandas as gpd
+
+    from tests_support import DATA_DIR
+
+    subset = gpd.read_file(DATA_DIR / "geo" / "anp_estatales_conabio2009.geojson").head(3)
+    path = tmp_path / "anp.geojson"
+    subset.to_file(path, driver="GeoJSON")
+    officer = auth_headers("officer")
+    fields = {"layer": "protected_areas_federal", "source": "CONABIO subset (test)",
+              "licence": "CC BY-NC 2.5 MX"}
+
+    def form(**extra):
+        return {**fields, "file": (io.BytesIO(path.read_bytes()), "anp.geojson"), **extra}
+
+    created = client.post("/api/v1/data/layers", data=form(), headers=officer,
+                          content_type="multipart/form-data")
+    assert created.status_code == 201, created.json
+    assert created.json["feature_count"] == 3
+    assert created.json["original_filename"] == "anp.geojson"
+    listed = client.get("/api/v1/data/layers", headers=officer).json["layers"]
+    assert [row["layer"] for row in listed] == ["protected_areas_federal"]
+    again = client.post("/api/v1/data/layers", headers=officer, content_type="multipart/form-data",
+                        data=form())
+    assert again.status_code == 422  # exists: needs replace=true
+    garbage = client.post("/api/v1/data/layers", headers=officer, content_type="multipart/form-data",
+                          data=form(layer="localities_inpi",
+                                    file=(io.BytesIO(b"\x00\x01garbage"), "x.geojson")))
+    assert garbage.status_code == 422 and garbage.mimetype == "application/problem+json"
+    assert len(client.get("/api/v1/data/layers", headers=officer).json["layers"]) == 1
+    analyst = client.post("/api/v1/data/layers", headers=auth_headers("analyst"),
+                          content_type="multipart/form-data", data=form())
+    assert analyst.status_code == 403

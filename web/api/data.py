@@ -36,3 +36,45 @@ def start_check():
     launch(celery_app(), "fondo.data_check", job, {})
     session.refresh(job)
     return job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"}
+
+
+@blp.get("/layers")
+@require_role()
+def list_layers():
+    """Layers imported by officers, with their provenance."""
+    from fondo.layers import layers_dir
+    from fondo.layers_import import list_imported_layers
+
+    folder = layers_dir(settings())
+    rows = list_imported_layers(folder) if folder.exists() else []
+    return {"layers": [p.to_dict() for p in rows]}
+
+
+@blp.post("/layers")
+@require_role(Role.OFFICER)
+def import_layer():
+    """Import or replace a layer: multipart form with `layer`, `file` (GeoJSON, GeoPackage or
+    zipped shapefile), `source`, `licence` and optional `replace=true`."""
+    import tempfile
+
+    from flask import request
+
+    from fondo.errors import InvalidInput
+    from fondo.layers import import_layer_recorded
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("attach the layer file as multipart field 'file'", field="file")
+    form = request.form
+    for name in ("layer", "source", "licence"):
+        if not form.get(name, "").strip():
+            raise InvalidInput(f"'{name}' is required", field=name)
+    suffix = Path(upload.filename).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        provenance = import_layer_recorded(
+            settings(), form["layer"], path, source=form["source"], licence=form["licence"],
+            imported_by=api_user().email, replace=form.get("replace") == "true",
+            original_filename=upload.filename)
+    return provenance, 201
