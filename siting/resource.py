@@ -1,0 +1,460 @@
+"""Solar and wind resource at any point, from the bundled real layers.
+
+Method (documented; its leave-one-station-out error is measured by
+:func:`leave_one_station_out`):
+
+**GHI** ``ghi_kwh_m2_day``: the MERRA-2 3° annual-mean GHI grid (Gelaro et al.
+2017) is the background ``B(p)``, interpolated bilinearly between cell centres.
+Each typical-year station ``i`` gives a ratio ``r_i = G_i / B(p_i)``.  The ratio
+at ``p`` is an inverse-distance weighted mean (Shepard 1968) of the station
+ratios and of the background's own ratio 1, which weighs as much as a station
+at ``idw_background_distance_km``::
+
+    r(p) = (sum_i w_i r_i + w_0) / (sum_i w_i + w_0),  w_i = d_i^-k,  w_0 = L^-k
+    GHI(p) = B(p) * r(p)
+
+so a station corrects the background near it and the correction fades to
+MERRA-2 far from every station.
+
+**Wind** ``wind_speed_100m_m_s``: inside a WRF 80 m domain (Hernández-Yepes et
+al. 2024) the annual mean (mean of the four seasonal means) of the nearest WRF
+grid point, sheared to 100 m by the power law ``U(z) = U(z_r) (z / z_r)^α``
+with the 1/7 exponent (Peterson & Hennessey 1978).  Outside WRF, each station's
+10 m mean wind is lifted to 80 m with an *effective* exponent ``α_eff`` fitted
+on the stations that lie inside a WRF domain,
+``α_eff = mean_i ln(U80_WRF(p_i) / U10_i) / ln(80 / 10)``, then to 100 m with
+1/7, and the station values are interpolated by inverse-distance weighting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import RegularGridInterpolator
+from scipy.spatial import cKDTree
+
+from siting.parameters import ResourceParameters
+
+__all__ = [
+    "M_PER_KM",
+    "MIN_DISTANCE_KM",
+    "merra2_ghi_kwh_m2_day",
+    "idw_ratio",
+    "ghi_kwh_m2_day",
+    "wrf_wind_speed",
+    "power_law_shear",
+    "effective_shear_exponent",
+    "wind_speed_100m_m_s",
+    "nearest_station",
+    "resource_confidence",
+    "leave_one_station_out",
+    "leave_one_station_out_wind_hub",
+    "loo_summary",
+]
+
+#: Metres per kilometre.
+M_PER_KM = 1000.0
+#: Distances below this count as this in the IDW weights (avoids 1/0 at a station). [km]
+MIN_DISTANCE_KM = 0.01
+
+
+def merra2_ghi_kwh_m2_day(latitude, longitude, merra2: pd.DataFrame) -> np.ndarray:
+    """Bilinear interpolation of the MERRA-2 3° annual-mean GHI.
+
+    Parameters
+    ----------
+    latitude, longitude : array_like
+        Points. [°]
+    merra2 : DataFrame
+        Cells with ``lat``, ``lon`` (cell centres, 3° lattice) and
+        ``ghi_kwh_m2_day_annual``. Missing (ocean) cells are filled from the
+        nearest present cell before interpolating. [kWh/m²/day]
+
+    Returns
+    -------
+    ndarray
+        Background GHI, extrapolated linearly beyond the outer centres. [kWh/m²/day]
+    """
+    lats = np.unique(merra2["lat"].to_numpy(float))
+    lons = np.unique(merra2["lon"].to_numpy(float))
+    grid = np.full((lats.size, lons.size), np.nan)
+    grid[np.searchsorted(lats, merra2["lat"].to_numpy(float)), np.searchsorted(lons, merra2["lon"].to_numpy(float))] = (
+        merra2["ghi_kwh_m2_day_annual"].to_numpy(float)
+    )
+    missing = np.isnan(grid)
+    if missing.any():
+        glat, glon = np.meshgrid(lats, lons, indexing="ij")
+        tree = cKDTree(np.column_stack([glat[~missing], glon[~missing]]))
+        _, idx = tree.query(np.column_stack([glat[missing], glon[missing]]))
+        grid[missing] = grid[~missing][idx]
+    if lats.size < 2 or lons.size < 2:
+        raise ValueError("merra2 needs at least 2 latitudes and 2 longitudes")
+    interp = RegularGridInterpolator((lats, lons), grid, method="linear", bounds_error=False, fill_value=None)
+    lat = np.asarray(latitude, dtype=float)
+    lon = np.asarray(longitude, dtype=float)
+    return interp(np.column_stack([lat.ravel(), lon.ravel()])).reshape(lat.shape)
+
+
+def idw_ratio(distance_km: np.ndarray, ratio: np.ndarray, power: float, background_km: float | None) -> np.ndarray:
+    """Inverse-distance weighted mean of station values, with an optional background.
+
+    Parameters
+    ----------
+    distance_km : ndarray (n_points, n_stations)
+        Distances. [km]
+    ratio : ndarray (n_stations,)
+        Station values.
+    power : float
+        Weight exponent ``k``. [-]
+    background_km : float or None
+        Distance ``L`` at which the background value 1 weighs as one station;
+        ``None`` for a plain IDW. [km]
+
+    Returns
+    -------
+    ndarray (n_points,)
+        ``(Σ w_i v_i + w_0) / (Σ w_i + w_0)`` with ``w_i = d_i^-k``, ``w_0 = L^-k``.
+    """
+    w = np.maximum(distance_km, MIN_DISTANCE_KM) ** (-power)
+    num = w @ ratio
+    den = w.sum(axis=1)
+    if background_km is not None:
+        w0 = background_km ** (-power)
+        num = num + w0
+        den = den + w0
+    return num / den
+
+
+def _distances_km(x_m, y_m, station_xy_m: np.ndarray) -> np.ndarray:
+    x = np.asarray(x_m, dtype=float).ravel()
+    y = np.asarray(y_m, dtype=float).ravel()
+    return np.hypot(x[:, None] - station_xy_m[None, :, 0], y[:, None] - station_xy_m[None, :, 1]) / M_PER_KM
+
+
+def ghi_kwh_m2_day(
+    latitude, longitude, x_m, y_m, stations: pd.DataFrame, station_xy_m: np.ndarray, merra2: pd.DataFrame,
+    params: ResourceParameters = ResourceParameters(),
+) -> np.ndarray:
+    """Annual-mean daily GHI by MERRA-2 background times IDW station ratio.
+
+    Parameters
+    ----------
+    latitude, longitude : array_like
+        Points. [°]
+    x_m, y_m : array_like
+        The same points in EPSG:6372. [m]
+    stations : DataFrame
+        ``latitude``, ``longitude``, ``ghi_kwh_m2_day`` per station.
+    station_xy_m : ndarray (n_stations, 2)
+        Stations in EPSG:6372. [m]
+    merra2 : DataFrame
+        See :func:`merra2_ghi_kwh_m2_day`.
+    params : ResourceParameters
+        ``idw_power``, ``idw_background_distance_km``.
+
+    Returns
+    -------
+    ndarray
+        GHI. [kWh/m²/day]
+    """
+    background = merra2_ghi_kwh_m2_day(latitude, longitude, merra2)
+    station_bg = merra2_ghi_kwh_m2_day(stations["latitude"], stations["longitude"], merra2)
+    ratio = stations["ghi_kwh_m2_day"].to_numpy(float) / station_bg
+    d = _distances_km(x_m, y_m, station_xy_m)
+    r = idw_ratio(d, ratio, params.idw_power, params.idw_background_distance_km)
+    return background * r.reshape(background.shape)
+
+
+def power_law_shear(wind_speed_m_s, height_from_m: float, height_to_m: float, exponent: float):
+    """Wind speed at another height by the power law.
+
+    Parameters
+    ----------
+    wind_speed_m_s : array_like
+        Wind speed at ``height_from_m``. [m/s]
+    height_from_m, height_to_m : float
+        Heights above ground. [m]
+    exponent : float
+        Shear exponent ``α``. [-]
+
+    Returns
+    -------
+    ndarray
+        ``U * (height_to / height_from) ** α``. [m/s]
+
+    References
+    ----------
+    Peterson & Hennessey (1978), J. Appl. Meteorol. 17, 390-394.
+
+    Examples
+    --------
+    >>> round(float(power_law_shear(7.0, 80.0, 100.0, 1 / 7)), 4)
+    7.2267
+    """
+    if height_from_m <= 0 or height_to_m <= 0:
+        raise ValueError(f"heights must be > 0 m, got {height_from_m} and {height_to_m}")
+    return np.asarray(wind_speed_m_s, dtype=float) * (height_to_m / height_from_m) ** exponent
+
+
+def wrf_wind_speed(latitude, longitude, wind_layers) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-grid-point WRF annual mean wind where a domain covers the point.
+
+    Parameters
+    ----------
+    latitude, longitude : array_like
+        Points. [°]
+    wind_layers : sequence of siting.layers.WindLayer
+        Domains; the first one covering a point wins.
+
+    Returns
+    -------
+    wind_speed_m_s : ndarray
+        Wind at the layers' height, NaN where no domain covers. [m/s]
+    covered : ndarray of bool
+    """
+    lat = np.asarray(latitude, dtype=float).ravel()
+    lon = np.asarray(longitude, dtype=float).ravel()
+    out = np.full(lat.shape, np.nan)
+    for layer in wind_layers:  # a handful of domains, each vectorized over points
+        la, lo = np.asarray(layer.latitude, float), np.asarray(layer.longitude, float)
+        dla, dlo = (la[-1] - la[0]) / (la.size - 1), (lo[-1] - lo[0]) / (lo.size - 1)
+        i = np.rint((lat - la[0]) / dla).astype(np.int64)
+        j = np.rint((lon - lo[0]) / dlo).astype(np.int64)
+        inside = (i >= 0) & (i < la.size) & (j >= 0) & (j < lo.size) & np.isnan(out)
+        vals = np.asarray(layer.wind_speed_m_s, float)[np.clip(i, 0, la.size - 1), np.clip(j, 0, lo.size - 1)]
+        take = inside & np.isfinite(vals)
+        out[take] = vals[take]
+    return out, np.isfinite(out)
+
+
+def effective_shear_exponent(
+    station_wind_10m_m_s, wrf_wind_m_s, params: ResourceParameters = ResourceParameters()
+) -> float:
+    """Effective station-to-WRF shear exponent, fitted where both exist.
+
+    Parameters
+    ----------
+    station_wind_10m_m_s : array_like
+        Station mean wind at ``station_height_m``. [m/s]
+    wrf_wind_m_s : array_like
+        WRF mean wind at ``wrf_height_m`` at the stations (NaN if uncovered). [m/s]
+    params : ResourceParameters
+
+    Returns
+    -------
+    float
+        ``mean ln(U_wrf / U_st) / ln(z_wrf / z_st)`` over covered stations, or
+        ``params.shear_exponent`` when no station is covered. [-]
+    """
+    u_st = np.asarray(station_wind_10m_m_s, float)
+    u_wrf = np.asarray(wrf_wind_m_s, float)
+    ok = np.isfinite(u_wrf) & (u_st > 0)
+    if not ok.any():
+        return float(params.shear_exponent)
+    alpha = np.log(u_wrf[ok] / u_st[ok]) / np.log(params.wrf_height_m / params.station_height_m)
+    return float(np.mean(alpha))
+
+
+def wind_speed_100m_m_s(
+    latitude, longitude, x_m, y_m, stations: pd.DataFrame, station_xy_m: np.ndarray, wind_layers,
+    params: ResourceParameters = ResourceParameters(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean wind speed at hub height (WRF where it covers, else sheared station IDW).
+
+    Parameters
+    ----------
+    latitude, longitude : array_like
+        Points. [°]
+    x_m, y_m : array_like
+        The same points in EPSG:6372. [m]
+    stations : DataFrame
+        ``latitude``, ``longitude``, ``wind_speed_10m_m_s``.
+    station_xy_m : ndarray (n_stations, 2)
+        Stations in EPSG:6372. [m]
+    wind_layers : sequence of WindLayer
+        WRF domains at ``params.wrf_height_m``.
+    params : ResourceParameters
+
+    Returns
+    -------
+    wind_speed_m_s : ndarray
+        Mean wind at ``params.hub_height_m``. [m/s]
+    in_wrf : ndarray of bool
+        Whether the value comes from WRF.
+    """
+    wrf, in_wrf = wrf_wind_speed(latitude, longitude, wind_layers)
+    u10 = stations["wind_speed_10m_m_s"].to_numpy(float)
+    wrf_st, _ = wrf_wind_speed(stations["latitude"], stations["longitude"], wind_layers)
+    alpha_eff = effective_shear_exponent(u10, wrf_st, params)
+    u_st_wrf_height = power_law_shear(u10, params.station_height_m, params.wrf_height_m, alpha_eff)
+    d = _distances_km(x_m, y_m, station_xy_m)
+    from_stations = idw_ratio(d, u_st_wrf_height, params.idw_power, None)
+    at_wrf_height = np.where(in_wrf, wrf, from_stations)
+    hub = power_law_shear(at_wrf_height, params.wrf_height_m, params.hub_height_m, params.shear_exponent)
+    shape = np.shape(np.asarray(latitude))
+    return hub.reshape(shape), in_wrf.reshape(shape)
+
+
+def nearest_station(x_m, y_m, station_xy_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and distance to the nearest station.
+
+    Parameters
+    ----------
+    x_m, y_m : array_like
+        Points in EPSG:6372. [m]
+    station_xy_m : ndarray (n_stations, 2)
+        Stations in EPSG:6372. [m]
+
+    Returns
+    -------
+    index : ndarray of int
+    distance_km : ndarray [km]
+    """
+    d, i = cKDTree(station_xy_m).query(np.column_stack([np.ravel(x_m), np.ravel(y_m)]))
+    return i.astype(np.int64), d / M_PER_KM
+
+
+def resource_confidence(
+    technology: str, distance_station_km, in_wrf, params: ResourceParameters = ResourceParameters()
+) -> np.ndarray:
+    """Confidence in the cell's resource estimate, in [0, 1].
+
+    Parameters
+    ----------
+    technology : str
+        ``"pv"`` or ``"wind"``.
+    distance_station_km : array_like
+        Distance to the nearest station. [km]
+    in_wrf : array_like of bool
+        Whether the wind comes from a WRF domain.
+    params : ResourceParameters
+
+    Returns
+    -------
+    ndarray
+        ``floor + (1 - floor) * exp(-d / L)``; for wind inside WRF,
+        ``wind_confidence_wrf``. [-]
+    """
+    d = np.asarray(distance_station_km, dtype=float)
+    decay = np.exp(-d / params.confidence_length_km)
+    if technology == "pv":
+        return params.pv_confidence_floor + (1 - params.pv_confidence_floor) * decay
+    if technology == "wind":
+        outside = params.wind_confidence_floor + (1 - params.wind_confidence_floor) * decay
+        return np.where(np.asarray(in_wrf, bool), params.wind_confidence_wrf, outside)
+    raise ValueError(f"technology must be 'pv' or 'wind', got {technology!r}")
+
+
+def leave_one_station_out(
+    stations: pd.DataFrame, station_xy_m: np.ndarray, merra2: pd.DataFrame,
+    params: ResourceParameters = ResourceParameters(),
+) -> pd.DataFrame:
+    """Leave-one-station-out check of the GHI and (outside-WRF) wind methods.
+
+    Each station is predicted from the other stations (and, for GHI, the
+    MERRA-2 background) and compared with its own typical-year value.
+
+    Parameters
+    ----------
+    stations : DataFrame
+        Station table (``station_id``, ``latitude``, ``longitude``,
+        ``ghi_kwh_m2_day``, ``wind_speed_10m_m_s``).
+    station_xy_m : ndarray (n, 2)
+        Stations in EPSG:6372. [m]
+    merra2 : DataFrame
+        MERRA-2 table.
+    params : ResourceParameters
+
+    Returns
+    -------
+    DataFrame
+        One row per station: ``ghi_observed_kwh_m2_day``,
+        ``ghi_merra2_kwh_m2_day`` (background alone), ``ghi_loo_kwh_m2_day``
+        (method without the station), ``wind_observed_10m_m_s``,
+        ``wind_loo_10m_m_s`` (IDW of the other stations; the shear factor is a
+        constant so the relative error carries to 100 m).
+    """
+    n = len(stations)
+    if n < 3:
+        raise ValueError(f"leave-one-out needs at least 3 stations, got {n}")
+    lat = stations["latitude"].to_numpy(float)
+    lon = stations["longitude"].to_numpy(float)
+    ghi = stations["ghi_kwh_m2_day"].to_numpy(float)
+    u10 = stations["wind_speed_10m_m_s"].to_numpy(float)
+    bg = merra2_ghi_kwh_m2_day(lat, lon, merra2)
+    ratio = ghi / bg
+    d = _distances_km(station_xy_m[:, 0], station_xy_m[:, 1], station_xy_m)
+    # Leaving station i out = giving it zero weight: an infinite distance on the diagonal.
+    np.fill_diagonal(d, np.inf)
+    w = d ** (-params.idw_power)
+    w0 = params.idw_background_distance_km ** (-params.idw_power)
+    ghi_loo = bg * (w @ ratio + w0) / (w.sum(axis=1) + w0)
+    wind_loo = (w @ u10) / w.sum(axis=1)
+    return pd.DataFrame(
+        {
+            "station_id": stations["station_id"].astype(str).to_numpy(),
+            "name": stations["name"].to_numpy(),
+            "ghi_observed_kwh_m2_day": ghi,
+            "ghi_merra2_kwh_m2_day": bg,
+            "ghi_loo_kwh_m2_day": ghi_loo,
+            "wind_observed_10m_m_s": u10,
+            "wind_loo_10m_m_s": wind_loo,
+        }
+    )
+
+
+def leave_one_station_out_wind_hub(
+    stations: pd.DataFrame, station_xy_m: np.ndarray, wind_layers,
+    params: ResourceParameters = ResourceParameters(),
+) -> pd.DataFrame:
+    """Leave-one-out check of the outside-WRF wind method at WRF height, on the WRF-covered stations.
+
+    For each station inside a WRF domain, the outside-WRF method is applied
+    without it: ``α_eff`` fitted on the other covered stations, the other
+    stations' 10 m means lifted with it and interpolated by IDW; the result is
+    compared with the WRF mean at the station.
+
+    Returns
+    -------
+    DataFrame
+        ``station_id``, ``wind_wrf_m_s`` (WRF at ``wrf_height_m``),
+        ``wind_loo_m_s`` (method without the station), ``alpha_loo``. [m/s]
+    """
+    u10 = stations["wind_speed_10m_m_s"].to_numpy(float)
+    wrf, covered = wrf_wind_speed(stations["latitude"], stations["longitude"], wind_layers)
+    d = _distances_km(station_xy_m[:, 0], station_xy_m[:, 1], station_xy_m)
+    rows = []
+    for k in np.nonzero(covered)[0]:  # a handful of covered stations (analysis, not a hot path)
+        others = np.arange(len(u10)) != k
+        alpha = effective_shear_exponent(u10[others], np.where(others, wrf, np.nan)[others], params)
+        lifted = power_law_shear(u10[others], params.station_height_m, params.wrf_height_m, alpha)
+        pred = idw_ratio(d[k : k + 1, others], lifted, params.idw_power, None)[0]
+        rows.append({"station_id": str(stations["station_id"].iloc[k]), "wind_wrf_m_s": float(wrf[k]),
+                     "wind_loo_m_s": float(pred), "alpha_loo": alpha})
+    return pd.DataFrame(rows, columns=["station_id", "wind_wrf_m_s", "wind_loo_m_s", "alpha_loo"])
+
+
+def loo_summary(loo: pd.DataFrame) -> dict[str, float]:
+    """Error figures of :func:`leave_one_station_out`.
+
+    Returns
+    -------
+    dict
+        ``ghi_rmse_pct``, ``ghi_mae_pct``, ``ghi_bias_pct`` of the method,
+        ``ghi_merra2_rmse_pct`` of MERRA-2 alone, ``wind_rmse_pct``,
+        ``wind_mae_pct`` of the station IDW; relative to the observed values. [%]
+    """
+    def rel(pred, obs):
+        return 100.0 * (loo[pred].to_numpy() - loo[obs].to_numpy()) / loo[obs].to_numpy()
+
+    e_ghi = rel("ghi_loo_kwh_m2_day", "ghi_observed_kwh_m2_day")
+    e_bg = rel("ghi_merra2_kwh_m2_day", "ghi_observed_kwh_m2_day")
+    e_w = rel("wind_loo_10m_m_s", "wind_observed_10m_m_s")
+    return {
+        "ghi_rmse_pct": float(np.sqrt(np.mean(e_ghi**2))),
+        "ghi_mae_pct": float(np.mean(np.abs(e_ghi))),
+        "ghi_bias_pct": float(np.mean(e_ghi)),
+        "ghi_merra2_rmse_pct": float(np.sqrt(np.mean(e_bg**2))),
+        "wind_rmse_pct": float(np.sqrt(np.mean(e_w**2))),
+        "wind_mae_pct": float(np.mean(np.abs(e_w))),
+    }
