@@ -28,7 +28,14 @@ from finance.debt import annuity_debt_service, debt_schedule, dsra_target
 from finance.fx import fx_path
 from finance.inputs import CaseInputs, FinanceInputError
 from finance.debt import construction_draws
-from finance.tax import LOSS_CARRYFORWARD_YEARS, _tax_total_kernel, depreciation_schedule, income_tax
+from finance.jit import njit_cached
+from finance.tax import (
+    LOSS_CARRYFORWARD_YEARS,
+    _tax_total_kernel,
+    _tax_total_row,
+    depreciation_schedule,
+    income_tax,
+)
 from finance.waterfall import run_waterfall, split_equity
 
 __all__ = ["Drivers", "Simulation", "simulate", "SIZING_TOLERANCE", "SIZING_MAX_ITERATIONS"]
@@ -141,22 +148,19 @@ def _factor(x, n):
     return a[:, None]
 
 
-def _revenue_and_opex(case: CaseInputs, energy_first_year_mwh, energy_factor, price_factor, opex_factor):
+def _year_lines(case: CaseInputs, energy_first_year_mwh):
+    """Per-year base lines (T,): energy, unit prices, fixed and variable OPEX factors."""
     t_max, c, life = case.n_years, case.construction_years, case.life_years
     t = np.arange(t_max)
     op = t >= c
     k = np.where(op, t - c, 0)
-    energy = np.where(op, energy_first_year_mwh * (1.0 - case.degradation) ** k, 0.0) * energy_factor
+    energy = np.where(op, energy_first_year_mwh * (1.0 - case.degradation) ** k, 0.0)
     ppa = op & (k < case.ppa_years)
     merchant = op & ~ppa
     cel = op & (k < case.cel_term_years)
-    rev_ppa = energy * np.where(ppa, case.ppa_price_usd_per_mwh * (1.0 + case.ppa_escalation) ** k, 0.0)
-    rev_merchant = energy * price_factor * np.where(
-        merchant, case.merchant_price_usd_per_mwh * (1.0 + case.merchant_escalation) ** k, 0.0
-    )
-    rev_cel = energy * price_factor * np.where(
-        cel, case.cel_price_usd_per_mwh * (1.0 + case.cel_escalation) ** k, 0.0
-    )
+    ppa_price = np.where(ppa, case.ppa_price_usd_per_mwh * (1.0 + case.ppa_escalation) ** k, 0.0)
+    merchant_price = np.where(merchant, case.merchant_price_usd_per_mwh * (1.0 + case.merchant_escalation) ** k, 0.0)
+    cel_price = np.where(cel, case.cel_price_usd_per_mwh * (1.0 + case.cel_escalation) ** k, 0.0)
     esc = np.where(op, (1.0 + case.opex_escalation) ** k, 0.0)
     fixed = (
         case.capacity_mw * 1000.0 * case.opex_usd_per_kw_year
@@ -164,11 +168,52 @@ def _revenue_and_opex(case: CaseInputs, energy_first_year_mwh, energy_factor, pr
         + case.insurance_usd_per_year
         + case.asset_management_usd_per_year
     ) * esc
-    variable = case.variable_opex_usd_per_mwh * energy * esc
     decom = np.zeros(t_max)
     decom[-1] = case.decommissioning_usd * (1.0 + case.opex_escalation) ** (life - 1)
-    opex = (fixed + variable + decom) * opex_factor
-    return energy, rev_ppa, rev_merchant, rev_cel, opex
+    return energy, ppa_price, merchant_price, cel_price, esc, fixed, decom
+
+
+@njit_cached
+def _operating_kernel(energy_t, basis_energy_t, ppa_price, merchant_price, cel_price, esc, fixed, decom,
+                      variable_opex, energy_factor, price_factor, opex_factor):
+    """Realized operating lines of every draw, and the bankers'-case EBITDA, in one pass.
+
+    Realized: energy × ``energy_factor``, merchant and CEL prices × ``price_factor``;
+    bankers' case: the basis energy at base prices. Both with the draw's OPEX factor.
+    """
+    n = energy_factor.shape[0]
+    t_max = energy_t.shape[0]
+    energy = np.empty((n, t_max))
+    rev_ppa = np.empty((n, t_max))
+    rev_mer = np.empty((n, t_max))
+    rev_cel = np.empty((n, t_max))
+    revenue = np.empty((n, t_max))
+    opex = np.empty((n, t_max))
+    ebitda = np.empty((n, t_max))
+    ebitda_s = np.empty((n, t_max))
+    for i in range(n):
+        ef = energy_factor[i]
+        pf = price_factor[i]
+        of = opex_factor[i]
+        for t in range(t_max):
+            e = energy_t[t] * ef
+            r_ppa = e * ppa_price[t]
+            priced = e * pf
+            r_mer = priced * merchant_price[t]
+            r_cel = priced * cel_price[t]
+            cost = ((fixed[t] + variable_opex * e * esc[t]) + decom[t]) * of
+            rev = r_ppa + r_mer + r_cel
+            energy[i, t] = e
+            rev_ppa[i, t] = r_ppa
+            rev_mer[i, t] = r_mer
+            rev_cel[i, t] = r_cel
+            revenue[i, t] = rev
+            opex[i, t] = cost
+            ebitda[i, t] = rev - cost
+            es = basis_energy_t[t]
+            cost_s = ((fixed[t] + variable_opex * es * esc[t]) + decom[t]) * of
+            ebitda_s[i, t] = es * ppa_price[t] + es * merchant_price[t] + es * cel_price[t] - cost_s
+    return energy, rev_ppa, rev_mer, rev_cel, revenue, opex, ebitda, ebitda_s
 
 
 class _SeniorPrep:
@@ -196,6 +241,76 @@ class _SeniorPrep:
         out = rev * self.open_factor
         out += principal[:, None] * (self.r * self.grace + self.idc_unit)
         return out
+
+
+@njit_cached
+def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr, fee, repay, pv_factor,
+                   disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations):
+    """Senior sizing and sculpting, each draw iterated on its own interest ↔ tax circularity.
+
+    Per draw: taxable profit → tax (ISR + PTU, losses carried) → CFADS → sculpted
+    service and the principal it supports (capped) → interest and fees → profit, until
+    interest and fees move less than ``tol``. Returns the capped service ``(J, n, T)``,
+    principals ``(J, n)`` and the iterations per draw (``-1``: not converged).
+    """
+    n, t_max = ebitda_s.shape
+    n_tr = weight_over_dscr.shape[0]
+    ds_out = np.zeros((n_tr, n, t_max))
+    p_out = np.zeros((n_tr, n))
+    iters = np.zeros(n, dtype=np.int64)
+    interest = np.empty(t_max)
+    new_interest = np.empty(t_max)
+    profit = np.empty(t_max)
+    tax = np.empty(t_max)
+    pos = np.empty(t_max)
+    vint = np.empty(t_max)
+    raw = np.empty((n_tr, t_max))
+    prin = np.empty(n_tr)
+    for i in range(n):
+        interest[:] = 0.0
+        fees = 0.0
+        scale = 1.0
+        iters[i] = -1
+        for it in range(1, max_iterations + 1):
+            for t in range(t_max):
+                profit[t] = ebitda_s[i, t] - dep[i, t] - conc_interest[i, t] - interest[t]
+            profit[0] -= fees0[i] + fees
+            _tax_total_row(profit, tax, vint, tax_rate, ptu_rate, carry_years)
+            for t in range(t_max):
+                x = ebitda_s[i, t] - tax[t]
+                pos[t] = x if x > 0.0 else 0.0
+            total = 0.0
+            for j in range(n_tr):
+                pv = 0.0
+                for t in range(t_max):
+                    ds = pos[t] * weight_over_dscr[j] * repay[j, t]
+                    raw[j, t] = ds
+                    pv += ds * pv_factor[j, t]
+                prin[j] = pv
+                total += pv
+            scale = cap[i] / total if total > cap[i] else 1.0
+            new_interest[:] = 0.0
+            new_fees = 0.0
+            for j in range(n_tr):
+                p = prin[j] * scale
+                rev = 0.0  # PV (at year 0) of the service from t on
+                for t in range(t_max - 1, -1, -1):
+                    rev += raw[j, t] * scale * disc[j, t]
+                    new_interest[t] += rev * open_factor[j, t] + p * grace_idc[j, t]
+                new_fees += fee[j] * p
+            change = abs(new_fees - fees)
+            for t in range(t_max):
+                change = max(change, abs(new_interest[t] - interest[t]))
+                interest[t] = new_interest[t]
+            fees = new_fees
+            if change <= tol[i]:
+                iters[i] = it
+                break
+        for j in range(n_tr):
+            p_out[j, i] = prin[j] * scale
+            for t in range(t_max):
+                ds_out[j, i, t] = raw[j, t] * scale
+    return ds_out, p_out, iters
 
 
 def _fx_base(case: CaseInputs, currency: str):
@@ -252,23 +367,36 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         straight_line_rate=case.straight_line_rate,
     )
 
-    # realized operating lines
-    energy, rev_ppa, rev_mer, rev_cel, opex = _revenue_and_opex(case, case.energy_p50_mwh, ef, pf, of)
-    revenue = rev_ppa + rev_mer + rev_cel
-    ebitda = revenue - opex
-
-    # ---------------------------------------------------------------- debt
+    # realized operating lines, and the bankers' case EBITDA the senior debt is sized on
     tranches = case.tranches
     senior = [tr for tr in tranches if tr.kind == "senior_debt"]
+    basis_energy = case.energy_p50_mwh
+    if "p90" in {tr.sizing_basis or case.sizing_basis for tr in senior}:
+        basis_energy = case.energy_p90_mwh
+    energy_t, ppa_price, mer_price, cel_price, esc, fixed, decom = _year_lines(case, case.energy_p50_mwh)
+    basis_energy_t = energy_t * (basis_energy / case.energy_p50_mwh)
+    energy, rev_ppa, rev_mer, rev_cel, revenue, opex, ebitda, ebitda_s = _operating_kernel(
+        energy_t, basis_energy_t, ppa_price, mer_price, cel_price, esc, fixed, decom,
+        float(case.variable_opex_usd_per_mwh), ef[:, 0], pf[:, 0], of[:, 0],
+    )
+
+    # ---------------------------------------------------------------- debt
     conc = [tr for tr in tranches if tr.kind == "concessional_debt"]
     fx_base = {tr.currency: _fx_base(case, tr.currency) for tr in tranches}
-    fx_real = {
-        ccy: path[None, :] * np.asarray(drivers.fx_factor.get(ccy, np.ones((n, t_max))), float)
-        for ccy, path in fx_base.items()
-    }
-    for ccy, a in fx_real.items():
+    # realized FX paths (n, T); a currency without a factor keeps its base path (a broadcast
+    # view, read-only) and its realized/base ratio is exactly one (None: no multiplication)
+    fx_real, fx_ratio = {}, {}
+    for ccy, path in fx_base.items():
+        factor = drivers.fx_factor.get(ccy)
+        if factor is None:
+            fx_real[ccy] = np.broadcast_to(path, (n, t_max))
+            fx_ratio[ccy] = None
+            continue
+        a = path[None, :] * np.asarray(factor, float)
         if a.shape != (n, t_max) or not np.all(np.isfinite(a)) or np.any(a <= 0):
             raise ValueError(f"fx path of {ccy} must be positive and finite with shape ({n}, {t_max})")
+        fx_real[ccy] = a
+        fx_ratio[ccy] = path[None, :] / a
 
     schedules = {}
     fees0 = np.zeros(n)
@@ -293,73 +421,76 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
 
     iterations = 0
     if senior:
-        basis_energy = case.energy_p50_mwh
-        bases = {tr.sizing_basis or case.sizing_basis for tr in senior}
-        if "p90" in bases:
-            basis_energy = case.energy_p90_mwh
-        s_energy, s_ppa, s_mer, s_cel, s_opex = _revenue_and_opex(
-            case, basis_energy, np.ones((n, 1)), np.ones((n, 1)), of
-        )
-        ebitda_s = s_ppa + s_mer + s_cel - s_opex
         weights = [tr.share if len(senior) > 1 else 1.0 for tr in senior]
         gearing = min(min(tr.max_gearing if tr.max_gearing is not None else 1.0 for tr in senior), 1.0)
         cap = np.minimum(gearing * capex_total, capex_total - conc_principal_total)
         prep = [_SeniorPrep(tr, c, t_max, fractions) for tr in senior]
-        senior_interest = np.zeros((n, t_max))
-        senior_fees = np.zeros(n)
-        tol = sizing_tolerance * capex_total
-        converged = False
-        pos_cfads = np.zeros((n, t_max))
-        for iterations in range(1, SIZING_MAX_ITERATIONS + 1):
-            profit = ebitda_s - dep - conc_interest - senior_interest
-            profit[:, 0] -= fees0 + senior_fees
-            tax_s = _tax_total_kernel(profit, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
-            np.maximum(ebitda_s - tax_s, 0.0, out=pos_cfads)
-            raw = [pos_cfads * (w / tr.target_dscr * sp.repay) for tr, w, sp in zip(senior, weights, prep)]
-            principals = [ds @ sp.pv_factor for ds, sp in zip(raw, prep)]
-            total = principals[0] if len(principals) == 1 else np.sum(principals, axis=0)
-            scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-            new_interest = np.zeros((n, t_max))
-            new_fees = np.zeros(n)
-            for tr, ds, p, sp in zip(senior, raw, principals, prep):
-                new_interest += sp.interest(p * scale, ds * scale[:, None])
-                new_fees += tr.fee * p * scale
-            change = np.maximum(np.abs(new_interest - senior_interest).max(axis=1), np.abs(new_fees - senior_fees))
-            senior_interest, senior_fees = new_interest, new_fees
-            if np.all(change <= tol):
-                converged = True
-                break
-        if not converged:
+        ds_all, p_all, iters = _sizing_kernel(
+            np.ascontiguousarray(ebitda_s),
+            np.ascontiguousarray(dep),
+            np.ascontiguousarray(conc_interest),
+            np.ascontiguousarray(fees0),
+            np.ascontiguousarray(cap),
+            sizing_tolerance * capex_total,
+            np.array([w / tr.target_dscr for tr, w in zip(senior, weights)]),
+            np.array([tr.fee for tr in senior]),
+            np.stack([sp.repay for sp in prep]),
+            np.stack([sp.pv_factor for sp in prep]),
+            np.stack([sp.disc for sp in prep]),
+            np.stack([sp.open_factor for sp in prep]),
+            np.stack([sp.r * sp.grace + sp.idc_unit for sp in prep]),
+            float(case.tax_rate),
+            float(case.ptu_rate),
+            LOSS_CARRYFORWARD_YEARS,
+            SIZING_MAX_ITERATIONS,
+        )
+        if np.any(iters < 0):
             raise ValueError("senior debt sizing did not converge (interest/tax circularity)")
-        for tr, ds, p in zip(senior, raw, principals):
-            schedules[tr.name] = debt_schedule(p * scale, ds * scale[:, None], tr.rate, start_year=c,
+        iterations = int(iters.max())
+        senior_fees = np.zeros(n)
+        for j, tr in enumerate(senior):
+            schedules[tr.name] = debt_schedule(p_all[j], ds_all[j], tr.rate, start_year=c,
                                                tenor_years=tr.tenor_years, grace_years=tr.grace_years,
                                                capex_fractions=fractions)
+            senior_fees += tr.fee * p_all[j]
         fees0 = fees0 + senior_fees
 
     # ---------------------------------------------------------------- realized tax and CFADS
     debt_names = [tr.name for tr in senior] + [tr.name for tr in conc]
-    ratio = {name: fx_base[case.tranche(name).currency][None, :] / fx_real[case.tranche(name).currency]
-             for name in debt_names}
+    ratio = {name: fx_ratio[case.tranche(name).currency] for name in debt_names}
+
+    def in_usd(x, name):  # a debt line in its currency's base-path USD -> realized USD
+        return x if ratio[name] is None else x * ratio[name]
+
     interest_real = np.zeros((n, t_max))
     for name in debt_names:
         sch = schedules[name]
-        interest_real += sch.interest_usd * ratio[name] + sch.idc_usd
+        interest_real += in_usd(sch.interest_usd, name) + sch.idc_usd
     fees = np.zeros((n, t_max))
     fees[:, 0] = fees0
-    profit = ebitda - dep - interest_real - fees
+    ebitda_less_dep = ebitda - dep
+    profit = ebitda_less_dep - interest_real
+    profit[:, 0] -= fees0
     tax = income_tax(profit, tax_rate=case.tax_rate, ptu_rate=case.ptu_rate)
-    cfads = np.where(op, ebitda - tax.tax_usd, 0.0)
-    tax_u = _tax_total_kernel(ebitda - dep, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
+    cfads = ebitda - tax.tax_usd
+    cfads[:, :c] = 0.0
+    tax_u = _tax_total_kernel(ebitda_less_dep, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
 
     # ---------------------------------------------------------------- waterfall
     k = len(debt_names)
-    ds_due = np.zeros((k, n, t_max))
+    ds_due = np.empty((k, n, t_max))
     for d, name in enumerate(debt_names):
-        ds_due[d] = schedules[name].debt_service_usd * ratio[name]
-    is_senior = np.array([d < len(senior) for d in range(k)], dtype=bool)
-    senior_due = ds_due[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max))
-    conc_due = ds_due[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max))
+        ds_due[d] = in_usd(schedules[name].debt_service_usd, name)
+    n_sen = len(senior)
+    is_senior = np.array([d < n_sen for d in range(k)], dtype=bool)
+
+    def over_tranches(a, lo, hi):  # sum of a[lo:hi] along the tranche axis, no copy for one
+        if hi - lo == 1:
+            return a[lo]
+        return a[lo:hi].sum(axis=0) if hi > lo else np.zeros((n, t_max))
+
+    senior_due = over_tranches(ds_due, 0, n_sen)
+    conc_due = over_tranches(ds_due, n_sen, k)
     target = dsra_target(senior_due, case.dsra_months)
     dsra0 = target[:, c - 1].copy()
     target[:, : c - 1] = 0.0
@@ -368,10 +499,13 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     g_cover = np.array([debt_names.index(g.covers) for g in guarantees], dtype=np.int64)
     g_cov = np.array([g.coverage for g in guarantees], dtype=float)
     g_fee_due = np.zeros((len(guarantees), n, t_max))
+    exposure = {}
     for j, g in enumerate(guarantees):
         sch = schedules[g.covers]
-        opening = np.concatenate([np.zeros((n, 1)), sch.balance_usd[:, :-1]], axis=1) * ratio[g.covers]
-        g_fee_due[j] = np.where(sch.debt_service_usd > 0, g.fee * g.coverage * opening, 0.0)
+        opening = np.zeros((n, t_max))
+        opening[:, 1:] = sch.balance_usd[:, :-1]
+        exposure[g.name] = g.coverage * in_usd(opening, g.covers)
+        g_fee_due[j] = np.where(sch.debt_service_usd > 0, g.fee * exposure[g.name], 0.0)
     wf = run_waterfall(
         cfads,
         start_year=c,
@@ -384,13 +518,14 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         guarantee_fee_due_usd=g_fee_due,
     )
 
-    draws = np.zeros((n, t_max))
-    for name in debt_names:
-        draws += schedules[name].draw_usd
-    uses = capex + fees
+    uses = capex[:, :c] + fees[:, :c]  # construction years
     uses[:, c - 1] += dsra0
-    equity_in = np.where(op, 0.0, np.maximum(uses - draws, 0.0))
-    distributions = np.where(op, wf.distributable_usd, -equity_in)
+    for name in debt_names:
+        uses -= schedules[name].draw_usd[:, :c]
+    equity_in = np.zeros((n, t_max))
+    np.maximum(uses, 0.0, out=equity_in[:, :c])
+    distributions = wf.distributable_usd.copy()
+    np.negative(equity_in[:, :c], out=distributions[:, :c])
 
     equity = [tr for tr in tranches if tr.is_equity]
     eq_flows = split_equity(
@@ -419,17 +554,18 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
             "reimbursement_usd": wf.guarantee_reimbursement_usd[j],
             "outstanding_usd": wf.guarantee_outstanding_usd[j],
             "fee_due_usd": g_fee_due[j],
-            "exposure_usd": g.coverage
-            * np.concatenate([np.zeros((n, 1)), schedules[g.covers].balance_usd[:, :-1]], axis=1)
-            * ratio[g.covers],
+            "exposure_usd": exposure[g.name],
         }
     for tr in tranches:
         tr_fx[tr.name] = fx_real[tr.currency]
-        flows_ccy[tr.name] = flows_usd[tr.name] * fx_real[tr.currency]
+        if tr.currency == "USD" and fx_ratio["USD"] is None:
+            flows_ccy[tr.name] = flows_usd[tr.name]  # x 1.0
+        else:
+            flows_ccy[tr.name] = flows_usd[tr.name] * fx_real[tr.currency]
 
     balance = np.zeros((n, t_max))
     for name in debt_names:
-        balance += schedules[name].balance_usd * ratio[name]
+        balance += in_usd(schedules[name].balance_usd, name)
     senior_bal_cod = np.zeros(n)
     rate_w = np.zeros(n)
     tenor_end = c
@@ -441,6 +577,10 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     with np.errstate(divide="ignore", invalid="ignore"):
         senior_rate = np.where(senior_bal_cod > 0, rate_w / np.where(senior_bal_cod > 0, senior_bal_cod, 1), 0.0)
 
+    fcf_pre = ebitda.copy()
+    fcf_pre[:, :c] -= capex[:, :c]  # CAPEX falls in construction years only
+    fcf_after = ebitda - tax_u
+    fcf_after[:, :c] -= capex[:, :c]
     sim = Simulation(
         case=case,
         years=years,
@@ -466,10 +606,10 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         cfads_usd=cfads,
         senior_service_usd=senior_due,
         concessional_service_usd=conc_due,
-        senior_paid_usd=wf.paid_usd[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max)),
-        senior_unpaid_usd=wf.unpaid_usd[is_senior].sum(axis=0) if len(senior) else np.zeros((n, t_max)),
-        concessional_paid_usd=wf.paid_usd[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max)),
-        concessional_unpaid_usd=wf.unpaid_usd[~is_senior].sum(axis=0) if len(conc) else np.zeros((n, t_max)),
+        senior_paid_usd=over_tranches(wf.paid_usd, 0, n_sen),
+        senior_unpaid_usd=over_tranches(wf.unpaid_usd, 0, n_sen),
+        concessional_paid_usd=over_tranches(wf.paid_usd, n_sen, k),
+        concessional_unpaid_usd=over_tranches(wf.unpaid_usd, n_sen, k),
         debt_balance_usd=balance,
         senior_balance_cod_usd=senior_bal_cod,
         senior_rate=senior_rate,
@@ -477,13 +617,13 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         dsra_balance_usd=wf.dsra_balance_usd,
         dsra_flow_usd=wf.dsra_flow_usd,
         dsra_draw_usd=wf.dsra_draw_usd,
-        guarantee_call_usd=wf.guarantee_call_usd.sum(axis=0),
-        guarantee_fee_usd=wf.guarantee_fee_usd.sum(axis=0),
-        guarantee_reimbursement_usd=wf.guarantee_reimbursement_usd.sum(axis=0),
+        guarantee_call_usd=over_tranches(wf.guarantee_call_usd, 0, len(guarantees)),
+        guarantee_fee_usd=over_tranches(wf.guarantee_fee_usd, 0, len(guarantees)),
+        guarantee_reimbursement_usd=over_tranches(wf.guarantee_reimbursement_usd, 0, len(guarantees)),
         distributions_usd=distributions,
         equity_contribution_usd=equity_in,
-        project_fcf_pre_tax_usd=ebitda - capex,
-        project_fcf_after_tax_usd=ebitda - tax_u - capex,
+        project_fcf_pre_tax_usd=fcf_pre,
+        project_fcf_after_tax_usd=fcf_after,
         debt_principal_cod_usd=sum((schedules[nm].principal_at_cod_usd for nm in debt_names), np.zeros(n)),
         sizing_iterations=iterations,
         tranche_flows_usd=flows_usd,
@@ -493,6 +633,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         guarantee_lines=g_lines,
     )
     for name in ("cfads_usd", "distributions_usd", "tax_usd", "debt_balance_usd"):
-        if not np.all(np.isfinite(getattr(sim, name))):
+        # a NaN or an infinity anywhere makes the sum non-finite (one pass, no temporary)
+        if not np.isfinite(getattr(sim, name).sum()):
             raise ValueError(f"{name} holds NaN or infinite values")
     return sim

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from finance.jit import njit_cached
+
 __all__ = [
     "sculpted_debt_service",
     "annuity_debt_service",
@@ -231,34 +233,19 @@ def debt_schedule(principal_at_cod_usd, repayment_service_usd, rate, *, start_ye
     -------
     DebtSchedule
     """
-    ds = _2d(repayment_service_usd)
+    ds = np.ascontiguousarray(_2d(repayment_service_usd))
     n, t_max = ds.shape
     _check_terms(t_max, start_year, tenor_years, grace_years)
-    p = np.broadcast_to(np.atleast_1d(np.asarray(principal_at_cod_usd, float)), (n,))
-    r = np.broadcast_to(np.atleast_1d(np.asarray(rate, float)), (n,))[:, None]
-    t = np.arange(t_max)
-    # balance after the grace period: PV of the remaining service at each year end
-    disc = (1.0 + r) ** -t
-    rev = np.cumsum((ds * disc)[:, ::-1], axis=1)[:, ::-1]  # sum_{s>=t}
-    remaining = np.concatenate([rev[:, 1:], np.zeros((n, 1))], axis=1)  # sum_{s>t}
-    balance = remaining / disc
-    in_grace = (t >= start_year - 1) & (t < start_year + grace_years)
-    balance = np.where(in_grace, p[:, None], balance)
-    balance[:, t >= start_year + tenor_years] = 0.0
-    draws, idc = construction_draws(p, r[:, 0], capex_fractions)
+    p = np.ascontiguousarray(np.broadcast_to(np.atleast_1d(np.asarray(principal_at_cod_usd, float)), (n,)))
+    r = np.ascontiguousarray(np.broadcast_to(np.atleast_1d(np.asarray(rate, float)), (n,)))
+    draws, idc = construction_draws(p, r, capex_fractions)
     c = start_year
-    balance[:, : c - 1] = np.cumsum(draws + idc, axis=1)[:, : c - 1]
-    opening = np.concatenate([np.zeros((n, 1)), balance[:, :-1]], axis=1)
-    operating = (t >= start_year) & (t < start_year + tenor_years)
-    interest = np.where(operating, r * opening, 0.0)
-    grace = (t >= start_year) & (t < start_year + grace_years)
-    service = np.where(grace, interest, ds)
-    service = np.where(operating, service, 0.0)
-    principal = service - interest
     draw_full = np.zeros((n, t_max))
     idc_full = np.zeros((n, t_max))
     draw_full[:, :c] = draws
     idc_full[:, :c] = idc
+    built = np.ascontiguousarray(np.cumsum(draws + idc, axis=1))
+    balance, interest, service, principal = _schedule_kernel(p, ds, r, built, start_year, tenor_years, grace_years)
     return DebtSchedule(
         draw_usd=draw_full,
         idc_usd=idc_full,
@@ -268,6 +255,36 @@ def debt_schedule(principal_at_cod_usd, repayment_service_usd, rate, *, start_ye
         balance_usd=balance,
         principal_at_cod_usd=np.array(p, dtype=float),
     )
+
+
+@njit_cached
+def _schedule_kernel(principal_cod, ds, rate, built, start, tenor, grace):
+    """Balance, interest, service and principal lines of :func:`debt_schedule`."""
+    n, t_max = ds.shape
+    balance = np.zeros((n, t_max))
+    interest = np.zeros((n, t_max))
+    service = np.zeros((n, t_max))
+    principal = np.zeros((n, t_max))
+    end = start + tenor  # first year after the tenor
+    repay0 = start + grace  # first repayment year
+    for i in range(n):
+        growth = 1.0 + rate[i]
+        # repayment years: balance = PV of the service still to come
+        b = 0.0
+        for t in range(end - 1, repay0 - 1, -1):
+            balance[i, t] = b
+            b = (b + ds[i, t]) / growth
+        for t in range(start - 1, repay0):  # end of construction and grace years
+            balance[i, t] = principal_cod[i]
+        for t in range(start - 1):  # construction: draws and capitalized interest
+            balance[i, t] = built[i, t]
+        for t in range(start, end):
+            due = rate[i] * balance[i, t - 1]
+            interest[i, t] = due
+            paid = due if t < repay0 else ds[i, t]
+            service[i, t] = paid
+            principal[i, t] = paid - due
+    return balance, interest, service, principal
 
 
 def dsra_target(senior_debt_service_usd, months: float):

@@ -188,7 +188,7 @@ def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float):
     for j, tr in enumerate(equity):
         out_irr[tr.name] = rates[j * n:(j + 1) * n]
         dr = case.discount_rate if tr.discount_rate is None else tr.discount_rate
-        out_npv[tr.name] = npv(np.full(n, dr), sim.tranche_flows_ccy[tr.name])
+        out_npv[tr.name] = npv(dr, sim.tranche_flows_ccy[tr.name])  # one rate for all draws
     dscr = dscr_lines(sim)
     has = np.isfinite(dscr).any(axis=1)
     min_dscr = np.full(n, np.nan)

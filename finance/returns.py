@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from finance.jit import njit_cached
+
 __all__ = [
     "npv",
     "irr",
@@ -26,14 +28,18 @@ __all__ = [
 
 #: Newton stops when the rate moves less than this. [1/year]
 IRR_TOLERANCE = 1e-13
-#: Newton iterations before the bisection fallback.
+#: Newton iterations before the bracketed fallback.
 IRR_MAX_ITERATIONS = 50
-#: Bracket searched by the bisection fallback. [1/year]
-IRR_BRACKET = (-0.9999, 100.0)
+#: Newton's rate is accepted when |NPV| at it is below this fraction of sum |v_t|. [-]
+IRR_RESIDUAL_TOLERANCE = 1e-9
+#: Step of the fallback scan for a sign change, in u = ln(1 + r). [-]
+IRR_SCAN_STEP = 1.0 / 64.0
+#: The fallback scans |ln(1 + r)| up to this (e^700 is near the largest float). [-]
+IRR_LOG_BOUND = 700.0
 #: Reason reported when flows never change sign.
 IRR_REASON_NO_SIGN_CHANGE = "undefined: the cash flows never change sign"
-#: Reason reported when no root was found in the bracket.
-IRR_REASON_NOT_FOUND = "undefined: no rate in (-99.99 %, 10000 %) makes the NPV zero"
+#: Reason reported when no root was found.
+IRR_REASON_NOT_FOUND = "undefined: no rate above -100 % makes the NPV zero"
 
 
 def npv(rate, values):
@@ -61,8 +67,10 @@ def npv(rate, values):
     if r.ndim > 1:
         raise ValueError(f"rate must be a scalar or 1-D, got shape {r.shape}")
     t = np.arange(v.shape[-1])
-    disc = (1.0 + r[..., None]) ** -t
-    out = (v * disc).sum(axis=-1)
+    if r.ndim == 0:  # one rate: discount factors once, then a matrix-vector product
+        out = v @ ((1.0 + r) ** -t)
+    else:
+        out = (v * (1.0 + r[..., None]) ** -t).sum(axis=-1)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -78,7 +86,7 @@ def irr(values, *, guess: float = 0.1):
     values : array_like, shape (T,) or (n, T)
         Cash flows, ``values[..., 0]`` at period 0. [currency]
     guess : float
-        Starting rate for Newton's method. [1/period]
+        Starting rate for Newton's method; must be > -1. [1/period]
 
     Returns
     -------
@@ -88,109 +96,191 @@ def irr(values, *, guess: float = 0.1):
 
     Notes
     -----
-    Newton's method on :math:`f(r) = \\sum_t v_t (1+r)^{-t}` for all rows at once,
-    then bisection on :data:`IRR_BRACKET` for rows Newton did not settle. For flows with
-    one sign change the root is unique and equals ``numpy_financial.irr``; with several
-    roots this returns the one Newton reaches from ``guess`` (numpy-financial returns
-    the one closest to zero).
+    Each row is solved by a compiled kernel (one call for all rows):
+
+    1. Newton's method on :math:`f(r) = \\sum_t v_t x^t`, :math:`x = (1+r)^{-1}`
+       (Horner's rule), from ``guess``; the rate is accepted when the step falls below
+       :data:`IRR_TOLERANCE` and :math:`|f| \\le` :data:`IRR_RESIDUAL_TOLERANCE`
+       :math:`\\sum_t |v_t|`.
+    2. Otherwise (Newton left ``r > -1``, diverged or stalled), a bracketed search on
+       :math:`u = \\ln(1+r)`, which covers the whole domain :math:`r > -1`: every
+       positive root :math:`x` of the polynomial lies within Cauchy's bounds
+       :math:`[1/(1 + \\max_{t>m} |v_t/v_m|),\\ 1 + \\max_{t<d} |v_t/v_d|]` (``m``,
+       ``d`` the first and last non-zero periods), which are scanned from
+       :math:`u = 0` outwards in steps of :data:`IRR_SCAN_STEP` for the sign change
+       nearest to zero on each side; the bracket is bisected to machine precision and
+       the root with the smaller :math:`|r|` is returned (numpy-financial's choice).
+       :math:`f` is evaluated as :math:`\\sum v_t x^t` for :math:`x \\le 1` and as
+       :math:`\\sum v_t x^{t-T+1}` for :math:`x > 1` (same sign, no overflow).
+
+    For flows with one sign change the root is unique (Descartes' rule of signs) and
+    equals ``numpy_financial.irr``; with several roots Newton's answer is the one it
+    reaches from ``guess`` (numpy-financial returns the one closest to zero). Two roots
+    closer together than the scan step, or a root of even multiplicity, that Newton
+    does not reach are not found (NaN, reported as not found).
 
     Examples
     --------
     >>> round(irr([-100, 60, 60]), 10)
     0.1306623863
+    >>> round(irr([-5001.0, 0.5, 0.0]), 8)  # 1 + r = 0.5 / 5001
+    -0.99990002
     """
     v = np.asarray(values, dtype=float)
     scalar = v.ndim == 1
     v2 = np.atleast_2d(v)
     if v2.ndim != 2:
         raise ValueError(f"values must be 1-D or 2-D, got shape {v.shape}")
+    if v2.shape[1] < 1:
+        raise ValueError("values must hold at least one period")
     if not np.all(np.isfinite(v2)):
         raise ValueError("values hold NaN or infinite cash flows")
-    rates = _irr_rows(v2, guess)
+    if not (np.isfinite(guess) and guess > -1.0):
+        raise ValueError(f"guess must be a finite rate > -1, got {guess}")
+    rates = _irr_kernel(np.ascontiguousarray(v2), float(guess), IRR_TOLERANCE, IRR_MAX_ITERATIONS,
+                        IRR_RESIDUAL_TOLERANCE, IRR_SCAN_STEP, IRR_LOG_BOUND)
     return float(rates[0]) if scalar else rates
 
 
-def _irr_rows(v, guess):
+@njit_cached
+def _horner(row, x):
+    """f(x) = sum v_t x^t and f'(x), by Horner's rule."""
+    t_max = row.shape[0]
+    f = row[t_max - 1]
+    g = 0.0
+    for t in range(t_max - 2, -1, -1):
+        g = g * x + f
+        f = f * x + row[t]
+    return f, g
+
+
+@njit_cached
+def _sign_at(row, u):
+    """Sign of f at x = exp(-u), evaluated without overflow."""
+    t_max = row.shape[0]
+    if u >= 0.0:
+        x = np.exp(-u)
+        f = row[t_max - 1]
+        for t in range(t_max - 2, -1, -1):
+            f = f * x + row[t]
+    else:
+        y = np.exp(u)  # f(x) / x^(T-1) = sum v_t y^(T-1-t)
+        f = row[0]
+        for t in range(1, t_max):
+            f = f * y + row[t]
+    if f > 0.0:
+        return 1
+    if f < 0.0:
+        return -1
+    return 0
+
+
+@njit_cached
+def _bracket_root(row, u0, u_end, step):
+    """Root of f nearest to u0 on [u0, u_end] (either direction); NaN when none."""
+    s0 = _sign_at(row, u0)
+    if s0 == 0:
+        return u0
+    n_steps = int(np.ceil(abs(u_end - u0) / step))
+    direction = 1.0 if u_end > u0 else -1.0
+    a = u0
+    for k in range(1, n_steps + 1):
+        b = u0 + direction * k * step
+        if direction * (b - u_end) > 0.0:
+            b = u_end
+        s = _sign_at(row, b)
+        if s == 0:
+            return b
+        if s != s0:
+            for _ in range(200):  # bisection to float resolution
+                mid = 0.5 * (a + b)
+                if mid == a or mid == b:
+                    break
+                sm = _sign_at(row, mid)
+                if sm == 0:
+                    return mid
+                if sm == s0:
+                    a = mid
+                else:
+                    b = mid
+            return 0.5 * (a + b)
+        a = b
+    return np.nan
+
+
+@njit_cached
+def _irr_scan(row, step, log_bound):
+    t_max = row.shape[0]
+    m = 0
+    while row[m] == 0.0:
+        m += 1
+    d = t_max - 1
+    while row[d] == 0.0:
+        d -= 1
+    hi_ratio = 0.0  # Cauchy bound of the largest positive root x
+    for t in range(m, d):
+        hi_ratio = max(hi_ratio, abs(row[t]) / abs(row[d]))
+    lo_ratio = 0.0  # same for the reversed polynomial (smallest root)
+    for t in range(m + 1, d + 1):
+        lo_ratio = max(lo_ratio, abs(row[t]) / abs(row[m]))
+    u_min = -min(np.log1p(hi_ratio), log_bound)  # x large: r close to -1
+    u_max = min(np.log1p(lo_ratio), log_bound)  # x small: r large
+    u_pos = _bracket_root(row, 0.0, u_max, step)
+    u_neg = _bracket_root(row, 0.0, u_min, step)
+    r_pos = np.expm1(u_pos)
+    r_neg = np.expm1(u_neg)
+    if np.isnan(r_pos):
+        return r_neg
+    if np.isnan(r_neg):
+        return r_pos
+    return r_pos if abs(r_pos) <= abs(r_neg) else r_neg
+
+
+@njit_cached
+def _irr_kernel(v, guess, tol, max_iter, residual_tol, step, log_bound):
     n, t_max = v.shape
-    t = np.arange(t_max, dtype=float)
-    ok = _sign_change(v)
-    scale = np.abs(v).sum(axis=1)
-    scale[scale == 0] = 1.0
-    r = np.full(n, guess)
-    active = ok.copy()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        _newton(v, t, r, active)
-    # verify: residual small relative to the flows' scale
-    good = ok & np.isfinite(r) & (r > -1.0)
-    if good.any():
-        idx = np.nonzero(good)[0]
-        with np.errstate(over="ignore", invalid="ignore"):
-            res = np.abs((v[idx] * (1.0 + r[idx, None]) ** -t).sum(axis=1)) / scale[idx]
-        good[idx] = res < 1e-9
-    fallback = ok & ~good
-    if fallback.any():
-        with np.errstate(over="ignore", invalid="ignore"):
-            r[fallback] = _bisect_rows(v[fallback], t)
-    r[~ok] = np.nan
-    return r
-
-
-#: Above this many cells Newton evaluates the polynomial by Horner's rule (a loop over
-#: periods of vector operations), below it by powers (fewer, larger numpy calls).
-_HORNER_MIN_CELLS = 4096
-
-
-def _newton(v, t, r, active):
-    horner = v.size >= _HORNER_MIN_CELLS
-    vt = v * t
-    cols = np.ascontiguousarray(v.T)
-    for _ in range(IRR_MAX_ITERATIONS):
-        x = 1.0 / (1.0 + r)
-        if horner:
-            # f(x) = sum v_t x^t and f'(x) = sum t v_t x^(t-1) by Horner's rule
-            f = cols[-1].copy()
-            g = np.zeros_like(f)
-            for row in cols[-2::-1]:
-                g *= x
-                g += f
-                f *= x
-                f += row
+    out = np.empty(n)
+    for i in range(n):
+        row = v[i]
+        has_pos = False
+        has_neg = False
+        scale = 0.0
+        for t in range(t_max):
+            if row[t] > 0.0:
+                has_pos = True
+            elif row[t] < 0.0:
+                has_neg = True
+            scale += abs(row[t])
+        if not (has_pos and has_neg):
+            out[i] = np.nan
+            continue
+        # 1. Newton on r
+        r = guess
+        ok = True
+        converged = False
+        f = np.inf
+        for _ in range(max_iter):
+            x = 1.0 / (1.0 + r)
+            f, g = _horner(row, x)
             df = -g * x * x  # d/dr of f(1/(1+r))
-        else:
-            powers = x[:, None] ** t
-            f = np.einsum("ij,ij->i", v, powers)
-            df = -np.einsum("ij,ij->i", vt, powers) * x
-        step = f / df
-        new = r - step
-        bad = ~np.isfinite(new) | (new <= -1.0)
-        step_ok = np.abs(step) < IRR_TOLERANCE * np.maximum(1.0, np.abs(r))
-        r[active] = np.where(bad, np.nan, new)[active]
-        active &= ~step_ok & ~bad
-        if not active.any():
-            break
-
-
-def _bisect_rows(v, t):
-    lo = np.full(v.shape[0], IRR_BRACKET[0])
-    hi = np.full(v.shape[0], IRR_BRACKET[1])
-
-    def f(r):
-        # scaled to avoid overflow at r close to -1
-        return (v * np.exp(-t * np.log1p(r)[:, None])).sum(axis=1)
-
-    f_lo, f_hi = f(lo), f(hi)
-    found = np.sign(f_lo) != np.sign(f_hi)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        f_mid = f(mid)
-        left = np.sign(f_mid) == np.sign(f_lo)
-        lo = np.where(left, mid, lo)
-        f_lo = np.where(left, f_mid, f_lo)
-        hi = np.where(left, hi, mid)
-        if np.all(hi - lo < IRR_TOLERANCE):
-            break
-    out = 0.5 * (lo + hi)
-    out[~found] = np.nan
+            step_r = f / df
+            new = r - step_r
+            if not np.isfinite(new) or new <= -1.0:
+                ok = False
+                break
+            converged = abs(step_r) < tol * max(1.0, abs(r))
+            r = new
+            if converged:
+                break
+        if ok:
+            if not converged:
+                f, _ = _horner(row, 1.0 / (1.0 + r))
+            # when converged, f is the NPV one (tiny) step before r: |NPV(r)| is smaller
+            if abs(f) < residual_tol * scale:
+                out[i] = r
+                continue
+        # 2. bracketed search over the whole domain r > -1
+        out[i] = _irr_scan(row, step, log_bound)
     return out
 
 

@@ -16,8 +16,9 @@ Simplifications, stated once
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from finance.jit import njit_cached
 
 __all__ = [
     "ISR_RATE",
@@ -125,77 +126,101 @@ def depreciation_schedule(
     return out
 
 
-@numba.njit(cache=True)
+@njit_cached
 def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor):
     n, t_max = profit.shape
-    isr = np.zeros((n, t_max))
-    ptu = np.zeros((n, t_max))
-    loss_used = np.zeros((n, t_max))
-    loss_created = np.zeros((n, t_max))
-    loss_expired = np.zeros((n, t_max))
-    loss_balance = np.zeros((n, t_max))
+    isr = np.empty((n, t_max))
+    ptu = np.empty((n, t_max))
+    loss_used = np.empty((n, t_max))
+    loss_created = np.empty((n, t_max))
+    loss_expired = np.empty((n, t_max))
+    loss_balance = np.empty((n, t_max))
+    vint = np.empty(t_max)  # remaining loss by vintage year
     for i in range(n):
-        vint = np.zeros(t_max)  # remaining loss by vintage year
+        first = 0  # vintages before it hold no loss (used and expired oldest first)
         for t in range(t_max):
+            vint[t] = 0.0
             p = profit[i, t]
             ptu_t = ptu_rate * max(p, ptu_base_floor)
             base = p - ptu_t
+            used = 0.0
+            isr_t = 0.0
             if base < 0.0:
                 vint[t] = -base
                 loss_created[i, t] = -base
             else:
+                loss_created[i, t] = 0.0
                 remaining = base
-                lo = max(0, t - carry_years)
-                for s in range(lo, t):  # oldest first
+                for s in range(max(first, t - carry_years), t):  # oldest first
                     if remaining <= 0.0:
                         break
                     use = min(vint[s], remaining)
                     vint[s] -= use
                     remaining -= use
-                    loss_used[i, t] += use
-                isr[i, t] = tax_rate * remaining
+                    used += use
+                isr_t = tax_rate * remaining
+            isr[i, t] = isr_t
+            loss_used[i, t] = used
             # a loss of year s can be used up to year s + carry_years
             s_exp = t - carry_years
+            expired = 0.0
             if s_exp >= 0 and vint[s_exp] > 0.0:
-                loss_expired[i, t] = vint[s_exp]
+                expired = vint[s_exp]
                 vint[s_exp] = 0.0
+            loss_expired[i, t] = expired
             ptu[i, t] = ptu_t
+            while first <= t and vint[first] == 0.0:
+                first += 1
             bal = 0.0
-            for s in range(max(0, t - carry_years + 1), t + 1):
+            for s in range(max(first, t - carry_years + 1), t + 1):
                 bal += vint[s]
             loss_balance[i, t] = bal
     return isr, ptu, loss_used, loss_created, loss_expired, loss_balance
 
 
-@numba.njit(cache=True)
+@njit_cached
+def _tax_total_row(profit, out, vint, tax_rate, ptu_rate, carry_years):
+    """ISR + PTU of one draw's years into ``out`` (same rules as ``_tax_kernel``).
+
+    ``vint`` is scratch space of the row's length. Vintages are used and expire oldest
+    first, so those before ``first`` hold nothing and are skipped: the loop is O(T) when
+    there are no losses to carry.
+    """
+    t_max = profit.shape[0]
+    first = 0
+    for t in range(t_max):
+        vint[t] = 0.0
+        p = profit[t]
+        ptu_t = ptu_rate * p if p > 0.0 else 0.0
+        base = p - ptu_t
+        isr = 0.0
+        if base < 0.0:
+            vint[t] = -base
+        else:
+            remaining = base
+            for s in range(max(first, t - carry_years), t):
+                if remaining <= 0.0:
+                    break
+                use = vint[s] if vint[s] < remaining else remaining
+                vint[s] -= use
+                remaining -= use
+            isr = tax_rate * remaining
+        out[t] = isr + ptu_t
+        s_exp = t - carry_years
+        if s_exp >= 0:
+            vint[s_exp] = 0.0
+        while first <= t and vint[first] == 0.0:
+            first += 1
+
+
+@njit_cached
 def _tax_total_kernel(profit, tax_rate, ptu_rate, carry_years):
     """ISR + PTU only (same rules as ``_tax_kernel``), for the hot loops."""
     n, t_max = profit.shape
     tax = np.empty((n, t_max))
     vint = np.empty(t_max)
     for i in range(n):
-        first = 0  # oldest vintage that may still hold losses
-        for t in range(t_max):
-            vint[t] = 0.0
-            p = profit[i, t]
-            ptu_t = ptu_rate * p if p > 0.0 else 0.0
-            base = p - ptu_t
-            isr = 0.0
-            if base < 0.0:
-                vint[t] = -base
-            else:
-                remaining = base
-                lo = t - carry_years
-                if lo < first:
-                    lo = first
-                for s in range(lo, t):
-                    if remaining <= 0.0:
-                        break
-                    use = vint[s] if vint[s] < remaining else remaining
-                    vint[s] -= use
-                    remaining -= use
-                isr = tax_rate * remaining
-            tax[i, t] = isr + ptu_t
+        _tax_total_row(profit[i], tax[i], vint, tax_rate, ptu_rate, carry_years)
     return tax
 
 

@@ -26,13 +26,14 @@ nature (reserve and arrears balances carry over).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from finance.jit import njit_cached
 
 __all__ = ["run_waterfall", "split_equity", "WaterfallResult"]
 
 
-@numba.njit(cache=True)
+@njit_cached
 def _waterfall_kernel(cash, start, ds, senior, dsra_target, dsra_initial, g_cover, g_coverage, g_fee_due):
     n, t_max = cash.shape
     k = ds.shape[0]
@@ -51,9 +52,10 @@ def _waterfall_kernel(cash, start, ds, senior, dsra_target, dsra_initial, g_cove
     for d in range(k):
         if senior[d]:
             n_senior += 1
+    owed = np.empty(g)
     for i in range(n):
         dsra = 0.0
-        owed = np.zeros(g)
+        owed[:] = 0.0
         for t in range(t_max):
             if t == start - 1:
                 dsra = dsra_initial[i]
@@ -185,7 +187,7 @@ def run_waterfall(cfads_usd, *, start_year: int, debt_service_usd, senior, dsra_
     return WaterfallResult(*out)
 
 
-@numba.njit(cache=True)
+@njit_cached
 def _split_kernel(dist, start, shares, first_loss, hurdle):
     n, t_max = dist.shape
     e = shares.shape[0]
@@ -194,8 +196,9 @@ def _split_kernel(dist, start, shares, first_loss, hurdle):
     for j in range(e):
         if first_loss[j]:
             fl_total += shares[j]
+    pref = np.empty(e)
     for i in range(n):
-        pref = np.zeros(e)
+        pref[:] = 0.0
         for t in range(t_max):
             if t > 0:
                 for j in range(e):

@@ -3,7 +3,7 @@
 import numpy as np
 import numpy_financial as npf
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
@@ -74,6 +74,9 @@ conventional = st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 1e3)), min_size=
 
 @settings(max_examples=60, deadline=None)
 @given(invest=st.floats(1.0, 1e4), inflows=conventional)
+@example(invest=5001.0, inflows=[0.5, 0.0])  # 1 + r = 1e-4: outside Newton's reach from 0.1
+@example(invest=1.0, inflows=[1e3])  # r = 999
+@example(invest=1e4, inflows=[1e-3])  # 1 + r = 1e-7
 def test_law_npv_at_irr_is_zero(invest, inflows):
     v = np.array([-invest] + inflows)
     r = irr(v)
