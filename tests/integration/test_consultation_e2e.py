@@ -1,0 +1,193 @@
+"""One consultation through every phase over the REST API, on SQLite and PostgreSQL, with a
+real SMTP server on loopback (aiosmtpd): notices e-mailed, feedback answered after an SLA
+breach was flagged, a commitment late then followed up, the record verified and exported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import socket
+
+import pytest
+import shapely
+
+import fondo.consultations as cs
+from consultation.protocol import load_protocol
+from fondo.db import session_scope
+from fondo.models import Project, Site, Technology
+
+UTC = dt.timezone.utc
+TAMAZUNCHALE = (21.26274, -98.79152)
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch):
+    from web import create_app
+
+    inbox, port = smtp
+    clock = Clock(dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+    monkeypatch.setattr(cs, "clock", clock)
+    app = create_app({**settings, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+                      "MAIL_FROM": "consulta@fondo.test"})
+    client = app.test_client()
+    _e, _p, token = make_user("officer")
+    h = {"Authorization": f"Bearer {token}"}
+    lat, lon = TAMAZUNCHALE
+    with session_scope(settings) as session:
+        site = Site(name="s", technology=Technology.WIND, geometry=shapely.Point(lon, lat))
+        session.add(site)
+        session.flush()
+        project = Project(name="Parque Eólico Huasteca", technology=Technology.WIND,
+                          site_id=site.id)
+        session.add(project)
+        session.flush()
+        pid = project.id
+    protocol = load_protocol()
+
+    def ok(response, status=200):
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    cid = ok(client.post("/api/v1/consultations", json={"project_id": pid}, headers=h), 201)["id"]
+    ok(client.post(f"/api/v1/consultations/{cid}/subscribers",
+                   json={"email": "vecina@example.org"}), 201)
+    ok(client.post(f"/api/v1/consultations/{cid}/subscribers",
+                   json={"phone": "+52 481 555 0101"}), 201)
+
+    def complete_phase(phase, extra=None):
+        c = ok(client.get(f"/api/v1/consultations/{cid}", headers=h))
+        missing = c["missing_for_next_phase"]
+        body = {"steps": missing["steps"], "artefacts": missing["artefacts"],
+                "conditions": missing["conditions"], **(extra or {})}
+        ok(client.post(f"/api/v1/consultations/{cid}/evidence", json=body, headers=h))
+        clock.now += dt.timedelta(days=phase.min_days)
+        nxt = protocol.next_phase(phase.phase_id).phase_id
+        return ok(client.post(f"/api/v1/consultations/{cid}/phase", json={"to_phase": nxt},
+                              headers=h))
+
+    receipt = None
+    for phase in protocol.phases[:-1]:
+        assert ok(client.get(f"/api/v1/consultations/{cid}", headers=h))["phase"] == phase.phase_id
+        if phase.notice_templates is not None:
+            meeting = (clock.now + dt.timedelta(days=8)).astimezone(dt.timezone(dt.timedelta(hours=-6)))
+            meeting = meeting.replace(hour=10, minute=0, second=0, microsecond=0)
+            early = ok(client.post(f"/api/v1/consultations/{cid}/notices", headers=h, json={
+                "community": "Tamazunchale", "starts_at": clock.now.isoformat(),
+                "place": "Auditorio", "meeting_language": "Náhuatl"}), 422)
+            assert early["field"] == "starts_at"  # less than 7 days ahead
+            n = ok(client.post(f"/api/v1/consultations/{cid}/notices", headers=h, json={
+                "community": "Tamazunchale", "starts_at": meeting.isoformat(),
+                "ends_at": (meeting + dt.timedelta(hours=4)).isoformat(),
+                "place": "Auditorio municipal", "meeting_language": "Español",
+                "interpreter_language": "Náhuatl"}), 201)
+            ok(client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/translations",
+                           headers=h, json={"language_name": "Náhuatl de la Huasteca",
+                                            "language_code": "nhe", "title": "Tlanonotzaliztli",
+                                            "body": "(texto del intérprete)",
+                                            "translated_by": "Intérprete comunitario"}), 201)
+            task = client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/deliver", headers=h)
+            assert task.status_code == 202 and task.headers["Location"].startswith("/api/v1/tasks/")
+            assert ok(client.get(task.headers["Location"], headers=h))["state"] == "SUCCESS"
+            again = client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/deliver",
+                                headers=h)  # a second run sends nothing twice
+            assert again.status_code == 202
+            deliveries = ok(client.get(
+                f"/api/v1/consultations/{cid}/notices/{n['id']}/deliveries", headers=h))
+            assert sorted(d["status"] for d in deliveries["deliveries"]) == ["queued", "sent"]
+            ok(client.post(f"/api/v1/consultations/{cid}/meetings", headers=h, json={
+                "held_at": meeting.isoformat(), "place": "Auditorio municipal",
+                "attendance_count": 57, "interpreter_language": "Náhuatl"}), 201)
+        if phase.phase_id == "informativa":
+            receipt = ok(client.post(f"/api/v1/consultations/{cid}/feedback", json={
+                "kind": "grievance", "category": "water_and_environment",
+                "text": "¿Qué pasará con el manantial?", "anonymous": True}), 201)["receipt_code"]
+            clock.now += dt.timedelta(days=14)  # nobody acknowledged it: SLA breach
+            items = ok(client.get(f"/api/v1/consultations/{cid}/feedback", headers=h))
+            assert items["overdue_count"] == 1 and items["feedback"][0]["acknowledge_overdue"]
+            risk = ok(client.get(f"/api/v1/projects/{pid}/social-risk", headers=h))
+            assert risk["overdue_grievances"] == 1
+            fid = items["feedback"][0]["id"]
+            ok(client.post(f"/api/v1/consultations/{cid}/feedback/{fid}/actions", headers=h,
+                           json={"action": "answer",
+                                 "public_answer": "Se instalará monitoreo trimestral."}))
+            public = ok(client.get(f"/api/v1/feedback/{receipt}"))
+            assert public["status"] == "answered"
+            assert public["public_answer"] == "Se instalará monitoreo trimestral."
+        if phase.phase_id == "consultiva":
+            due = (clock.now + dt.timedelta(days=10)).date().isoformat()
+            ok(client.post(f"/api/v1/consultations/{cid}/commitments", headers=h, json={
+                "kind": "mitigation", "description": "Monitoreo trimestral del manantial",
+                "owner": "Promovente", "due_date": due, "amount_mxn": 250000}), 201)
+            complete_phase(phase, {"community_position": "agreement"})
+            continue
+        if phase.phase_id == "seguimiento":
+            clock.now += dt.timedelta(days=15)  # past the due date
+            late = ok(client.get(f"/api/v1/consultations/{cid}/commitments"))["commitments"][0]
+            assert late["late"] and late["status"] == "pending"
+            closing = client.post(f"/api/v1/consultations/{cid}/evidence", headers=h,
+                                  json={"conditions": ["all_commitments_closed"]})
+            assert closing.status_code == 409  # checked against the commitments, not asserted
+            ok(client.post(f"/api/v1/consultations/{cid}/commitments/C-1/status", headers=h,
+                           json={"status": "in_progress"}))
+            done = ok(client.post(f"/api/v1/consultations/{cid}/commitments/C-1/status",
+                                  headers=h, json={"status": "fulfilled"}))
+            assert done["status"] == "fulfilled" and not done["late"]
+        complete_phase(phase)
+
+    final = ok(client.get(f"/api/v1/consultations/{cid}", headers=h))
+    assert final["phase"] == "cerrada"
+    assert [x["phase"] for x in final["history"]] == list(protocol.phase_ids)
+    assert final["social_risk"] == "low"
+    # E-mails: one per notice (4 phases with notices) to the one e-mail subscriber.
+    assert len(inbox.messages) == 4
+    rcpts, message = inbox.messages[0]
+    assert rcpts == ["vecina@example.org"]
+    assert message["From"] == "consulta@fondo.test"
+    assert "acuerdos previos" in message["Subject"]
+    parts = list(message.walk())
+    assert any(p.get_content_type() == "application/pdf" for p in parts)
+    text = next(p for p in parts if p.get_content_type() == "text/plain").get_content()
+    assert "Lugar: Auditorio municipal" in text and "Náhuatl de la Huasteca" in text
+    verified = ok(client.get(f"/api/v1/consultations/{cid}/verify", headers=h))
+    assert verified["ok"]
+    record = ok(client.get(f"/api/v1/consultations/{cid}/record.json", headers=h))
+    kinds = {e["kind"] for e in record["events"]}
+    assert {"consultation_opened", "notice_published", "translation_added", "notice_delivered",
+            "meeting_held", "feedback_received", "feedback_answered", "commitment_recorded",
+            "commitment_status_changed", "phase_changed"} <= kinds
+    assert "vecina@example.org" not in str(record) and "5550101" not in str(record)
+    pdf = client.get(f"/api/v1/consultations/{cid}/record.pdf", headers=h)
+    assert pdf.data.startswith(b"%PDF-")

@@ -1,0 +1,337 @@
+"""``/api/v1/consultations``: the shared consultation protocol's REST API (issue 6).
+
+Officer endpoints need the ``officer`` role (admins pass); public endpoints (notices,
+posters, commitments, feedback submission, receipt lookup, subscription) need no account
+and submissions and subscriptions are rate-limited (``RATELIMIT_PUBLIC``). Bodies are
+JSON objects validated by :mod:`fondo.consultations`, whose errors name the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from fondo import consultations as service
+from fondo.errors import InvalidInput
+from fondo.jobs import create_job, job_status, launch
+from fondo.models import Role
+from web.auth import api_user, require_role
+from web.context import celery_app, db, settings
+from web.extensions import limiter
+
+blp = Blueprint("consultations", __name__, url_prefix="/api/v1",
+                description="Consultations under the shared Canada-Mexico protocol")
+
+OFFICER = Role.OFFICER
+
+
+def public_rate_limit() -> str:
+    """The configured limit of public submissions per client address."""
+    return str(current_app.config.get("RATELIMIT_PUBLIC", "10 per minute"))
+
+
+def _json() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("send a JSON object (Content-Type: application/json)", field="body")
+    return body
+
+
+def _actor() -> str:
+    return api_user().email
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+# --- consultations ---------------------------------------------------------------------
+
+
+@blp.get("/consultations")
+@require_role()
+def list_consultations():
+    """Every consultation with its id, project, phase and municipalities."""
+    return service.list_consultations(db(), settings())
+
+
+@blp.post("/consultations")
+@require_role(OFFICER)
+def create_consultation():
+    """Open a consultation for a project whose site meets the trigger rule.
+
+    Body: `project_id`, optional `max_distance_km` (default 10), `known_indigenous_localities`,
+    `override_reason`. 409 when the rule does not require one (without override) or one is
+    already open.
+    """
+    session = db()
+    out = service.create_consultation(session, settings(), _json(), _actor())
+    session.commit()
+    return out, 201, {"Location": f"/api/v1/consultations/{out['id']}"}
+
+
+@blp.get("/consultations/<int:consultation_id>")
+@require_role()
+def get_consultation(consultation_id: int):
+    """A consultation: phase, history, what the next phase still needs, communities, risk."""
+    return service.get_consultation(db(), settings(), consultation_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/communities")
+@require_role(OFFICER)
+def change_communities(consultation_id: int):
+    """Add or remove a community (`action`, `cvegeo`, `reason`; the reason is recorded)."""
+    session = db()
+    out = service.change_communities(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out
+
+
+@blp.post("/consultations/<int:consultation_id>/evidence")
+@require_role(OFFICER)
+def record_evidence(consultation_id: int):
+    """Record `steps`, `artefacts`, `conditions` of the current phase (and, in consultiva,
+    the `community_position`)."""
+    session = db()
+    out = service.record_evidence(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out
+
+
+@blp.post("/consultations/<int:consultation_id>/phase")
+@require_role(OFFICER)
+def change_phase(consultation_id: int):
+    """Move to `to_phase` (with `reason` for a return); 409 lists what is missing."""
+    session = db()
+    out = service.change_phase(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out
+
+
+@blp.post("/consultations/<int:consultation_id>/meetings")
+@require_role(OFFICER)
+def record_meeting(consultation_id: int):
+    """Record a meeting held (`held_at`, `place`, `attendance_count`, …)."""
+    session = db()
+    out = service.record_meeting(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out, 201
+
+
+@blp.get("/consultations/<int:consultation_id>/social-risk")
+@require_role()
+def consultation_social_risk(consultation_id: int):
+    """Social risk of the consultation's project."""
+    c = service.get_consultation(db(), settings(), consultation_id)
+    return service.social_risk_for_project(db(), settings(), c["project_id"])
+
+
+@blp.get("/projects/<int:project_id>/social-risk")
+@require_role()
+def project_social_risk(project_id: int):
+    """A project's `social_risk` level (low, medium, high, critical) and its inputs."""
+    return service.social_risk_for_project(db(), settings(), project_id)
+
+
+# --- record ----------------------------------------------------------------------------
+
+
+@blp.get("/consultations/<int:consultation_id>/verify")
+@require_role(OFFICER)
+def verify(consultation_id: int):
+    """Check the hash chain; names the first broken event when it fails."""
+    return service.verify_consultation(db(), consultation_id)
+
+
+@blp.get("/consultations/<int:consultation_id>/record.json")
+@require_role(OFFICER)
+def record_json(consultation_id: int):
+    """The whole record (every event, with hashes) and its verification."""
+    return service.record_json(db(), settings(), consultation_id)
+
+
+@blp.get("/consultations/<int:consultation_id>/record.pdf")
+@require_role(OFFICER)
+def record_pdf(consultation_id: int):
+    """The whole record as a PDF for auditors and courts."""
+    return _pdf(service.record_pdf(db(), settings(), consultation_id),
+                f"consulta-{consultation_id}-registro.pdf")
+
+
+# --- notices ---------------------------------------------------------------------------
+
+
+@blp.get("/consultations/<int:consultation_id>/notices")
+def list_notices(consultation_id: int):
+    """Published notices (public)."""
+    return service.list_notices(db(), consultation_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/notices")
+@require_role(OFFICER)
+def publish_notice(consultation_id: int):
+    """Publish the current phase's notice in Spanish and English (`community`, `starts_at`,
+    `ends_at`, `place`, `meeting_language`, `interpreter_language`)."""
+    session = db()
+    out = service.publish_notice(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out, 201
+
+
+@blp.get("/consultations/<int:consultation_id>/notices/<int:notice_id>")
+def get_notice(consultation_id: int, notice_id: int):
+    """One published notice (public)."""
+    return service.get_notice(db(), consultation_id, notice_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/notices/<int:notice_id>/translations")
+@require_role(OFFICER)
+def add_translation(consultation_id: int, notice_id: int):
+    """Attach a translation in the community's language (`language_name`, `language_code`,
+    `title`, `body`, `translated_by`)."""
+    session = db()
+    out = service.add_notice_translation(session, settings(), consultation_id, notice_id,
+                                         _json(), _actor())
+    session.commit()
+    return out, 201
+
+
+@blp.get("/consultations/<int:consultation_id>/notices/<int:notice_id>/poster.pdf")
+def poster(consultation_id: int, notice_id: int):
+    """Printable PDF poster (date, time, place, language, QR code to the portal); `?lang=es|en`."""
+    lang = request.args.get("lang", "es")
+    return _pdf(service.poster_pdf(db(), settings(), consultation_id, notice_id, lang),
+                f"aviso-{notice_id}-{lang}.pdf")
+
+
+@blp.post("/consultations/<int:consultation_id>/notices/<int:notice_id>/deliver")
+@require_role(OFFICER)
+def deliver(consultation_id: int, notice_id: int):
+    """E-mail the notice to subscribers and queue SMS, as a task (202; follow `Location`)."""
+    session = db()
+    service.get_notice(session, consultation_id, notice_id)  # 404 before queueing
+    params = {"consultation_id": consultation_id, "notice_id": notice_id}
+    job = create_job(session, "consultation_deliver_notice", params, user_id=api_user().id)
+    session.commit()
+    launch(celery_app(), "fondo.consultation.deliver_notice", job, params)
+    session.refresh(job)
+    return job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"}
+
+
+@blp.get("/consultations/<int:consultation_id>/notices/<int:notice_id>/deliveries")
+@require_role(OFFICER)
+def deliveries(consultation_id: int, notice_id: int):
+    """Each delivery of the notice (addresses shown to officers only)."""
+    return service.list_deliveries(db(), consultation_id, notice_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/subscribers")
+@limiter.limit(public_rate_limit)
+def subscribe(consultation_id: int):
+    """Subscribe an `email` and/or `phone` to the notices (public; same answer either way)."""
+    session = db()
+    out = service.subscribe(session, consultation_id, _json())
+    session.commit()
+    return out, 201
+
+
+# --- feedback and grievances -----------------------------------------------------------
+
+
+def _submission() -> tuple[Any, tuple[str, bytes, str | None] | None]:
+    if request.mimetype == "multipart/form-data":
+        body: dict[str, Any] = {k: v for k, v in request.form.items() if v != ""}
+        body["anonymous"] = body.get("anonymous") in ("1", "true", "on", "yes")
+        if "latitude" in body or "longitude" in body:
+            body["location"] = {"latitude": body.pop("latitude", None),
+                                "longitude": body.pop("longitude", None)}
+        upload = request.files.get("attachment")
+        attachment = None
+        if upload is not None and upload.filename:
+            attachment = (upload.filename, upload.read(), upload.mimetype or None)
+        return body, attachment
+    return _json(), None
+
+
+@blp.post("/consultations/<int:consultation_id>/feedback")
+@limiter.limit(public_rate_limit)
+def submit_feedback(consultation_id: int):
+    """Submit feedback or a grievance without an account; returns the receipt code.
+
+    JSON (or multipart with an `attachment` file): `kind`, `category`, `text`, optional
+    `language`, `anonymous`, `name`, `email`, `phone`, `location`, `client_token`,
+    `attachment` {filename, content_type, content_base64}. The same `client_token` twice
+    stores once (200 the second time).
+    """
+    session = db()
+    body, attachment = _submission()
+    out, created = service.submit_feedback(session, settings(), consultation_id, body, attachment)
+    session.commit()
+    return out, (201 if created else 200)
+
+
+@blp.get("/feedback/<code>")
+def feedback_by_receipt(code: str):
+    """Status and public answer of a submission, for anyone holding its receipt code."""
+    return service.feedback_by_receipt(db(), code)
+
+
+@blp.get("/consultations/<int:consultation_id>/feedback")
+@require_role(OFFICER)
+def list_feedback(consultation_id: int):
+    """Every submission with contact details and SLA timers; overdue items flagged."""
+    return service.list_feedback(db(), consultation_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/feedback/<int:feedback_id>/actions")
+@require_role(OFFICER)
+def feedback_action(consultation_id: int, feedback_id: int):
+    """Triage: `action` acknowledge | answer | escalate | close (+ `public_answer`,
+    `officer_notes`, `reason`)."""
+    session = db()
+    out = service.feedback_action(session, settings(), consultation_id, feedback_id, _json(),
+                                  _actor())
+    session.commit()
+    return out
+
+
+@blp.get("/consultations/<int:consultation_id>/feedback/<int:feedback_id>/attachment")
+@require_role(OFFICER)
+def feedback_attachment(consultation_id: int, feedback_id: int):
+    """The attachment of a submission (officers only; served as a download)."""
+    filename, mime, data = service.feedback_attachment(db(), consultation_id, feedback_id)
+    return Response(data, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- commitments -----------------------------------------------------------------------
+
+
+@blp.get("/consultations/<int:consultation_id>/commitments")
+def list_commitments(consultation_id: int):
+    """Public status of the commitments, with a `late` flag."""
+    return service.list_commitments(db(), consultation_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/commitments")
+@require_role(OFFICER)
+def add_commitment(consultation_id: int):
+    """Record a commitment (`kind`, `description`, `owner`, `due_date`, `amount_mxn`)."""
+    session = db()
+    out = service.add_commitment(session, settings(), consultation_id, _json(), _actor())
+    session.commit()
+    return out, 201
+
+
+@blp.post("/consultations/<int:consultation_id>/commitments/<commitment_id>/status")
+@require_role(OFFICER)
+def change_commitment(consultation_id: int, commitment_id: str):
+    """Follow-up: `status` pending | in_progress | fulfilled | cancelled (+ `reason`)."""
+    session = db()
+    out = service.change_commitment(session, settings(), consultation_id, commitment_id,
+                                    _json(), _actor())
+    session.commit()
+    return out
