@@ -74,6 +74,11 @@ def seed_all(settings: Mapping[str, Any], demo: bool = False) -> dict[str, int]:
                   "stations": seed_stations(session, data_dir)}
         if demo:
             counts.update(seed_demo(session))
+    if demo:
+        from fondo.consultations import seed_demo_consultation
+
+        with session_scope(settings) as session:
+            counts.update(seed_demo_consultation(session, settings))
     return counts
 
 

@@ -65,6 +65,7 @@ def fill(locale: str, table: dict[str, str]) -> list[str]:
             continue
         if message.id in table:
             message.string = table[message.id]
+            message.flags.discard("fuzzy")
         elif locale != "en":
             missing.append(message.id)
     with path.open("wb") as fh:
@@ -72,8 +73,23 @@ def fill(locale: str, table: dict[str, str]) -> list[str]:
     return missing
 
 
+def feature_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """ES and FR tables merged from this module and every ``strings_*.py`` beside it."""
+    import importlib.util
+
+    es, fr = dict(ES), dict(FR)
+    for path in sorted(Path(__file__).parent.glob("strings_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        es.update(getattr(module, "ES", {}))
+        fr.update(getattr(module, "FR", {}))
+    return es, fr
+
+
 if __name__ == "__main__":
-    for loc, tab in (("es", ES), ("fr", FR), ("en", {})):
+    ES_ALL, FR_ALL = feature_tables()
+    for loc, tab in (("es", ES_ALL), ("fr", FR_ALL), ("en", {})):
         left = fill(loc, tab)
         if left:
             raise SystemExit(f"{loc}: untranslated: {left}")

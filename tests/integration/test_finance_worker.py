@@ -1,0 +1,111 @@
+"""A finance Monte Carlo launched through the API runs in a real Celery worker on Redis.
+
+Needs Redis (``FONDO_TEST_REDIS_URL``, set by ``.ci/run``); the worker is a real
+``celery -A fondo.worker worker`` process reading the same settings from the environment.
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+
+from tests_support import REDIS_URL, ROOT
+
+pytestmark = pytest.mark.integration
+#: How long a worker may take to start and finish the run. [s]
+TIMEOUT_S = 180
+#: Draws and chunk: 20 progress steps, each a vectorized chunk of 1 000 draws.
+N_DRAWS, CHUNK = 20_000, 1_000
+
+#: A 30 MW case with USD senior debt and one sponsor (illustrative inputs, not data).
+CASE = {
+    "capacity_mw": 30,
+    "energy_p50_mwh": 70_000,
+    "energy_p90_mwh": 64_000,
+    "life_years": 25,
+    "capex_usd": 28e6,
+    "opex_usd_per_kw_year": 14,
+    "opex_escalation": 0.02,
+    "ppa_price_usd_per_mwh": 50,
+    "discount_rate": 0.08,
+    "tranches": [
+        {"name": "Senior", "kind": "senior_debt", "rate": 0.065, "tenor_years": 15,
+         "target_dscr": 1.3, "max_gearing": 0.8},
+        {"name": "Sponsor", "kind": "equity", "share": 1.0},
+    ],
+}
+
+
+@pytest.fixture
+def finance_redis_url():
+    if not REDIS_URL:
+        pytest.skip("FONDO_TEST_REDIS_URL is not set (run through .ci/run)")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"FONDO_TEST_REDIS_URL={REDIS_URL} is set but Redis does not answer")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def finance_worker_settings(settings, finance_redis_url):
+    return {**settings, "BROKER_URL": finance_redis_url, "RESULT_BACKEND": finance_redis_url,
+            "TASK_ALWAYS_EAGER": False}
+
+
+@pytest.fixture
+def finance_worker(finance_worker_settings, tmp_path):
+    env = {**os.environ}
+    env.update({f"FONDO_{k}": str(finance_worker_settings[k]) for k in
+                ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")})
+    log = open(tmp_path / "worker.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "fondo.worker", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def test_montecarlo_finishes_in_a_real_worker_with_progress(finance_worker_settings,
+                                                            finance_worker, auth_headers):
+    from web import create_app
+
+    client = create_app(finance_worker_settings).test_client()
+    headers = auth_headers("investor")
+    created = client.post("/api/v1/finance/cases", json=copy.deepcopy(CASE), headers=headers)
+    assert created.status_code == 201
+    started = client.post(created.json["links"]["montecarlo"], headers=headers,
+                          json={"n_draws": N_DRAWS, "chunk": CHUNK, "seed": 11,
+                                "price_sigma": 0.1, "capex_sigma": 0.08})
+    assert started.status_code == 202
+    url = started.headers["Location"]
+    seen = []
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        status = client.get(url, headers=headers).json
+        seen.append((status["state"], status["progress"]["done"]))
+        if status["state"] in {"SUCCESS", "FAILURE"}:
+            break
+        time.sleep(0.005)
+    assert status["state"] == "SUCCESS", (status, finance_worker.poll())
+    assert status["progress"] == {"done": N_DRAWS, "total": N_DRAWS, "stage": "done"}
+    assert any(state == "PROGRESS" and 0 < done < N_DRAWS for state, done in seen), seen[:20]
+    run = client.get(status["result_url"], headers=headers)
+
+    def refuse(name):
+        raise AssertionError(f"non-JSON constant {name}")
+
+    run = json.loads(run.get_data(), parse_constant=refuse)
+    assert run["state"] == "SUCCESS" and run["summary"]["n_draws"] == N_DRAWS
+    assert set(run["summary"]["equity_irr"]) == {"Sponsor"}
