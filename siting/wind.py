@@ -11,7 +11,10 @@ Chain for one site-year:
    (``windpowerlib.temperature.linear_gradient`` and
    ``windpowerlib.density.barometric``; °C and Pa converted to K and Pa here);
 4. density-corrected power curve of a turbine from windpowerlib's bundled
-   library (offline), times the number of turbines;
+   library (offline), times the number of turbines; two corrections are
+   offered (:data:`DENSITY_CORRECTION_METHODS`): windpowerlib's
+   variable-exponent shift (the default) and SAM ``Windpower``'s uniform
+   cube-root shift (:func:`power_curve_density_correction_sam`);
 5. wake losses (a fraction, by default from windpowerlib's ``dena_mean``
    wind-farm efficiency curve) then availability and electrical losses.
 
@@ -47,6 +50,11 @@ __all__ = [
     "hub_wind_speed",
     "hub_air_density",
     "farm_wake_losses",
+    "DENSITY_CORRECTION_WINDPOWERLIB",
+    "DENSITY_CORRECTION_SAM",
+    "DENSITY_CORRECTION_METHODS",
+    "DEFAULT_DENSITY_CORRECTION_METHOD",
+    "power_curve_density_correction_sam",
     "simulate_wind",
     "wrf_mean_wind_speed",
 ]
@@ -85,6 +93,28 @@ WAKE_EFFICIENCY_CURVE = "dena_mean"
 #: Days per WRF season (DJF, MAM, JJA, SON) in a non-leap year, to weight the
 #: seasonal means into an annual mean. [d]
 WRF_SEASON_DAYS = np.array([90.0, 92.0, 92.0, 91.0])
+#: Density correction of windpowerlib ``power_curve_density_correction``: the
+#: curve's speeds become ``v·(ρ0/ρ)^p(v)``, p = 1/3 up to 7.5 m/s rising
+#: linearly to 2/3 at 12.5 m/s, ρ0 = 1.225 kg/m³. Source: Svenningsen,
+#: "Power Curve Air Density Correction And Other Power Curve Options in
+#: WindPRO", EMD International 2010, p. 4 (as cited by windpowerlib 0.2.2).
+DENSITY_CORRECTION_WINDPOWERLIB = "windpowerlib"
+#: Density correction of NREL SAM ``Windpower`` (ssc ``shared/lib_windwatts.cpp``,
+#: ``wind_power_calculator::turbine_power``): every curve speed becomes
+#: ``v·(ρ0/ρ)^(1/3)`` with ρ0 = 101325 / (287.058 · 288.15) kg/m³, power
+#: unchanged ("method 2" of Svenningsen, EWEC 2010; the IEC 61400-12-1
+#: normalisation of pitch-regulated turbines applied in reverse).
+DENSITY_CORRECTION_SAM = "sam"
+#: Accepted values of ``density_correction_method``.
+DENSITY_CORRECTION_METHODS = (DENSITY_CORRECTION_WINDPOWERLIB, DENSITY_CORRECTION_SAM)
+#: Method used when none is named (windpowerlib's, as before).
+DEFAULT_DENSITY_CORRECTION_METHOD = DENSITY_CORRECTION_WINDPOWERLIB
+#: Specific gas constant of dry air used by SAM. [J/(kg·K)] Source: ssc
+#: ``shared/lib_physics.h`` ``R_GAS_DRY_AIR``.
+SAM_R_DRY_AIR_J_PER_KG_K = 287.058
+#: Reference density of SAM's correction: 1 atm and 15 °C. [kg/m³] Source: ssc
+#: ``shared/lib_physics.h`` ``AIR_DENSITY_SEA_LEVEL`` = 101325 / (287.058 · 288.15).
+SAM_REFERENCE_AIR_DENSITY_KG_M3 = 101325.0 / (SAM_R_DRY_AIR_J_PER_KG_K * 288.15)
 #: Height of the bundled WRF layer. [m] Source: data/SOURCES-weather.md §2 (zh = 80 m).
 WRF_HEIGHT_M = 80.0
 
@@ -244,6 +274,61 @@ def farm_wake_losses(hub_speed, curve: TurbineCurve, turbine_count: int,
     return float(1.0 - waked / free) if free > 0 else 0.0
 
 
+def power_curve_density_correction_sam(wind_speed, power_curve_wind_speeds, power_curve_values,
+                                      density):
+    """Power from a curve whose speeds are scaled by the cube root of density, as SAM does.
+
+    Parameters
+    ----------
+    wind_speed : array_like
+        Hub-height wind speed. [m/s]
+    power_curve_wind_speeds : array_like
+        Speeds of the standard-density curve, increasing. [m/s]
+    power_curve_values : array_like
+        Power at those speeds (any unit; the result has the same). [kW]
+    density : array_like
+        Air density at hub height, broadcastable to ``wind_speed``. [kg/m³]
+
+    Returns
+    -------
+    numpy.ndarray
+        Power, zero below the first and beyond the last curve speed. [kW]
+
+    Notes
+    -----
+    SAM ``Windpower`` (ssc ``lib_windwatts.cpp``, ``turbine_power``) builds
+    the site curve ``v_site,i = v_std,i · (ρ0/ρ)^(1/3)`` with
+    ``ρ0 =`` :data:`SAM_REFERENCE_AIR_DENSITY_KG_M3` and interpolates
+    linearly. Scaling every abscissa by the same factor is the same as
+    reading the standard curve at ``v · (ρ/ρ0)^(1/3)``, which is what this
+    function does (exactly, for linear interpolation). Unlike windpowerlib's
+    correction the exponent does not grow above 7.5 m/s, so at high-altitude
+    sites (ρ ≈ 0.97 kg/m³) near-rated output is less reduced.
+
+    References
+    ----------
+    NREL, SAM Simulation Core (ssc), ``shared/lib_windwatts.cpp`` and
+    ``shared/lib_physics.h``, https://github.com/NREL/ssc (the direction
+    ``ρ0/ρ`` of current releases; a 2017 revision had the ratio inverted).
+    Svenningsen, L.,
+    "Power curve air density correction and other power curve options in
+    WindPRO", EWEC 2010.
+
+    Examples
+    --------
+    >>> power_curve_density_correction_sam([8.0], [0.0, 10.0], [0.0, 100.0],
+    ...                                    [SAM_REFERENCE_AIR_DENSITY_KG_M3])
+    array([80.])
+    """
+    v = np.asarray(wind_speed, dtype=float)
+    rho = np.asarray(density, dtype=float)
+    if np.any(rho <= 0) or not np.all(np.isfinite(rho)):
+        raise ValueError("density must be finite and > 0 [kg/m³]")
+    v_std = v * np.cbrt(rho / SAM_REFERENCE_AIR_DENSITY_KG_M3)
+    return np.interp(v_std, np.asarray(power_curve_wind_speeds, dtype=float),
+                     np.asarray(power_curve_values, dtype=float), left=0.0, right=0.0)
+
+
 @dataclass(frozen=True)
 class WindHourly:
     """Hourly results of one wind farm-year (8760 values each).
@@ -264,6 +349,8 @@ class WindHourly:
         Applied fractions. [fraction]
     capacity_kw : float
         Farm nameplate. [kW]
+    density_correction_method : str or None
+        Correction applied (None when the curve was not corrected).
     """
 
     hub_wind_speed: np.ndarray
@@ -274,6 +361,7 @@ class WindHourly:
     wake_losses: float
     other_losses: float
     capacity_kw: float
+    density_correction_method: str | None = DEFAULT_DENSITY_CORRECTION_METHOD
 
 
 def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_height_m: float,
@@ -281,7 +369,9 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
                   site_elevation_m: float, turbine_count: int = 1,
                   measurement_height_m: float = 10.0, mean_wind_speed_hub_m_s=None,
                   wake_losses=None, other_losses=DEFAULT_OTHER_LOSSES,
-                  density_correction: bool = True) -> WindHourly:
+                  density_correction: bool = True,
+                  density_correction_method: str = DEFAULT_DENSITY_CORRECTION_METHOD
+                  ) -> WindHourly:
     """Simulate a wind farm over one typical year.
 
     Parameters
@@ -310,13 +400,21 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
     other_losses : float
         Availability and electrical losses. [fraction]
     density_correction : bool
-        Apply windpowerlib's density-corrected power curve.
+        Correct the power curve for the hub-height air density.
+    density_correction_method : str
+        :data:`DENSITY_CORRECTION_WINDPOWERLIB` (windpowerlib's
+        variable-exponent shift, the default) or :data:`DENSITY_CORRECTION_SAM`
+        (SAM ``Windpower``'s uniform cube-root shift,
+        :func:`power_curve_density_correction_sam`).
 
     Returns
     -------
     WindHourly
     """
     curve = turbine_curve(turbine_type)
+    if density_correction_method not in DENSITY_CORRECTION_METHODS:
+        raise ValueError(f"density_correction_method {density_correction_method!r} is unknown; "
+                         f"known: {', '.join(DENSITY_CORRECTION_METHODS)}")
     if not measurement_height_m <= hub_height_m <= MAX_HUB_HEIGHT_M:
         raise ValueError(f"hub_height_m {hub_height_m} outside [{measurement_height_m}, "
                          f"{MAX_HUB_HEIGHT_M}]")
@@ -330,7 +428,9 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
         v = v * (float(mean_wind_speed_hub_m_s) / mean)
     rho = hub_air_density(temp_air, pressure, station_elevation_m=station_elevation_m,
                           site_elevation_m=site_elevation_m, hub_height_m=hub_height_m)
-    if density_correction:
+    if density_correction and density_correction_method == DENSITY_CORRECTION_SAM:
+        p_one = power_curve_density_correction_sam(v, curve.wind_speed_m_s, curve.power_kw, rho)
+    elif density_correction:
         p_one = np.asarray(wpl_power.power_curve_density_correction(
             v, curve.wind_speed_m_s, curve.power_kw, rho), dtype=float)
     else:
@@ -341,7 +441,8 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
     after_wake = gross * (1.0 - wake_losses)
     net = after_wake * (1.0 - other_losses)
     return WindHourly(v, rho, gross, after_wake, net, float(wake_losses), float(other_losses),
-                      curve.nominal_power_kw * turbine_count)
+                      curve.nominal_power_kw * turbine_count,
+                      density_correction_method if density_correction else None)
 
 
 @dataclass(frozen=True)

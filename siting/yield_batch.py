@@ -13,6 +13,7 @@ Differences from the detailed path, all below 1 % of annual energy (a test
 checks this): the sun position uses Spencer's (1971) declination and
 equation of time without refraction instead of pvlib's SPA, and the wind
 power curve with density correction is read from a (density × speed) table
+(nearest density row, linear in speed)
 built with windpowerlib's own function.
 """
 
@@ -373,7 +374,10 @@ def pv_energy_batch(weather: StationWeather, station_index, *, latitude, longitu
 
 
 #: Air-density grid of the wind power table. [kg/m³]
-_RHO_MIN, _RHO_STEP, _RHO_N = 0.55, 0.01, 101
+#: Read at the nearest density row (0.0025 kg/m³ at most, ≈ 0.25 % of ρ) and linearly in
+#: speed: unbiased rounding, so annual energy moves by ~1e-4 while the kernel reads half
+#: as many table cells as a bilinear read.
+_RHO_MIN, _RHO_STEP, _RHO_N = 0.55, 0.005, 201
 #: Wind-speed grid of the wind power table. [m/s]
 _V_STEP, _V_N = 0.05, 801
 
@@ -396,7 +400,7 @@ def _power_table(turbine_type: str) -> np.ndarray:
         speeds = curve.wind_speed_m_s * (1.225 / r) ** exponent
         table[j] = np.interp(v, speeds, curve.power_kw, left=0.0, right=0.0)
     table[:, -1] = 0.0  # clamp target above the curve's last speed (power 0, as windpowerlib)
-    # float32 keeps the table (≈ 320 kB) in the L2 cache
+    # float32 keeps the table (≈ 640 kB) in the L2 cache
     return (table / curve.nominal_power_kw).astype(np.float32)
 
 
@@ -427,13 +431,12 @@ def _wind_kernel(month_start, ws, pressure_hpa, inv_temp_k, station, speed_facto
                 it = inv_temp_k[s, t]
                 e = dt * it
                 rho = (pressure_hpa[s, t] - dp) * c_rho * it * (1.0 + e * (1.0 + e))
-                x = min(max((rho - rho_min) * inv_rho, 0.0), x_max)
-                jx = int(x)
+                # nearest density row (unbiased rounding, ≤ ρ_step/2 = 0.0025 kg/m³ with
+                # the half-step grid), linear in speed: two table reads instead of four
+                jx = int(min(max((rho - rho_min) * inv_rho + 0.5, 0.0), x_max))
                 jy = int(y)
-                wx = x - jx
                 wy = y - jy
-                acc += ((table[jx, jy] * (1.0 - wy) + table[jx, jy + 1] * wy) * (1.0 - wx)
-                        + (table[jx + 1, jy] * (1.0 - wy) + table[jx + 1, jy + 1] * wy) * wx)
+                acc += table[jx, jy] + (table[jx, jy + 1] - table[jx, jy]) * wy
             out[i, m] = acc
 
 

@@ -11,6 +11,8 @@ from siting import wind
 from siting.turbines import list_turbines, turbine_types
 
 HAND_RTOL = 1e-9
+#: windpowerlib's ρ0 = 1.225 kg/m³ against SAM's 1.224978 kg/m³, seen in power. [-]
+REFERENCE_DENSITY_RTOL = 1e-4
 WRF_FILES = ("9NE_seasons.nc", "10NE_seasons.nc", "11C_seasons.nc", "12C_seasons.nc")
 
 
@@ -108,3 +110,48 @@ def test_wrf_lookup_on_bundled_layer(data_dir):
     leon = wind.wrf_mean_wind_speed(21.12, -101.68, domains)
     assert leon.covered and leon.domain == 3 and 2.0 < leon.mean_wind_speed_m_s < 12.0
     assert not wind.wrf_mean_wind_speed(25.68, -100.27, domains).covered
+
+
+def test_sam_density_correction_hand_value():
+    # curve 0 → 100 kW over 0 → 10 m/s; ρ = 0.729·ρ0 so (ρ/ρ0)^(1/3) = 0.9: SAM moves the
+    # curve's speeds to v/0.9, so at 9 m/s the turbine gives the standard curve's 8.1 m/s
+    # value, 81 kW; past the last (moved) speed 10/0.9 = 11.11 m/s the power is 0
+    rho = 0.729 * wind.SAM_REFERENCE_AIR_DENSITY_KG_M3
+    out = wind.power_curve_density_correction_sam([9.0, 11.0, 11.2], [0.0, 10.0], [0.0, 100.0],
+                                                  rho)
+    np.testing.assert_allclose(out, [81.0, 99.0, 0.0], rtol=HAND_RTOL)
+    # SAM's reference density is 1 atm at 15 °C: 101325 / (287.058 · 288.15) = 1.224978
+    np.testing.assert_allclose(wind.SAM_REFERENCE_AIR_DENSITY_KG_M3, 1.224978, rtol=1e-6)
+    with pytest.raises(ValueError, match="density"):
+        wind.power_curve_density_correction_sam([9.0], [0.0, 10.0], [0.0, 100.0], 0.0)
+
+
+def test_density_methods_agree_below_7_5_m_s():
+    # windpowerlib's exponent is 1/3 for curve speeds ≤ 7.5 m/s, the same as SAM's, so a
+    # curve that ends there is corrected alike; ρ0 differs (1.225 vs 1.224978 kg/m³), a
+    # relative 1.7e-5 in density, (1.7e-5)/3 in speed, at most ~3e-5 in power here
+    speeds, power = np.array([0.0, 3.0, 7.5]), np.array([0.0, 50.0, 400.0])
+    v, rho = np.linspace(0.0, 9.0, 91), np.full(91, 1.0)
+    from windpowerlib.power_output import power_curve_density_correction
+
+    np.testing.assert_allclose(wind.power_curve_density_correction_sam(v, speeds, power, rho),
+                               power_curve_density_correction(v, speeds, power, rho),
+                               rtol=REFERENCE_DENSITY_RTOL, atol=1e-9)
+
+
+def test_simulate_wind_density_methods(parsed):
+    frame, station = parsed["763900"]  # Saltillo, 1,790 m
+    args = dict(turbine_type="E-126/4200", hub_height_m=135.0, roughness_length_m=0.1,
+                station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m)
+    wpl = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                             frame["atmospheric_pressure"], **args)
+    sam = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                             frame["atmospheric_pressure"],
+                             density_correction_method=wind.DENSITY_CORRECTION_SAM, **args)
+    assert wpl.density_correction_method == wind.DEFAULT_DENSITY_CORRECTION_METHOD == "windpowerlib"
+    assert sam.density_correction_method == "sam"
+    # at ρ < ρ0 the larger exponent above 7.5 m/s moves windpowerlib's curve further right
+    assert wpl.ac_kw.sum() < sam.ac_kw.sum()
+    with pytest.raises(ValueError, match="density_correction_method"):
+        wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                           frame["atmospheric_pressure"], density_correction_method="iec", **args)
