@@ -63,7 +63,38 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group()
+class FondoGroup(click.Group):
+    """The top-level group; feature commands (``fondo/cli_*.py``) join it on first lookup.
+
+    Loading them lazily (not at import) lets a feature module import helpers from here.
+    """
+
+    _features_loaded = False
+
+    def _load_features(self) -> None:
+        if self._features_loaded:
+            return
+        self._features_loaded = True
+        import importlib
+        import pkgutil
+
+        import fondo
+
+        for module in pkgutil.iter_modules(fondo.__path__):
+            if module.name.startswith("cli_"):
+                for command in importlib.import_module(f"fondo.{module.name}").COMMANDS:
+                    self.add_command(command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102 - click hook
+        self._load_features()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str):  # noqa: D102 - click hook
+        self._load_features()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=FondoGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Fondo: the Canada-Mexico renewable co-investment fund's system."""
@@ -268,22 +299,6 @@ def openapi(ctx: click.Context) -> None:
     app = create_app({"SEED_DEMO_ON_FIRST_START": False})
     with app.test_client() as client:
         echo_json(client.get("/api/v1/openapi.json").get_json())
-
-
-def _register_feature_commands() -> None:
-    """Add the commands of every ``fondo/cli_*.py`` (each lists them in ``COMMANDS``)."""
-    import importlib
-    import pkgutil
-
-    import fondo
-
-    for module in pkgutil.iter_modules(fondo.__path__):
-        if module.name.startswith("cli_"):
-            for command in importlib.import_module(f"fondo.{module.name}").COMMANDS:
-                main.add_command(command)
-
-
-_register_feature_commands()
 
 
 if __name__ == "__main__":

@@ -43,22 +43,23 @@ def embedded(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FONDO_")}
     env["FONDO_INSTANCE_PATH"] = str(tmp_path / "instance")
     fondo = [sys.executable, "-m", "fondo.cli"]
-    log = open(tmp_path / "serve.log", "w")
-    process = subprocess.Popen([*fondo, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
+    with open(tmp_path / "serve.log", "w") as log:
+        process = subprocess.Popen([*fondo, "serve", "--port", str(port)], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
         try:
-            if _get(f"{base}/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-        assert process.poll() is None, (tmp_path / "serve.log").read_text()
-    yield base, env, fondo
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                try:
+                    if _get(f"{base}/healthz")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.5)
+                assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            yield base, env, fondo
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def test_fresh_embedded_start_serves_seeds_and_runs_tasks(embedded):

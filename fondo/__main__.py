@@ -1,0 +1,5 @@
+"""``python -m fondo``: the command line."""
+
+from fondo.cli import main
+
+main()
