@@ -57,12 +57,14 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "SMTP_PORT": 25,
         "MAIL_FROM": "fondo@localhost",
         "SEED_DEMO_ON_FIRST_START": True,
+        # Largest screening a request may ask for (None: the engine's default). [cells]
+        "SCREENING_MAX_CELLS": None,
         "TESTING": False,
     }
 
 
 _BOOL_KEYS = {"TASK_ALWAYS_EAGER", "SEED_DEMO_ON_FIRST_START", "TESTING"}
-_INT_KEYS = {"SMTP_PORT"}
+_INT_KEYS = {"SMTP_PORT", "SCREENING_MAX_CELLS"}
 
 
 def _coerce(key: str, value: Any) -> Any:

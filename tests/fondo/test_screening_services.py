@@ -1,0 +1,215 @@
+"""Screening services: tiles equal the in-process engine, idempotence, atomic files, imported
+exclusion layers, parameter overrides and the ``fondo screen`` / ``fondo sites check`` commands.
+
+All on the real bundled layers, a ~20 x 20 km box at Aguascalientes at 2 km in 25-cell tiles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from fondo import screenings as svc
+from fondo.db import session_scope
+from fondo.errors import InvalidInput
+from fondo.models import Job, JobState, ScreeningRun
+from fondo.screening_layers import screening_bundle
+
+#: The screened box at Aguascalientes (EPSG:4326). [°]
+AGS_BOX = (-102.4, 21.75, -102.2, 21.93)
+AGS_POLYGON = shapely.geometry.mapping(shapely.box(*AGS_BOX))
+#: Resolution and tile size. [km], [cells]
+RESOLUTION_KM = 2.0
+TILE_CELLS = 25
+#: An officer-drawn exclusion zone: the south-west quarter of the box (not data of any
+#: source; a zone of the fund's own, as ``extra_exclusion_<slug>`` layers are). [°]
+ZONE_BOX = (-102.4, 21.75, -102.3, 21.84)
+ZONE_LAYER = "extra_exclusion_test_zone"
+
+
+def _body(**extra):
+    return {"geometry": AGS_POLYGON, "technology": "wind", "resolution_km": RESOLUTION_KM,
+            "tile_cells": TILE_CELLS} | extra
+
+
+def _run_inline(settings, body):
+    """Create a run and screen its tiles here, the way the eager task does."""
+    with session_scope(settings) as session:
+        run, job = svc.create_screening(session, settings, body)
+        run_id, job_id, tiles = run.id, job.id, list(job.params["tiles"])
+    for tile in tiles:
+        svc.screen_tile(settings, run_id, tile)
+        svc.tile_progress(settings, job_id, run_id)
+    svc.store_screening(settings, job_id, run_id)
+    return run_id, job_id, tiles
+
+
+def _cells(settings, run_id):
+    with session_scope(settings) as session:
+        return svc.load_cells(settings, svc.get_screening(session, run_id))
+
+
+def test_tiles_joined_equal_the_engine_run_in_one_go(settings):
+    from siting.screening import screen_tiles
+
+    run_id, job_id, tiles = _run_inline(settings, _body())
+    assert len(tiles) == 9
+    stored = _cells(settings, run_id).sort_values("cell_id").reset_index(drop=True)
+    bundle = screening_bundle(settings)
+    request = svc.resolve_request(_body(), bundle, settings)
+    direct = screen_tiles(request.area_6372, bundle.layers, request.params, RESOLUTION_KM,
+                          tile_cells=10**6).sort_values("cell_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(stored.drop(columns="geometry")),
+                                  pd.DataFrame(direct.drop(columns="geometry")),
+                                  check_dtype=False, check_exact=False, rtol=1e-12)
+    assert stored.geometry.geom_equals_exact(direct.geometry, tolerance=1e-6).all()
+    with session_scope(settings) as session:
+        run = session.get(ScreeningRun, run_id)
+        job = session.get(Job, job_id)
+        assert run.status is JobState.SUCCESS and run.cell_count == len(direct)
+        assert run.cells_file == f"screenings/{run_id}/cells.gpkg"
+        assert (job.state, job.done, job.total, job.stage) == (JobState.SUCCESS, 9, 9, "done")
+    folder = svc.run_dir(settings, run_id)
+    assert not (folder / "tiles").exists()  # intermediate tiles removed once stored
+    assert not [p for p in folder.rglob("*") if ".tmp" in p.name]
+
+
+def test_a_tile_is_computed_once_and_storing_twice_changes_nothing(settings):
+    with session_scope(settings) as session:
+        run, job = svc.create_screening(session, settings, _body())
+        run_id, job_id, tiles = run.id, job.id, list(job.params["tiles"])
+    first = svc.screen_tile(settings, run_id, tiles[0])
+    stamp = first.stat().st_mtime_ns
+    assert svc.screen_tile(settings, run_id, tiles[0]) == first  # re-delivered tile: skipped
+    assert first.stat().st_mtime_ns == stamp
+    assert svc.tile_progress(settings, job_id, run_id) == 1
+    with pytest.raises(RuntimeError, match="missing"):
+        svc.store_screening(settings, job_id, run_id)  # never a partial result
+    for tile in tiles[1:]:
+        svc.screen_tile(settings, run_id, tile)
+    result = svc.store_screening(settings, job_id, run_id)
+    cells_file = svc.run_dir(settings, run_id) / "cells.gpkg"
+    stamp = cells_file.stat().st_mtime_ns
+    assert svc.store_screening(settings, job_id, run_id) == result
+    assert cells_file.stat().st_mtime_ns == stamp
+
+
+def test_atomic_write_leaves_nothing_when_the_writer_dies(tmp_path):
+    target = tmp_path / "cells.gpkg"
+
+    def dies(path: Path) -> None:
+        path.write_bytes(b"half a file")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        svc._atomic_write(target, dies)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parameters_overrides_are_applied_checked_and_echoed():
+    params = svc.parameters_from_request(
+        "pv", {"exclusions": {"urban_buffer_m": 2000}, "technology": {"slope_limit_pct": 5,
+               "costs": {"capital_cost_usd_per_kw": 700}},
+               "connection": {"spur_cost_usd_per_km": {"115": 500000, "400": 1e6}},
+               "consultation": {"trigger_typology": ["A"]}}, max_cells=1000)
+    assert params.exclusions.urban_buffer_m == 2000.0
+    assert params.technology.slope_limit_pct == 5.0 and params.technology.costs.capital_cost_usd_per_kw == 700
+    assert dict(params.connection.spur_cost_usd_per_km) == {115.0: 500000.0, 400.0: 1e6}
+    assert params.consultation.trigger_typology == ("A",) and params.max_cells == 1000
+    echoed = svc.parameters_json(params)
+    assert echoed["connection"]["spur_cost_usd_per_km"] == {"115": 500000.0, "400": 1e6}
+    json.dumps(echoed)
+    for bad, field in [({"weights": {"lcoe": "high"}}, "parameters.weights.lcoe"),
+                       ({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0}},
+                        "parameters.weights"),
+                       ({"exclusions": {"exclude_dem_nodata": 1}}, "parameters.exclusions.exclude_dem_nodata"),
+                       ({"technology": {"technology": "wind"}}, "parameters.technology.technology"),
+                       ({"consultation": {"max_localities_listed": 2.5}},
+                        "parameters.consultation.max_localities_listed"),
+                       ([1, 2], "parameters")]:
+        with pytest.raises(InvalidInput) as caught:
+            svc.parameters_from_request("pv", bad, max_cells=1000)
+        assert caught.value.field == field, bad
+
+
+def test_an_imported_exclusion_layer_excludes_cells_with_its_reason(settings, tmp_path):
+    from fondo.layers import import_layer_recorded, layers_dir
+    from fondo.layers_import import remove_imported_layer
+
+    zone = tmp_path / "zone.geojson"
+    gpd.GeoDataFrame({"name": ["Zona de prueba del fondo"]}, geometry=[shapely.box(*ZONE_BOX)],
+                     crs=4326).to_file(zone, driver="GeoJSON", engine="pyogrio")
+    import_layer_recorded(settings, ZONE_LAYER, zone, source="drawn by the test",
+                          licence="CC0", imported_by="officer@example.org")
+    try:
+        run_id, _job_id, _tiles = _run_inline(settings, _body())
+        cells = _cells(settings, run_id)
+        lonlat = gpd.GeoSeries(gpd.points_from_xy(cells["x_m"], cells["y_m"]), crs=6372).to_crs(4326)
+        inside = shapely.contains_xy(shapely.box(*ZONE_BOX), lonlat.x, lonlat.y)
+        assert inside.sum() >= 4
+        assert cells.loc[inside, "excluded"].all()
+        assert cells.loc[inside, "exclusion_reasons"].str.contains(
+            f"imported layer '{ZONE_LAYER}'.*Zona de prueba del fondo").all()
+        assert not cells.loc[~inside, "exclusion_reasons"].str.contains(ZONE_LAYER).any()
+        with session_scope(settings) as session:
+            shown = svc.screening_json(session, svc.get_screening(session, run_id))
+        assert [r["layer"] for r in shown["imported_layers"]] == [ZONE_LAYER]
+        check = svc.check_site_request(settings, {"geometry": shapely.geometry.mapping(
+            shapely.box(-102.39, 21.76, -102.38, 21.77)), "technology": "wind"})
+        zone_check = {c["name"]: c for c in check["constraints"]}[f"{ZONE_LAYER}_overlap_km2"]
+        assert zone_check["passed"] is False
+    finally:
+        remove_imported_layer(layers_dir(settings), ZONE_LAYER)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _invoke(settings, *args):
+    from fondo.cli import main
+
+    env = {f"FONDO_{k}": str(settings[k]) for k in
+           ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "TASK_ALWAYS_EAGER")}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_cli_screen_writes_cells_and_prints_the_api_json(settings, tmp_path):
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(_body(technology="pv")))
+    out = tmp_path / "cells.csv"
+    result = _invoke(settings, "screen", "--input", str(request), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["status"] == "SUCCESS" and shown["task"]["progress"]["done"] == 9
+    table = pd.read_csv(out)
+    assert len(table) == shown["cell_count"] == shown["summary"]["cell_count"]
+    with session_scope(settings) as session:
+        assert svc.screening_json(session, svc.get_screening(session, shown["id"])) == shown
+
+    geojson = tmp_path / "cells.geojson"
+    check = tmp_path / "site.json"
+    check.write_text(json.dumps({"geometry": {"type": "Point", "coordinates": [-102.3, 21.85]},
+                                 "technology": "pv"}))
+    result = _invoke(settings, "sites", "check", "--input", str(check))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["attributes"]["municipality_cvegeo"] == "01001"
+    assert not geojson.exists()
+
+
+def test_cli_screen_bad_input_exits_1_and_stores_nothing(settings, tmp_path):
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(_body(technology="geothermal")))
+    result = _invoke(settings, "screen", "--input", str(request))
+    assert result.exit_code == 1 and "error:" in result.output and "(technology)" in result.output
+    result = _invoke(settings, "screen", "--input", str(request), "--out", str(tmp_path / "x.shp"))
+    assert result.exit_code == 1 and "(out)" in result.output
+    with session_scope(settings) as session:
+        assert session.scalar(select(func.count()).select_from(ScreeningRun)) == 0
+    assert not (Path(settings["INSTANCE_PATH"]) / "screenings").exists()

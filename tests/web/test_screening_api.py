@@ -1,0 +1,337 @@
+"""``/api/v1/screenings`` and ``/api/v1/sites/check`` over the real bundled layers (issue 5).
+
+The area is a 0.2° x 0.18° box (about 20 x 20 km, 408 km²) at the city of Aguascalientes,
+screened at 2 km in 25-cell tiles (9 tiles), on SQLite and PostgreSQL. Answers are checked
+against the bundled files read independently here: the lattice cells whose centre lies in
+the box, the CONABIO state protected area "Cerro del Muerto", the INEGI municipalities and
+the weather stations seeded from the EPW headers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from numpy.testing import assert_allclose
+from sqlalchemy import func, select
+
+from fondo.datasets import load_layer
+from fondo.db import session_scope
+from fondo.models import Job, ScreeningRun, WeatherStation
+from tests_support import DATA_DIR
+
+#: The screened box at Aguascalientes (EPSG:4326, lon/lat). [°]
+AGS_WEST, AGS_SOUTH, AGS_EAST, AGS_NORTH = -102.4, 21.75, -102.2, 21.93
+AGS_POLYGON = {"type": "Polygon", "coordinates": [[
+    [AGS_WEST, AGS_SOUTH], [AGS_EAST, AGS_SOUTH], [AGS_EAST, AGS_NORTH],
+    [AGS_WEST, AGS_NORTH], [AGS_WEST, AGS_SOUTH]]]}
+#: Resolution and tile size of the test screenings. [km], [cells]
+RESOLUTION_KM = 2.0
+TILE_CELLS = 25
+#: The state protected area inside the box (CONABIO 2009, bundled).
+ANP_NAME = "Cerro del Muerto"
+#: A point in the centre of the city of Aguascalientes (Jardín de San Marcos area). [°]
+AGS_CITY = (-102.30, 21.85)
+#: INEGI key of the municipality of Aguascalientes and WMO id of its station.
+AGS_MUNICIPALITY = "01001"
+AGS_STATION = "765710"
+#: Mean Earth radius of the haversine check (IUGG). [km]
+EARTH_RADIUS_KM = 6371.0088
+#: Projected (EPSG:6372) vs great-circle distance over < 5 km at 22° N. [-]
+DISTANCE_RTOL = 0.01
+#: Dimensions of the EPSG:6372 lattice. [m]
+M_PER_KM = 1000.0
+
+
+def _request(**extra):
+    return {"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": RESOLUTION_KM,
+            "tile_cells": TILE_CELLS} | extra
+
+
+def _count_rows(settings):
+    with session_scope(settings) as session:
+        return (session.scalar(select(func.count()).select_from(ScreeningRun)),
+                session.scalar(select(func.count()).select_from(Job)))
+
+
+def _screenings_dir(settings):
+    from pathlib import Path
+
+    return Path(settings["INSTANCE_PATH"]) / "screenings"
+
+
+def _expected_cell_count() -> int:
+    """Lattice cells (2 km, EPSG:6372, origin 0) whose centre lies in the box, counted here."""
+    box = gpd.GeoSeries([shapely.geometry.shape(AGS_POLYGON)], crs=4326).to_crs(6372).iloc[0]
+    step = RESOLUTION_KM * M_PER_KM
+    xmin, ymin, xmax, ymax = box.bounds
+    xs = (np.arange(np.floor(xmin / step), np.ceil(xmax / step)) + 0.5) * step
+    ys = (np.arange(np.floor(ymin / step), np.ceil(ymax / step)) + 0.5) * step
+    gx, gy = np.meshgrid(xs, ys)
+    return int(shapely.contains_xy(box, gx.ravel(), gy.ravel()).sum())
+
+
+def _haversine_km(lon1, lat1, lon2, lat2):
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def _download(client, url, headers):
+    """GET a file and close the response (``send_file`` keeps the file open until then)."""
+    with client.get(url, headers=headers) as response:
+        response.data  # noqa: B018 - read the body before the file closes
+        return response
+
+
+@pytest.fixture
+def officer(auth_headers):
+    return auth_headers("officer")
+
+
+def test_officer_screens_a_polygon_and_the_cells_are_right(client, settings, officer):
+    started = client.post("/api/v1/screenings", json=_request(), headers=officer)
+    assert started.status_code == 202, started.get_json()
+    task = started.get_json()
+    assert started.headers["Location"] == f"/api/v1/tasks/{task['id']}"
+    assert task["kind"] == "screening" and task["state"] == "SUCCESS", task
+    assert task["progress"]["total"] == 9 and task["progress"]["done"] == 9
+    assert client.get(started.headers["Location"], headers=officer).get_json()["state"] == "SUCCESS"
+
+    run = client.get(task["screening"], headers=officer).get_json()
+    expected = _expected_cell_count()
+    assert run["status"] == "SUCCESS" and run["cell_count"] == expected
+    assert run["tile_count"] == 9 and run["technology"] == "pv" and run["resolution_km"] == 2.0
+    assert run["parameters"]["exclusions"]["urban_buffer_m"] == 1000.0
+    assert run["summary"]["cell_count"] == expected
+    assert set(run["links"]) >= {"cells.geojson", "cells.gpkg", "cells.csv",
+                                 "supply-curve.csv", "supply-curve.png"}
+
+    geo = _download(client, run["links"]["cells.geojson"], officer)
+    assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
+    cells = gpd.read_file(io.BytesIO(geo.data))
+    assert len(cells) == expected and cells.crs.to_epsg() == 4326
+
+    # a cell whose centre lies in the bundled state protected area is excluded with that reason
+    anp = load_layer(DATA_DIR, "protected_areas_state")
+    anp = anp[anp["nombre"] == ANP_NAME].geometry.union_all()
+    inside = shapely.contains_xy(anp, cells["longitude"], cells["latitude"])
+    assert inside.sum() >= 1
+    assert cells.loc[inside, "excluded"].all()
+    assert cells.loc[inside, "exclusion_reasons"].str.contains(f"state protected area.*{ANP_NAME}").all()
+    outside = cells.loc[~inside, "exclusion_reasons"]
+    assert not outside.str.contains(ANP_NAME).any()
+
+    # the municipality of each cell centre is the INEGI municipality holding it
+    munis = load_layer(DATA_DIR, "municipalities")
+    centres = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells["longitude"], cells["latitude"]), crs=4326)
+    joined = gpd.sjoin(centres, munis[["cvegeo", "geometry"]], predicate="within", how="left")
+    joined = joined[~joined.index.duplicated()]
+    assert (joined["cvegeo"].to_numpy() == cells["municipality_cvegeo"].to_numpy()).all()
+
+    # the nearest station is the one at the smallest great-circle distance (seeded from EPW)
+    with session_scope(settings) as session:
+        stations = pd.DataFrame([(s.id, s.longitude, s.latitude) for s in session.scalars(
+            select(WeatherStation))], columns=["id", "lon", "lat"])
+    d = _haversine_km(cells["longitude"].to_numpy()[:, None], cells["latitude"].to_numpy()[:, None],
+                      stations["lon"].to_numpy()[None, :], stations["lat"].to_numpy()[None, :])
+    assert (stations["id"].to_numpy()[d.argmin(axis=1)] == cells["nearest_station_id"].to_numpy()).all()
+    assert_allclose(cells["dist_station_km"], d.min(axis=1), rtol=DISTANCE_RTOL)
+
+    csv = _download(client, run["links"]["cells.csv"], officer)
+    table = pd.read_csv(io.StringIO(csv.data.decode()), dtype={"municipality_cvegeo": str})
+    assert csv.mimetype == "text/csv" and len(table) == expected
+    from siting.screening import CELL_COLUMNS
+
+    assert set(CELL_COLUMNS) <= set(table.columns)
+
+    gpkg = _download(client, run["links"]["cells.gpkg"], officer)
+    assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"
+
+    curve = _download(client, run["links"]["supply-curve.csv"], officer)
+    curve = pd.read_csv(io.StringIO(curve.data.decode()))
+    open_cells = cells[~cells["excluded"]]
+    assert len(curve) == len(open_cells) and (curve["corridor"] == "bajio").all()
+    assert (np.diff(curve["lcoe_usd_per_mwh"]) >= 0).all()
+    assert_allclose(curve["cumulative_capacity_mw"].iloc[-1], open_cells["capacity_mw"].sum(), rtol=1e-12)
+    png = _download(client, run["links"]["supply-curve.png"], officer)
+    assert png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_self_intersecting_polygon_is_repaired_and_said_so(client, officer):
+    bowtie = {"type": "Polygon", "coordinates": [[
+        [AGS_WEST, AGS_SOUTH], [AGS_EAST, AGS_NORTH], [AGS_EAST, AGS_SOUTH],
+        [AGS_WEST, AGS_NORTH], [AGS_WEST, AGS_SOUTH]]]}
+    started = client.post("/api/v1/screenings", json=_request(geometry=bowtie), headers=officer)
+    assert started.status_code == 202, started.get_json()
+    assert any("make_valid" in note for note in started.get_json()["notes"])
+    run = client.get(started.get_json()["screening"], headers=officer).get_json()
+    assert run["status"] == "SUCCESS" and any("Self-intersection" in n for n in run["notes"])
+
+
+def test_polygon_sticking_out_of_the_corridors_is_clipped_and_said_so(client, officer):
+    # a quarter of this box lies in Aguascalientes, the rest in Zacatecas (not a corridor state)
+    box = {"type": "Polygon", "coordinates": [[[-102.5, 22.3], [-102.2, 22.3], [-102.2, 22.6],
+                                               [-102.5, 22.6], [-102.5, 22.3]]]}
+    started = client.post("/api/v1/screenings", json=_request(geometry=box, resolution_km=4.0),
+                          headers=officer)
+    assert started.status_code == 202, started.get_json()
+    assert any("clipped to the corridor states" in n for n in started.get_json()["notes"])
+
+
+_OUTSIDE = {"type": "Polygon", "coordinates": [[[-100.0, 31.0], [-99.8, 31.0], [-99.8, 31.2],
+                                                [-100.0, 31.2], [-100.0, 31.0]]]}  # Texas
+_ACROSS = {"type": "Polygon", "coordinates": [[[-99.7, 27.3], [-99.3, 27.3], [-99.3, 27.7],
+                                               [-99.7, 27.7], [-99.7, 27.3]]]}  # Nuevo Laredo
+_OAXACA = {"type": "Polygon", "coordinates": [[[-96.8, 17.0], [-96.6, 17.0], [-96.6, 17.2],
+                                               [-96.8, 17.2], [-96.8, 17.0]]]}
+_TINY = {"type": "Polygon", "coordinates": [[[-102.3, 21.85], [-102.2995, 21.85], [-102.2995, 21.8505],
+                                             [-102.3, 21.8505], [-102.3, 21.85]]]}
+
+
+BAD_SCREENINGS = [
+    (_request(geometry=_OUTSIDE), "geometry", "outside Mexico"),
+    (_request(geometry=_ACROSS), "geometry", "crosses Mexico's border"),
+    (_request(geometry=_OAXACA), "geometry", "does not intersect"),
+    (_request(geometry={"type": "Polygon"}), "geometry.coordinates", "no coordinates"),
+    (_request(geometry={"type": "Polygon", "coordinates": []}), "geometry.coordinates", "no coordinates"),
+    (_request(geometry=AGS_POLYGON | {"crs": {"type": "name", "properties": {"name": "EPSG:6372"}}}),
+     "geometry.crs", "EPSG:4326"),
+    (_request(geometry={"type": "Point", "coordinates": list(AGS_CITY)}), "geometry.type", "sites/check"),
+    (_request(geometry=_TINY), "resolution_km", "no cell centre"),
+    (_request(resolution_km=0.01), "resolution_km", "between"),
+    (_request(technology="geothermal"), "technology", "'pv' or 'wind'"),
+    ({"corridor": "sureste", "technology": "pv"}, "corridor", "bajio"),
+    ({"corridor": "bajio", "geometry": AGS_POLYGON, "technology": "pv"}, "corridor", "not both"),
+    ({"technology": "pv"}, "geometry", "corridor"),
+    (_request(parameters={"exclusions": {"urban_buffer": 5}}), "parameters.exclusions.urban_buffer",
+     "unknown parameter"),
+    (_request(parameters={"exclusions": {"urban_buffer_m": -5}}), "parameters.exclusions.urban_buffer_m",
+     ">= 0"),
+    (_request(parameters={"max_cells": 10**9}), "parameters.max_cells", "server"),
+    (_request(tile_cells=0), "tile_cells", "whole number"),
+    (_request(colour="red"), "colour", "unknown field"),
+]
+
+
+def test_bad_screening_requests_are_422_and_store_nothing(client, settings, officer):
+    before = _count_rows(settings)
+    for body, field, words in BAD_SCREENINGS:
+        answer = client.post("/api/v1/screenings", json=body, headers=officer)
+        assert answer.status_code == 422, (body, answer.get_json())
+        assert answer.mimetype == "application/problem+json"
+        problem = answer.get_json()
+        assert problem["field"] == field and words in problem["detail"], (body, problem)
+        assert _count_rows(settings) == before
+        assert not _screenings_dir(settings).exists()
+
+
+def test_too_many_cells_for_the_configured_maximum_is_422(settings, make_user):
+    from web import create_app
+
+    client = create_app({**settings, "SCREENING_MAX_CELLS": 50}).test_client()
+    _email, _password, token = make_user("officer")
+    before = _count_rows(settings)
+    answer = client.post("/api/v1/screenings", json=_request(),
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 422
+    problem = answer.get_json()
+    assert problem["field"] == "resolution_km" and "more than the maximum 50" in problem["detail"]
+    assert _count_rows(settings) == before and not _screenings_dir(settings).exists()
+
+
+def test_body_that_is_not_json_is_422(client, settings, officer):
+    answer = client.post("/api/v1/screenings", data=b"{not json", headers=officer | {
+        "Content-Type": "application/json"})
+    assert answer.status_code == 422 and answer.get_json()["field"] == "body"
+    assert _count_rows(settings) == (0, 0)
+
+
+def test_roles_officers_screen_analysts_read(client, settings, auth_headers):
+    analyst, investor = auth_headers("analyst"), auth_headers("investor")
+    assert client.post("/api/v1/screenings", json=_request()).status_code == 401
+    assert client.post("/api/v1/screenings", json=_request(), headers=analyst).status_code == 403
+    assert client.post("/api/v1/sites/check", json={"geometry": AGS_POLYGON, "technology": "pv"},
+                       headers=analyst).status_code == 403
+    assert _count_rows(settings) == (0, 0)
+    started = client.post("/api/v1/screenings", json=_request(), headers=auth_headers("admin"))
+    assert started.status_code == 202
+    url = started.get_json()["screening"]
+    assert client.get(url, headers=analyst).status_code == 200
+    assert _download(client, url + "/cells.csv", analyst).status_code == 200
+    assert client.get(url, headers=investor).status_code == 403
+    assert client.get("/api/v1/screenings", headers=analyst).get_json()["screenings"][0]["id"] == \
+        started.get_json()["screening_id"]
+
+
+def test_unknown_screening_404_and_unfinished_409(client, settings, officer):
+    assert client.get("/api/v1/screenings/999", headers=officer).status_code == 404
+    from fondo.screenings import create_screening
+
+    with session_scope(settings) as session:  # stored but never launched: still PENDING
+        run, _job = create_screening(session, settings, _request())
+        run_id = run.id
+    answer = client.get(f"/api/v1/screenings/{run_id}/cells.geojson", headers=officer)
+    assert answer.status_code == 409 and "PENDING" in answer.get_json()["detail"]
+    assert client.get(f"/api/v1/screenings/{run_id}/supply-curve.png", headers=officer).status_code == 409
+    assert client.get(f"/api/v1/screenings/{run_id}", headers=officer).get_json()["status"] == "PENDING"
+
+
+def test_site_check_of_a_point_in_the_city(client, settings, officer):
+    answer = client.post("/api/v1/sites/check", headers=officer, json={
+        "geometry": {"type": "Point", "coordinates": list(AGS_CITY)}, "technology": "pv"})
+    assert answer.status_code == 200, answer.get_json()
+    check = answer.get_json()
+    assert check["attributes"]["municipality_cvegeo"] == AGS_MUNICIPALITY
+    assert check["attributes"]["municipality_name"] == "Aguascalientes"
+    assert check["nearest_station"]["station_id"] == AGS_STATION
+    with session_scope(settings) as session:
+        station = session.get(WeatherStation, AGS_STATION)
+        expected_km = _haversine_km(*AGS_CITY, station.longitude, station.latitude)
+    assert_allclose(check["nearest_station"]["distance_km"], expected_km, rtol=DISTANCE_RTOL)
+    by_name = {c["name"]: c for c in check["constraints"]}
+    assert set(by_name["urban_area_overlap_km2"]) == {"name", "passed", "value", "limit", "reason"}
+    assert by_name["urban_area_overlap_km2"]["passed"] is False
+    assert "Aguascalientes" in by_name["urban_area_overlap_km2"]["reason"]
+    assert check["passed"] is False and check["capacity_mw"] == 0.0
+    assert any("reference plant" in n for n in check["notes"])
+
+
+def test_site_check_of_a_polygon_in_the_protected_area(client, officer):
+    anp = load_layer(DATA_DIR, "protected_areas_state")
+    anp = anp[anp["nombre"] == ANP_NAME].geometry.union_all()
+    site = shapely.buffer(shapely.point_on_surface(anp), 0.004)  # ~0.4 km radius, inside the ANP
+    assert anp.contains(site)
+    answer = client.post("/api/v1/sites/check", headers=officer, json={
+        "geometry": shapely.geometry.mapping(site), "technology": "wind"})
+    check = answer.get_json()
+    protected = {c["name"]: c for c in check["constraints"]}["protected_area_overlap_km2"]
+    assert protected["passed"] is False and ANP_NAME in protected["reason"]
+    assert_allclose(protected["value"], check["area_km2"], rtol=1e-6)
+
+
+BAD_SITE_CHECKS = [
+    ({"geometry": _OUTSIDE, "technology": "pv"}, "geometry"),
+    ({"geometry": {"type": "Point"}, "technology": "pv"}, "geometry.coordinates"),
+    ({"geometry": AGS_POLYGON, "technology": "hydro"}, "technology"),
+    ({"technology": "pv"}, "geometry"),
+]
+
+
+def test_bad_site_checks_are_422(client, officer):
+    for body, field in BAD_SITE_CHECKS:
+        answer = client.post("/api/v1/sites/check", json=body, headers=officer)
+        assert answer.status_code == 422 and answer.get_json()["field"] == field, (body, answer.get_json())
+
+
+def test_openapi_documents_the_screening_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    assert "/api/v1/screenings" in paths and "/api/v1/sites/check" in paths
+    assert "/api/v1/screenings/{screening_id}/cells.{fmt}" in paths
+    json.dumps(spec)

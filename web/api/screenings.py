@@ -1,0 +1,163 @@
+"""``/api/v1/screenings`` and ``/api/v1/sites/check``: corridor screening and site checks (issue 5).
+
+Officers (and admins) start screenings and check sites; analysts may read screenings and
+their exports. A screening is a task with progress (tiles done / tiles); its cells and its
+supply curve are served once it has succeeded. Every bad request is one 422 problem whose
+``field`` names the culprit, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request, send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from fondo import screenings as svc
+from fondo.jobs import job_status, launch
+from fondo.models import Role
+from web.api.schemas import ProblemSchema, TaskSchema
+from web.auth import api_user, require_role
+from web.context import celery_app, db, settings
+
+blp = Blueprint("screenings", __name__, url_prefix="/api/v1",
+                description="Site screening of the corridors and candidate-site checks")
+
+#: Who may start screenings and check sites (admins pass every check).
+WRITE_ROLES = (Role.OFFICER,)
+#: Who may read screenings and their exports.
+READ_ROLES = (Role.OFFICER, Role.ANALYST)
+
+
+class ScreeningRequestSchema(Schema):
+    """A screening: a corridor or a polygon, a technology and a resolution."""
+
+    corridor = fields.String(validate=validate.OneOf(("bajio", "noreste")),
+                             metadata={"description": "Corridor to screen (instead of geometry)."})
+    geometry = fields.Dict(metadata={"description": "GeoJSON Polygon / MultiPolygon (or a Feature "
+                                                    "or FeatureCollection of them) in EPSG:4326; "
+                                                    "clipped to the corridor states."})
+    technology = fields.String(required=True, validate=validate.OneOf(("pv", "wind")))
+    resolution_km = fields.Float(load_default=2.0, metadata={"description": "Cell size. [km]"})
+    parameters = fields.Dict(metadata={"description": "Overrides of the engine's named parameters, "
+                                                      "nested as siting.parameters.ScreeningParameters "
+                                                      "(e.g. {\"exclusions\": {\"urban_buffer_m\": "
+                                                      "2000}}); echoed in full with the run."})
+    tile_cells = fields.Integer(metadata={"description": "Largest lattice cells per tile task "
+                                                         f"(default {svc.DEFAULT_TILE_CELLS})."})
+
+
+class SiteCheckRequestSchema(Schema):
+    """A candidate site: a point (a reference plant around it) or a polygon."""
+
+    geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Point / Polygon in "
+                                                                   "EPSG:4326."})
+    technology = fields.String(required=True, validate=validate.OneOf(("pv", "wind")))
+    parameters = fields.Dict(metadata={"description": "As for a screening."})
+
+
+def _json_body(schema: type[Schema], description: str) -> dict:
+    return {"requestBody": {"required": True, "description": description,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+def _responses(status: int, description: str, *, schema: type[Schema] | None = None,
+               mime: str = "application/json", errors: tuple[int, ...] = (401, 403, 404)) -> dict:
+    content = {mime: {"schema": schema} if schema else {"schema": {"type": "string",
+                                                                   "format": "binary"}}}
+    out = {str(status): {"description": description, "content": content}}
+    for code in errors:
+        out[str(code)] = {"description": "Problem details.",
+                          "content": {"application/problem+json": {"schema": ProblemSchema}}}
+    return {"responses": out}
+
+
+def _json(body, status: int = 200, headers: dict | None = None) -> Response:
+    """A strict JSON response (never NaN or Infinity)."""
+    return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
+                    mimetype="application/json", headers=headers)
+
+
+def _file(path, fmt: str, name: str) -> Response:
+    return send_file(path, mimetype=svc.MIME_TYPES[fmt], as_attachment=True, download_name=name,
+                     max_age=0)
+
+
+@blp.post("/screenings")
+@require_role(*WRITE_ROLES)
+@blp.doc(**_json_body(ScreeningRequestSchema, "The area, technology and resolution."),
+         **_responses(202, "The task; follow `Location`, then `screening`.", schema=TaskSchema,
+                      errors=(401, 403, 422)))
+def start_screening():
+    """Start a screening as a task with progress (202 + `Location` of the task).
+
+    The area is split into tiles screened by the workers in parallel; `progress` counts
+    tiles. Bad input — a self-intersecting polygon that cannot be repaired (a repaired one is
+    said in `notes`), a polygon outside Mexico or across its border, no overlap with the
+    corridors, too many cells for the resolution, GeoJSON without coordinates or in another
+    CRS, an unknown technology or corridor — is a 422 problem with `field`; nothing is stored.
+    """
+    session = db()
+    body = svc.parse_json_body(request.get_data())
+    run, job = svc.create_screening(session, settings(), body, user_id=api_user().id)
+    session.commit()
+    launch(celery_app(), svc.SCREENING_TASK, job, job.params)
+    session.refresh(job)
+    session.refresh(run)
+    answer = job_status(job) | {"screening_id": run.id,
+                                "screening": f"/api/v1/screenings/{run.id}",
+                                "notes": list(run.params.get("notes", []))}
+    return _json(answer, 202, {"Location": f"/api/v1/tasks/{job.id}"})
+
+
+@blp.get("/screenings")
+@require_role(*READ_ROLES)
+def list_screenings():
+    """Stored screenings, newest first (without their cells)."""
+    session = db()
+    return _json({"screenings": [svc.screening_json(session, r) for r in svc.list_screenings(session)]})
+
+
+@blp.get("/screenings/<int:screening_id>")
+@require_role(*READ_ROLES)
+@blp.doc(**_responses(200, "The run: state, parameters, summary and links."))
+def get_screening(screening_id: int):
+    """A screening: its state and task progress, parameters and, once done, its summary."""
+    session = db()
+    run = svc.get_screening(session, screening_id)
+    return _json(svc.screening_json(session, run))
+
+
+@blp.get("/screenings/<int:screening_id>/cells.<fmt>")
+@require_role(*READ_ROLES)
+@blp.doc(**_responses(200, "Every cell with its attributes (GeoJSON and GeoPackage in "
+                           "EPSG:4326; CSV with centre longitude/latitude).", mime="application/octet-stream",
+                      errors=(401, 403, 404, 409, 422)))
+def get_cells(screening_id: int, fmt: str):
+    """The cells of a finished screening as `geojson`, `gpkg` or `csv` (409 while running)."""
+    run = svc.get_screening(db(), screening_id)
+    path = svc.cells_export(settings(), run, fmt)
+    return _file(path, fmt, f"screening-{screening_id}-cells.{fmt}")
+
+
+@blp.get("/screenings/<int:screening_id>/supply-curve.<fmt>")
+@require_role(*READ_ROLES)
+@blp.doc(**_responses(200, "Cumulative available MW against LCOE, per corridor.",
+                      mime="application/octet-stream", errors=(401, 403, 404, 409, 422)))
+def get_supply_curve(screening_id: int, fmt: str):
+    """The supply curve of a finished screening as `csv` or `png` (409 while running)."""
+    run = svc.get_screening(db(), screening_id)
+    path = svc.supply_curve_export(settings(), run, fmt)
+    return _file(path, fmt, f"screening-{screening_id}-supply-curve.{fmt}")
+
+
+@blp.post("/sites/check")
+@require_role(*WRITE_ROLES)
+@blp.doc(**_json_body(SiteCheckRequestSchema, "The site and technology."),
+         **_responses(200, "Attributes, capacity, nearest station and constraints.",
+                      errors=(401, 403, 422)))
+def check_site():
+    """Check a candidate site now: each constraint with `name`, `passed`, `value`, `limit`, `reason`."""
+    body = svc.parse_json_body(request.get_data())
+    return _json(svc.check_site_request(settings(), body))
