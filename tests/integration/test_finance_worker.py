@@ -6,15 +6,10 @@ Needs Redis (``FONDO_TEST_REDIS_URL``, set by ``.ci/run``); the worker is a real
 
 import copy
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
-import redis
 
-from tests_support import REDIS_URL, ROOT
 
 pytestmark = pytest.mark.integration
 #: How long a worker may take to start and finish the run. [s]
@@ -42,39 +37,13 @@ CASE = {
 
 
 @pytest.fixture
-def finance_redis_url():
-    if not REDIS_URL:
-        pytest.skip("FONDO_TEST_REDIS_URL is not set (run through .ci/run)")
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"FONDO_TEST_REDIS_URL={REDIS_URL} is set but Redis does not answer")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+def finance_worker_settings(worker_settings):
+    return worker_settings
 
 
 @pytest.fixture
-def finance_worker_settings(settings, finance_redis_url):
-    return {**settings, "BROKER_URL": finance_redis_url, "RESULT_BACKEND": finance_redis_url,
-            "TASK_ALWAYS_EAGER": False}
-
-
-@pytest.fixture
-def finance_worker(finance_worker_settings, tmp_path):
-    env = {**os.environ}
-    env.update({f"FONDO_{k}": str(finance_worker_settings[k]) for k in
-                ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")})
-    log = open(tmp_path / "worker.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fondo.worker", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+def finance_worker(start_workers):
+    return start_workers(1)[0]
 
 
 def test_montecarlo_finishes_in_a_real_worker_with_progress(finance_worker_settings,

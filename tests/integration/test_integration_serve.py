@@ -87,7 +87,7 @@ def test_fresh_embedded_start_serves_seeds_and_runs_tasks(embedded):
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("FONDO_BROKER_URL", "redis://127.0.0.1:1/0", "FONDO_BROKER_URL 127.0.0.1:1/0 is unreachable"),
+        ("FONDO_BROKER_URL", "redis://127.0.0.1:1/0", "FONDO_BROKER_URL redis://127.0.0.1:1/0 is unreachable"),
         ("FONDO_DATABASE_URL", "mongodb://x/y", "FONDO_DATABASE_URL has unknown scheme 'mongodb'"),
         ("FONDO_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none",
          "FONDO_DATABASE_URL 127.0.0.1:1/none is unreachable"),

@@ -7,18 +7,13 @@ stored cells must equal the engine's in-process run of the same area.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pandas as pd
 import pytest
-import redis
 import shapely
 
-from tests_support import REDIS_URL, ROOT
 
 pytestmark = pytest.mark.integration
 #: How long the workers may take to start, load the layers and finish. [s]
@@ -34,45 +29,9 @@ TILES = 9
 
 
 @pytest.fixture
-def redis_url():
-    if not REDIS_URL:
-        pytest.skip("FONDO_TEST_REDIS_URL is not set (run through .ci/run)")
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"FONDO_TEST_REDIS_URL={REDIS_URL} is set but Redis does not answer")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-
-
-@pytest.fixture
-def worker_settings(settings, redis_url):
-    return {**settings, "BROKER_URL": redis_url, "RESULT_BACKEND": redis_url,
-            "TASK_ALWAYS_EAGER": False}
-
-
-@pytest.fixture
-def workers(worker_settings, tmp_path):
-    env = {**os.environ}
-    env.update({f"FONDO_{k}": str(worker_settings[k]) for k in
-                ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")})
-    started = []
-    for number in range(WORKERS):
-        log_path = tmp_path / f"worker-{number}.log"
-        log = open(log_path, "w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "fondo.worker", "worker", "--pool", "solo",
-             "-n", f"screening{number}@%h", "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        started.append((process, log, log_path))
-    yield started
-    for process, log, _path in started:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+def workers(start_workers, tmp_path):
+    return [(process, None, tmp_path / f"worker-{n}.log")
+            for n, process in enumerate(start_workers(WORKERS))]
 
 
 def test_screening_tiles_run_on_workers_and_equal_an_in_process_run(worker_settings, workers,

@@ -1,0 +1,69 @@
+"""Real Celery workers on Redis for the integration tests (``FONDO_TEST_REDIS_URL``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
+
+import pytest
+import redis
+
+from tests_support import REDIS_URL, ROOT
+
+#: Settings a worker process receives through its environment.
+WORKER_SETTING_KEYS = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")
+
+
+@pytest.fixture
+def redis_url():
+    """The test Redis, emptied before and after the test (skip when not configured)."""
+    if not REDIS_URL:
+        pytest.skip("FONDO_TEST_REDIS_URL is not set (run through .ci/run)")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"FONDO_TEST_REDIS_URL={REDIS_URL} is set but Redis does not answer")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def worker_settings(settings, redis_url):
+    """The test database's settings with Redis as broker and result backend, tasks not eager."""
+    return {**settings, "BROKER_URL": redis_url, "RESULT_BACKEND": redis_url,
+            "TASK_ALWAYS_EAGER": False}
+
+
+@pytest.fixture
+def start_workers(worker_settings, tmp_path):
+    """Start N real ``celery -A fondo.worker worker`` processes; stopped after the test."""
+    env = {**os.environ}
+    env.update({f"FONDO_{k}": str(worker_settings[k]) for k in WORKER_SETTING_KEYS})
+    with ExitStack() as stack:
+
+        def start(count: int = 1) -> list[subprocess.Popen]:
+            processes = []
+            for number in range(count):
+                log = stack.enter_context(open(tmp_path / f"worker-{number}.log", "w"))
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "fondo.worker", "worker",
+                     "--pool", "solo", "-n", f"test{number}@%h", "--loglevel", "INFO",
+                     "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                stack.callback(_stop, process)
+                processes.append(process)
+            return processes
+
+        yield start
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
