@@ -159,15 +159,16 @@ def _slug(name: str) -> str:
 def _irrs_or_reasons(rows):
     """IRR of each flow row in one vectorized call, as ``(rate or None, reason or None)``."""
     v = np.asarray(rows, float)
-    rates = irr(v)
+    rates = irr(v).tolist()
+    sign_change = ((v > 0).any(axis=1) & (v < 0).any(axis=1)).tolist()
     out = []
-    for row, rate in zip(v, rates):
-        if not (np.any(row > 0) and np.any(row < 0)):
+    for changes, rate in zip(sign_change, rates):
+        if not changes:
             out.append((None, IRR_REASON_NO_SIGN_CHANGE))
         elif not math.isfinite(rate):
             out.append((None, IRR_REASON_NOT_FOUND))
         else:
-            out.append((float(rate), None))
+            out.append((rate, None))
     return out
 
 
@@ -262,11 +263,16 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         "notes": notes,
     }
 
+    # NPV, amounts invested and received of every tranche at once (own currency)
+    flows_all = np.asarray(rows[3:], dtype=float)
+    rates_all = [case.discount_rate if tr.discount_rate is None else tr.discount_rate for tr in case.tranches]
+    npv_all = np.atleast_1d(npv(np.asarray(rates_all), flows_all)).tolist()
+    invested_all = (-np.minimum(flows_all, 0.0).sum(axis=1)).tolist()
+    received_all = np.maximum(flows_all, 0.0).sum(axis=1).tolist()
     tranches = []
-    for tr, (rate, reason) in zip(case.tranches, tranche_irr):
-        flows = sim.tranche_flows_ccy[tr.name][0]
+    for m, (tr, (rate, reason)) in enumerate(zip(case.tranches, tranche_irr)):
         fx = sim.tranche_fx[tr.name][0]
-        dr = case.discount_rate if tr.discount_rate is None else tr.discount_rate
+        dr = rates_all[m]
         row = {
             "name": tr.name,
             "kind": tr.kind,
@@ -274,9 +280,9 @@ def run_case(inputs: CaseInputs) -> CaseResult:
             "irr": rate,
             "irr_reason": reason,
             "discount_rate": dr,
-            "npv": float(npv(dr, flows)),
-            "invested": float(-flows[flows < 0].sum()),
-            "received": float(flows[flows > 0].sum()),
+            "npv": npv_all[m],
+            "invested": invested_all[m],
+            "received": received_all[m],
         }
         if tr.is_equity:
             contrib = -np.minimum(sim.tranche_flows_usd[tr.name][0], 0.0)

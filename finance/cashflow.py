@@ -27,7 +27,7 @@ import numpy as np
 from finance.debt import annuity_debt_service, debt_schedule, dsra_target
 from finance.fx import fx_path
 from finance.inputs import CaseInputs, FinanceInputError
-from finance.debt import construction_draws
+from finance.debt import _idc_per_unit
 from finance.jit import njit_cached
 from finance.tax import (
     LOSS_CARRYFORWARD_YEARS,
@@ -143,7 +143,8 @@ def _factor(x, n):
     a = np.asarray(x, dtype=float)
     if a.shape != (n,):
         raise ValueError(f"driver arrays must have shape ({n},), got {a.shape}")
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
+    # NaN fails ">= 0", an infinity fails "< inf": two reductions, no temporaries
+    if a.size and not (a.min() >= 0.0 and a.max() < np.inf):
         raise ValueError("drivers must be finite and non-negative")
     return a[:, None]
 
@@ -223,17 +224,19 @@ class _SeniorPrep:
         t = np.arange(t_max)
         r = tr.rate
         self.r = r
-        self.repay = ((t >= c + tr.grace_years) & (t < c + tr.tenor_years)).astype(float)
-        t0 = c + tr.grace_years - 1
-        self.pv_factor = self.repay * (1.0 + r) ** -(t - t0)
+        repay0, end = c + tr.grace_years, c + tr.tenor_years
+        self.repay = np.zeros(t_max)
+        self.repay[repay0:end] = 1.0
+        self.pv_factor = self.repay * (1.0 + r) ** -(t - (repay0 - 1))
         self.disc = (1.0 + r) ** -t
-        self.grace = ((t >= c) & (t < c + tr.grace_years)).astype(float)
-        self.after_grace = ((t >= c + tr.grace_years) & (t < c + tr.tenor_years)).astype(float)
+        self.grace = np.zeros(t_max)
+        self.grace[c:repay0] = 1.0
+        self.after_grace = self.repay
         # r * opening balance = r * (sum_{s>=t} ds_s disc_s) / disc_{t-1}
-        self.open_factor = np.concatenate(([0.0], 1.0 / self.disc[:-1])) * r * self.after_grace
-        _, idc = construction_draws(1.0, r, fractions)
+        self.open_factor = np.zeros(t_max)
+        self.open_factor[1:] = 1.0 / self.disc[:-1] * r * self.after_grace[1:]
         self.idc_unit = np.zeros(t_max)
-        self.idc_unit[: len(fractions)] = idc[0]
+        self.idc_unit[:c] = _idc_per_unit(float(r), np.asarray(fractions, dtype=float))
 
     def interest(self, principal, ds):
         """Interest (operating) + IDC for a principal (n,) and repayment service (n, T)."""
@@ -244,8 +247,78 @@ class _SeniorPrep:
 
 
 @njit_cached
+def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr, fee, repay, pv_factor,
+                disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations, t_end,
+                ds_out, p_out, work, raw, prin):
+    """Senior sizing and sculpting of one draw (rows ``(T,)``), see :func:`_sizing_kernel`.
+
+    Writes the capped service into ``ds_out`` ``(J, T)`` and the principals into ``p_out``
+    ``(J,)``; ``work`` ``(6, T)``, ``raw`` ``(J, T)`` and ``prin`` ``(J,)`` are scratch.
+    Returns the iterations used (``-1``: not converged).
+
+    Only years before ``t_end`` (the end of the longest senior tenor) are iterated: the
+    service, interest and fees depend on nothing later (tax is causal), and every line
+    of the sizing is zero from ``t_end`` on.
+    """
+    t_max = t_end
+    n_tr = weight_over_dscr.shape[0]
+    interest = work[0]
+    new_interest = work[1]
+    profit = work[2]
+    tax = work[3]
+    pos = work[4]
+    vint = work[5]
+    interest[:] = 0.0
+    for j in range(n_tr):
+        raw[j, t_end:] = 0.0
+    fees = 0.0
+    scale = 1.0
+    done = -1
+    for it in range(1, max_iterations + 1):
+        for t in range(t_max):
+            profit[t] = ebitda_s[t] - dep[t] - conc_interest[t] - interest[t]
+        profit[0] -= fees0 + fees
+        _tax_total_row(profit[:t_max], tax, vint, tax_rate, ptu_rate, carry_years)
+        for t in range(t_max):
+            x = ebitda_s[t] - tax[t]
+            pos[t] = x if x > 0.0 else 0.0
+        total = 0.0
+        for j in range(n_tr):
+            pv = 0.0
+            for t in range(t_max):
+                ds = pos[t] * weight_over_dscr[j] * repay[j, t]
+                raw[j, t] = ds
+                pv += ds * pv_factor[j, t]
+            prin[j] = pv
+            total += pv
+        scale = cap / total if total > cap else 1.0
+        new_interest[:] = 0.0
+        new_fees = 0.0
+        for j in range(n_tr):
+            p = prin[j] * scale
+            rev = 0.0  # PV (at year 0) of the service from t on
+            for t in range(t_max - 1, -1, -1):
+                rev += raw[j, t] * scale * disc[j, t]
+                new_interest[t] += rev * open_factor[j, t] + p * grace_idc[j, t]
+            new_fees += fee[j] * p
+        change = abs(new_fees - fees)
+        for t in range(t_max):
+            change = max(change, abs(new_interest[t] - interest[t]))
+            interest[t] = new_interest[t]
+        fees = new_fees
+        if change <= tol:
+            done = it
+            break
+    for j in range(n_tr):
+        p_out[j] = prin[j] * scale
+        for t in range(ds_out.shape[1]):
+            ds_out[j, t] = raw[j, t] * scale
+    return done
+
+
+@njit_cached
 def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr, fee, repay, pv_factor,
-                   disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations):
+                   disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations, t_end):
     """Senior sizing and sculpting, each draw iterated on its own interest ↔ tax circularity.
 
     Per draw: taxable profit → tax (ISR + PTU, losses carried) → CFADS → sculpted
@@ -258,58 +331,20 @@ def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_ds
     ds_out = np.zeros((n_tr, n, t_max))
     p_out = np.zeros((n_tr, n))
     iters = np.zeros(n, dtype=np.int64)
-    interest = np.empty(t_max)
-    new_interest = np.empty(t_max)
-    profit = np.empty(t_max)
-    tax = np.empty(t_max)
-    pos = np.empty(t_max)
-    vint = np.empty(t_max)
+    work = np.empty((6, t_max))
     raw = np.empty((n_tr, t_max))
     prin = np.empty(n_tr)
+    ds_row = np.empty((n_tr, t_max))
+    p_row = np.empty(n_tr)
     for i in range(n):
-        interest[:] = 0.0
-        fees = 0.0
-        scale = 1.0
-        iters[i] = -1
-        for it in range(1, max_iterations + 1):
-            for t in range(t_max):
-                profit[t] = ebitda_s[i, t] - dep[i, t] - conc_interest[i, t] - interest[t]
-            profit[0] -= fees0[i] + fees
-            _tax_total_row(profit, tax, vint, tax_rate, ptu_rate, carry_years)
-            for t in range(t_max):
-                x = ebitda_s[i, t] - tax[t]
-                pos[t] = x if x > 0.0 else 0.0
-            total = 0.0
-            for j in range(n_tr):
-                pv = 0.0
-                for t in range(t_max):
-                    ds = pos[t] * weight_over_dscr[j] * repay[j, t]
-                    raw[j, t] = ds
-                    pv += ds * pv_factor[j, t]
-                prin[j] = pv
-                total += pv
-            scale = cap[i] / total if total > cap[i] else 1.0
-            new_interest[:] = 0.0
-            new_fees = 0.0
-            for j in range(n_tr):
-                p = prin[j] * scale
-                rev = 0.0  # PV (at year 0) of the service from t on
-                for t in range(t_max - 1, -1, -1):
-                    rev += raw[j, t] * scale * disc[j, t]
-                    new_interest[t] += rev * open_factor[j, t] + p * grace_idc[j, t]
-                new_fees += fee[j] * p
-            change = abs(new_fees - fees)
-            for t in range(t_max):
-                change = max(change, abs(new_interest[t] - interest[t]))
-                interest[t] = new_interest[t]
-            fees = new_fees
-            if change <= tol[i]:
-                iters[i] = it
-                break
+        iters[i] = _sizing_row(ebitda_s[i], dep[i], conc_interest[i], fees0[i], cap[i], tol[i],
+                               weight_over_dscr, fee, repay, pv_factor, disc, open_factor, grace_idc,
+                               tax_rate, ptu_rate, carry_years, max_iterations, t_end, ds_row, p_row, work,
+                               raw, prin)
         for j in range(n_tr):
-            p_out[j, i] = prin[j] * scale
+            p_out[j, i] = p_row[j]
             for t in range(t_max):
-                ds_out[j, i, t] = raw[j, t] * scale
+                ds_out[j, i, t] = ds_row[j, t]
     return ds_out, p_out, iters
 
 
@@ -382,7 +417,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
 
     # ---------------------------------------------------------------- debt
     conc = [tr for tr in tranches if tr.kind == "concessional_debt"]
-    fx_base = {tr.currency: _fx_base(case, tr.currency) for tr in tranches}
+    fx_base = {ccy: _fx_base(case, ccy) for ccy in dict.fromkeys(tr.currency for tr in tranches)}
     # realized FX paths (n, T); a currency without a factor keeps its base path (a broadcast
     # view, read-only) and its realized/base ratio is exactly one (None: no multiplication)
     fx_real, fx_ratio = {}, {}
@@ -443,6 +478,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
             float(case.ptu_rate),
             LOSS_CARRYFORWARD_YEARS,
             SIZING_MAX_ITERATIONS,
+            max(c + tr.tenor_years for tr in senior),
         )
         if np.any(iters < 0):
             raise ValueError("senior debt sizing did not converge (interest/tax circularity)")

@@ -238,53 +238,115 @@ def debt_schedule(principal_at_cod_usd, repayment_service_usd, rate, *, start_ye
     _check_terms(t_max, start_year, tenor_years, grace_years)
     p = np.ascontiguousarray(np.broadcast_to(np.atleast_1d(np.asarray(principal_at_cod_usd, float)), (n,)))
     r = np.ascontiguousarray(np.broadcast_to(np.atleast_1d(np.asarray(rate, float)), (n,)))
-    draws, idc = construction_draws(p, r, capex_fractions)
-    c = start_year
-    draw_full = np.zeros((n, t_max))
-    idc_full = np.zeros((n, t_max))
-    draw_full[:, :c] = draws
-    idc_full[:, :c] = idc
-    built = np.ascontiguousarray(np.cumsum(draws + idc, axis=1))
-    balance, interest, service, principal = _schedule_kernel(p, ds, r, built, start_year, tenor_years, grace_years)
+    fractions = np.ascontiguousarray(capex_fractions, dtype=float)
+    if fractions.shape != (start_year,):
+        raise ValueError(f"capex_fractions must hold start_year={start_year} values, got {fractions.size}")
+    draw, idc, balance, interest, service, principal = _schedule_kernel(p, ds, r, fractions, start_year,
+                                                                         tenor_years, grace_years)
     return DebtSchedule(
-        draw_usd=draw_full,
-        idc_usd=idc_full,
+        draw_usd=draw,
+        idc_usd=idc,
         interest_usd=interest,
         principal_usd=principal,
         debt_service_usd=service,
         balance_usd=balance,
-        principal_at_cod_usd=np.array(p, dtype=float),
+        principal_at_cod_usd=p.copy(),
     )
 
 
 @njit_cached
-def _schedule_kernel(principal_cod, ds, rate, built, start, tenor, grace):
-    """Balance, interest, service and principal lines of :func:`debt_schedule`."""
+def _construction_growth(rate, fractions, dpow, gpow):
+    """Powers of ``1 + rate`` for the construction draws; returns ``sum_j s_j (1+r)^(C-1-j)``."""
+    c = fractions.shape[0]
+    growth = 1.0 + rate
+    total = 0.0
+    for j in range(c):
+        dpow[j] = growth ** (-j)
+        gpow[j] = growth ** j
+        total += fractions[j] * growth ** (c - 1 - j)
+    return total
+
+
+@njit_cached
+def _construction_row(p, rate, fractions, draws, idc, balance, dpow, gpow):
+    """Construction draws and capitalized interest reaching the COD principal ``p``.
+
+    Writes ``draws`` and ``idc`` ``(C,)`` and the closing balances of the construction
+    years before the last into ``balance`` (the last one is ``p``); see
+    :func:`construction_draws` for the equations. ``dpow`` and ``gpow`` are scratch.
+    """
+    c = fractions.shape[0]
+    total_draw = p / _construction_growth(rate, fractions, dpow, gpow)
+    acc = 0.0
+    prev = 0.0
+    built = 0.0
+    for j in range(c):
+        draws[j] = total_draw * fractions[j]
+        acc += draws[j] * dpow[j]
+        idc[j] = rate * prev  # interest on the opening balance, capitalized
+        prev = acc * gpow[j]
+        built += draws[j] + idc[j]
+        if j < c - 1:
+            balance[j] = built
+
+
+@njit_cached
+def _idc_per_unit(rate, fractions):
+    """Interest capitalized in each construction year per unit of COD principal. [-]"""
+    c = fractions.shape[0]
+    draws = np.empty(c)
+    idc = np.empty(c)
+    balance = np.empty(c)
+    dpow = np.empty(c)
+    gpow = np.empty(c)
+    _construction_row(1.0, rate, fractions, draws, idc, balance, dpow, gpow)
+    return idc
+
+
+@njit_cached
+def _schedule_row(p, ds, rate, fractions, start, tenor, grace, balance, interest, service, draws, idc, dpow,
+                  gpow):
+    """One loan of one draw (rows ``(T,)``; ``draws``, ``idc`` ``(C,)``), as :func:`debt_schedule`.
+
+    ``balance``, ``interest`` and ``service`` must hold zeros on entry; ``dpow`` and
+    ``gpow`` ``(C,)`` are scratch.
+    """
+    _construction_row(p, rate, fractions, draws, idc, balance, dpow, gpow)
+    growth = 1.0 + rate
+    end = start + tenor  # first year after the tenor
+    repay0 = start + grace  # first repayment year
+    # repayment years: balance = PV of the service still to come
+    b = 0.0
+    for t in range(end - 1, repay0 - 1, -1):
+        balance[t] = b
+        b = (b + ds[t]) / growth
+    for t in range(start - 1, repay0):  # end of construction and grace years
+        balance[t] = p
+    for t in range(start, end):
+        due = rate * balance[t - 1]
+        interest[t] = due
+        service[t] = due if t < repay0 else ds[t]
+
+
+@njit_cached
+def _schedule_kernel(principal_cod, ds, rate, fractions, start, tenor, grace):
+    """Draws, IDC, balance, interest, service and principal lines of :func:`debt_schedule`."""
     n, t_max = ds.shape
+    c = fractions.shape[0]
+    draw = np.zeros((n, t_max))
+    idc = np.zeros((n, t_max))
     balance = np.zeros((n, t_max))
     interest = np.zeros((n, t_max))
     service = np.zeros((n, t_max))
     principal = np.zeros((n, t_max))
-    end = start + tenor  # first year after the tenor
-    repay0 = start + grace  # first repayment year
+    dpow = np.empty(c)
+    gpow = np.empty(c)
     for i in range(n):
-        growth = 1.0 + rate[i]
-        # repayment years: balance = PV of the service still to come
-        b = 0.0
-        for t in range(end - 1, repay0 - 1, -1):
-            balance[i, t] = b
-            b = (b + ds[i, t]) / growth
-        for t in range(start - 1, repay0):  # end of construction and grace years
-            balance[i, t] = principal_cod[i]
-        for t in range(start - 1):  # construction: draws and capitalized interest
-            balance[i, t] = built[i, t]
-        for t in range(start, end):
-            due = rate[i] * balance[i, t - 1]
-            interest[i, t] = due
-            paid = due if t < repay0 else ds[i, t]
-            service[i, t] = paid
-            principal[i, t] = paid - due
-    return balance, interest, service, principal
+        _schedule_row(principal_cod[i], ds[i], rate[i], fractions, start, tenor, grace, balance[i], interest[i],
+                      service[i], draw[i, :c], idc[i, :c], dpow, gpow)
+        for t in range(start, start + tenor):
+            principal[i, t] = service[i, t] - interest[i, t]
+    return draw, idc, balance, interest, service, principal
 
 
 def dsra_target(senior_debt_service_usd, months: float):

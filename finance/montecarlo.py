@@ -2,7 +2,9 @@
 
 Each draw carries its own debt sizing and sculpting (on its bankers' case: the draw's
 CAPEX and OPEX with P50/P90 energy, see :mod:`finance.cashflow`), its own Mexican tax and
-its own IRRs; all draws of a chunk run as one ``(n_draws, n_years)`` computation.
+its own IRRs. All draws of a chunk run in one compiled pass over the draws axis
+(:mod:`finance.montecarlo_kernel`) that keeps per-draw summaries only; it equals
+:func:`finance.cashflow.simulate` on the same drivers (tested draw by draw).
 
 Distributions
 -------------
@@ -28,6 +30,7 @@ from scipy.stats import norm
 from finance.case import dscr_lines
 from finance.cashflow import Drivers, simulate
 from finance.inputs import CaseInputs
+from finance.montecarlo_kernel import DrawPlan, evaluate_draws, plan_draws
 from finance.returns import irr, npv
 
 __all__ = [
@@ -178,7 +181,8 @@ class MonteCarloResult:
         }
 
 
-def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float):
+def _evaluate_simulated(case: CaseInputs, drivers: Drivers, breach_dscr: float):
+    """:func:`_evaluate` through :func:`finance.cashflow.simulate` (every line kept)."""
     sim = simulate(case, drivers, sizing_tolerance=MC_SIZING_TOLERANCE)
     equity = [tr for tr in case.tranches if tr.is_equity]
     flows = np.concatenate([sim.tranche_flows_ccy[tr.name] for tr in equity], axis=0)
@@ -197,6 +201,17 @@ def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float):
     breach = (has & (min_dscr < breach_dscr)) | unpaid
     calls = sim.guarantee_call_usd.sum(axis=1)
     return out_irr, out_npv, min_dscr, sim.debt_principal_cod_usd, calls, breach
+
+
+def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float, plan: DrawPlan | None = None):
+    """Per-draw equity IRR and NPV, minimum DSCR, debt, guarantee calls and breach flag.
+
+    One compiled pass over the draws (:mod:`finance.montecarlo_kernel`); the same numbers
+    as :func:`_evaluate_simulated` without keeping every line of every draw.
+    """
+    plan = plan or plan_draws(case, MC_SIZING_TOLERANCE)
+    out = evaluate_draws(plan, drivers, breach_dscr)
+    return out.equity_irr, out.equity_npv, out.min_dscr, out.debt_usd, out.guarantee_calls_usd, out.breach
 
 
 def run_montecarlo(
@@ -220,13 +235,14 @@ def run_montecarlo(
     MonteCarloResult
     """
     rng = np.random.default_rng(spec.seed)
+    plan = plan_draws(case, MC_SIZING_TOLERANCE)
     total = spec.n_draws
     parts = []
     done = 0
     while done < total:
         n = min(spec.chunk, total - done)
         drivers = draw_drivers(case, spec, n, rng)
-        parts.append(_evaluate(case, drivers, spec.breach_dscr))
+        parts.append(_evaluate(case, drivers, spec.breach_dscr, plan))
         done += n
         if on_progress is not None:
             on_progress(done, total)
@@ -325,7 +341,9 @@ def tornado(case: CaseInputs, swings=TORNADO_SWINGS, *, holder: str | None = Non
 def python_loop_reference(case: CaseInputs, drivers: Drivers, breach_dscr: float = DSCR_BREACH_THRESHOLD):
     """The same evaluation as :func:`run_montecarlo`, one draw at a time in Python.
 
-    Reference for the benchmark (speed) and the tests (identical results).
+    Each draw runs through :func:`finance.cashflow.simulate` (the full model, every line
+    kept), independently of the compiled Monte Carlo pass: reference for the benchmark
+    (speed) and the tests (identical results).
 
     Returns
     -------
@@ -341,7 +359,7 @@ def python_loop_reference(case: CaseInputs, drivers: Drivers, breach_dscr: float
             drivers.opex_factor[i:i + 1],
             {k: v[i:i + 1] for k, v in drivers.fx_factor.items()},
         )
-        irr_i = _evaluate(case, one, breach_dscr)[0]
+        irr_i = _evaluate_simulated(case, one, breach_dscr)[0]
         if out is None:
             out = {k: np.empty(drivers.n) for k in irr_i}
         for k, v in irr_i.items():

@@ -237,50 +237,54 @@ def _irr_scan(row, step, log_bound):
 
 
 @njit_cached
+def _irr_row(row, guess, tol, max_iter, residual_tol, step, log_bound):
+    """IRR of one flow row (see :func:`irr`): Newton, then the bracketed scan; NaN if none."""
+    t_max = row.shape[0]
+    has_pos = False
+    has_neg = False
+    scale = 0.0
+    for t in range(t_max):
+        if row[t] > 0.0:
+            has_pos = True
+        elif row[t] < 0.0:
+            has_neg = True
+        scale += abs(row[t])
+    if not (has_pos and has_neg):
+        return np.nan
+    # 1. Newton on r
+    r = guess
+    ok = True
+    converged = False
+    f = np.inf
+    for _ in range(max_iter):
+        x = 1.0 / (1.0 + r)
+        f, g = _horner(row, x)
+        df = -g * x * x  # d/dr of f(1/(1+r))
+        step_r = f / df
+        new = r - step_r
+        if not np.isfinite(new) or new <= -1.0:
+            ok = False
+            break
+        converged = abs(step_r) < tol * max(1.0, abs(r))
+        r = new
+        if converged:
+            break
+    if ok:
+        if not converged:
+            f, _ = _horner(row, 1.0 / (1.0 + r))
+        # when converged, f is the NPV one (tiny) step before r: |NPV(r)| is smaller
+        if abs(f) < residual_tol * scale:
+            return r
+    # 2. bracketed search over the whole domain r > -1
+    return _irr_scan(row, step, log_bound)
+
+
+@njit_cached
 def _irr_kernel(v, guess, tol, max_iter, residual_tol, step, log_bound):
-    n, t_max = v.shape
+    n = v.shape[0]
     out = np.empty(n)
     for i in range(n):
-        row = v[i]
-        has_pos = False
-        has_neg = False
-        scale = 0.0
-        for t in range(t_max):
-            if row[t] > 0.0:
-                has_pos = True
-            elif row[t] < 0.0:
-                has_neg = True
-            scale += abs(row[t])
-        if not (has_pos and has_neg):
-            out[i] = np.nan
-            continue
-        # 1. Newton on r
-        r = guess
-        ok = True
-        converged = False
-        f = np.inf
-        for _ in range(max_iter):
-            x = 1.0 / (1.0 + r)
-            f, g = _horner(row, x)
-            df = -g * x * x  # d/dr of f(1/(1+r))
-            step_r = f / df
-            new = r - step_r
-            if not np.isfinite(new) or new <= -1.0:
-                ok = False
-                break
-            converged = abs(step_r) < tol * max(1.0, abs(r))
-            r = new
-            if converged:
-                break
-        if ok:
-            if not converged:
-                f, _ = _horner(row, 1.0 / (1.0 + r))
-            # when converged, f is the NPV one (tiny) step before r: |NPV(r)| is smaller
-            if abs(f) < residual_tol * scale:
-                out[i] = r
-                continue
-        # 2. bracketed search over the whole domain r > -1
-        out[i] = _irr_scan(row, step, log_bound)
+        out[i] = _irr_row(v[i], guess, tol, max_iter, residual_tol, step, log_bound)
     return out
 
 

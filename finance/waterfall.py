@@ -34,6 +34,78 @@ __all__ = ["run_waterfall", "split_equity", "WaterfallResult"]
 
 
 @njit_cached
+def _waterfall_row(cash, start, ds, senior, n_senior, dsra_target, dsra_initial, g_cover, g_coverage,
+                   g_fee_due, paid, unpaid, dsra_bal, dsra_draw, dsra_flow, calls, fees, reimb, outstanding,
+                   dist, owed):
+    """The waterfall of one draw: rows ``(T,)``, per-tranche rows ``(k, T)`` / ``(g, T)``.
+
+    The output rows must hold zeros on entry; ``owed`` ``(g,)`` is scratch.
+    """
+    t_max = cash.shape[0]
+    k = ds.shape[0]
+    g = g_cover.shape[0]
+    dsra = 0.0
+    owed[:] = 0.0
+    for t in range(t_max):
+        if t == start - 1:
+            dsra = dsra_initial
+        if t < start:
+            dsra_bal[t] = dsra
+            continue
+        avail = cash[t]
+        for d in range(k + 1):
+            if d == n_senior:
+                # guarantee fees, then reimbursement of calls
+                for j in range(g):
+                    f = min(max(avail, 0.0), g_fee_due[j, t])
+                    avail -= f
+                    fees[j, t] = f
+                    r = min(max(avail, 0.0), owed[j])
+                    avail -= r
+                    owed[j] -= r
+                    reimb[j, t] = r
+            if d == k:
+                break
+            due = ds[d, t]
+            if due <= 0.0:
+                continue
+            pay = min(max(avail, 0.0), due)
+            avail -= pay
+            short = due - pay
+            if short > 0.0 and senior[d]:
+                x = min(dsra, short)
+                dsra -= x
+                short -= x
+                pay += x
+                dsra_draw[t] += x
+            if short > 0.0:
+                for j in range(g):
+                    if g_cover[j] == d and short > 0.0:
+                        c = min(short, g_coverage[j] * due)
+                        short -= c
+                        pay += c
+                        owed[j] += c
+                        calls[j, t] += c
+            paid[d, t] = pay
+            unpaid[d, t] = short
+        target = dsra_target[t]
+        if dsra < target:
+            top = min(max(avail, 0.0), target - dsra)
+            dsra += top
+            avail -= top
+            dsra_flow[t] = top
+        elif dsra > target:
+            rel = dsra - target
+            dsra = target
+            avail += rel
+            dsra_flow[t] = -rel
+        dsra_bal[t] = dsra
+        for j in range(g):
+            outstanding[j, t] = owed[j]
+        dist[t] = avail
+
+
+@njit_cached
 def _waterfall_kernel(cash, start, ds, senior, dsra_target, dsra_initial, g_cover, g_coverage, g_fee_due):
     n, t_max = cash.shape
     k = ds.shape[0]
@@ -54,65 +126,10 @@ def _waterfall_kernel(cash, start, ds, senior, dsra_target, dsra_initial, g_cove
             n_senior += 1
     owed = np.empty(g)
     for i in range(n):
-        dsra = 0.0
-        owed[:] = 0.0
-        for t in range(t_max):
-            if t == start - 1:
-                dsra = dsra_initial[i]
-            if t < start:
-                dsra_bal[i, t] = dsra
-                continue
-            avail = cash[i, t]
-            for d in range(k + 1):
-                if d == n_senior:
-                    # guarantee fees, then reimbursement of calls
-                    for j in range(g):
-                        f = min(max(avail, 0.0), g_fee_due[j, i, t])
-                        avail -= f
-                        fees[j, i, t] = f
-                        r = min(max(avail, 0.0), owed[j])
-                        avail -= r
-                        owed[j] -= r
-                        reimb[j, i, t] = r
-                if d == k:
-                    break
-                due = ds[d, i, t]
-                if due <= 0.0:
-                    continue
-                pay = min(max(avail, 0.0), due)
-                avail -= pay
-                short = due - pay
-                if short > 0.0 and senior[d]:
-                    x = min(dsra, short)
-                    dsra -= x
-                    short -= x
-                    pay += x
-                    dsra_draw[i, t] += x
-                if short > 0.0:
-                    for j in range(g):
-                        if g_cover[j] == d and short > 0.0:
-                            c = min(short, g_coverage[j] * due)
-                            short -= c
-                            pay += c
-                            owed[j] += c
-                            calls[j, i, t] += c
-                paid[d, i, t] = pay
-                unpaid[d, i, t] = short
-            target = dsra_target[i, t]
-            if dsra < target:
-                top = min(max(avail, 0.0), target - dsra)
-                dsra += top
-                avail -= top
-                dsra_flow[i, t] = top
-            elif dsra > target:
-                rel = dsra - target
-                dsra = target
-                avail += rel
-                dsra_flow[i, t] = -rel
-            dsra_bal[i, t] = dsra
-            for j in range(g):
-                outstanding[j, i, t] = owed[j]
-            dist[i, t] = avail
+        _waterfall_row(cash[i], start, ds[:, i, :], senior, n_senior, dsra_target[i], dsra_initial[i],
+                       g_cover, g_coverage, g_fee_due[:, i, :], paid[:, i, :], unpaid[:, i, :], dsra_bal[i],
+                       dsra_draw[i], dsra_flow[i], calls[:, i, :], fees[:, i, :], reimb[:, i, :],
+                       outstanding[:, i, :], dist[i], owed)
     return paid, unpaid, dsra_bal, dsra_draw, dsra_flow, calls, fees, reimb, outstanding, dist
 
 
@@ -188,50 +205,65 @@ def run_waterfall(cfads_usd, *, start_year: int, debt_service_usd, senior, dsra_
 
 
 @njit_cached
+def _split_row(dist, start, shares, first_loss, fl_total, hurdle, flows, pref):
+    """Split of one draw's equity flow ``(T,)`` into ``flows`` ``(e, T)`` (zeros on entry);
+    ``pref`` ``(e,)`` is scratch."""
+    t_max = dist.shape[0]
+    e = shares.shape[0]
+    pref[:] = 0.0
+    for t in range(t_max):
+        if t > 0:
+            for j in range(e):
+                pref[j] *= 1.0 + hurdle[j]
+        x = dist[t]
+        if x < 0.0:
+            call = -x
+            for j in range(e):
+                if t >= start and fl_total > 0.0:
+                    part = call * shares[j] / fl_total if first_loss[j] else 0.0
+                else:
+                    part = call * shares[j]
+                flows[j, t] = -part
+                pref[j] += part
+            continue
+        for tier in range(2):
+            want_fl = tier == 1
+            tot = 0.0
+            for j in range(e):
+                if first_loss[j] == want_fl:
+                    tot += pref[j]
+            if tot <= 0.0 or x <= 0.0:
+                continue
+            pay = min(x, tot)
+            for j in range(e):
+                if first_loss[j] == want_fl:
+                    part = pay * pref[j] / tot
+                    flows[j, t] += part
+                    pref[j] -= part
+            x -= pay
+        if x > 0.0:
+            for j in range(e):
+                flows[j, t] += x * shares[j]
+
+
+@njit_cached
+def _first_loss_total(shares, first_loss):
+    total = 0.0
+    for j in range(shares.shape[0]):
+        if first_loss[j]:
+            total += shares[j]
+    return total
+
+
+@njit_cached
 def _split_kernel(dist, start, shares, first_loss, hurdle):
     n, t_max = dist.shape
     e = shares.shape[0]
     flows = np.zeros((e, n, t_max))
-    fl_total = 0.0
-    for j in range(e):
-        if first_loss[j]:
-            fl_total += shares[j]
+    fl_total = _first_loss_total(shares, first_loss)
     pref = np.empty(e)
     for i in range(n):
-        pref[:] = 0.0
-        for t in range(t_max):
-            if t > 0:
-                for j in range(e):
-                    pref[j] *= 1.0 + hurdle[j]
-            x = dist[i, t]
-            if x < 0.0:
-                call = -x
-                for j in range(e):
-                    if t >= start and fl_total > 0.0:
-                        part = call * shares[j] / fl_total if first_loss[j] else 0.0
-                    else:
-                        part = call * shares[j]
-                    flows[j, i, t] = -part
-                    pref[j] += part
-                continue
-            for tier in range(2):
-                want_fl = tier == 1
-                tot = 0.0
-                for j in range(e):
-                    if first_loss[j] == want_fl:
-                        tot += pref[j]
-                if tot <= 0.0 or x <= 0.0:
-                    continue
-                pay = min(x, tot)
-                for j in range(e):
-                    if first_loss[j] == want_fl:
-                        part = pay * pref[j] / tot
-                        flows[j, i, t] += part
-                        pref[j] -= part
-                x -= pay
-            if x > 0.0:
-                for j in range(e):
-                    flows[j, i, t] += x * shares[j]
+        _split_row(dist[i], start, shares, first_loss, fl_total, hurdle, flows[:, i, :], pref)
     return flows
 
 
