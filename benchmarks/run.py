@@ -13,6 +13,8 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Benchmarks compare against reference implementations kept beside the tests (e.g. PySAM set-up).
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 
 def _load(path: Path):

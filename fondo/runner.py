@@ -74,8 +74,11 @@ def serve(settings: Mapping[str, Any], host: str, port: int, with_worker: bool =
     if summary:
         print(f"first start: seeded {summary}", flush=True)
     worker = None
+    # SIGTERM (from a service manager, or a test) ends the server cleanly, worker included.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if with_worker:
-        worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)})
+        worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)},
+                                  preexec_fn=_die_with_parent)
         atexit.register(_stop, worker)
         mode = "embedded (filesystem broker)" if is_embedded(settings) else settings["BROKER_URL"]
         print(f"worker started (pid {worker.pid}, {mode})", flush=True)
@@ -92,6 +95,18 @@ def _env_for(settings: Mapping[str, Any]) -> dict[str, str]:
     """Environment that gives a child process the same settings."""
     keys = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")
     return {f"FONDO_{k}": str(settings[k]) for k in keys if settings.get(k)}
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent dies (no orphan workers)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1  # from <linux/prctl.h>
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:  # not Linux: the atexit/finally paths still stop the worker
+        pass
 
 
 def _stop(process: subprocess.Popen) -> None:

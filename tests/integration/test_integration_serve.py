@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,20 @@ def test_wrong_setting_stops_start_up_with_one_line(tmp_path, variable, value, m
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), result.stderr
+
+
+def test_stopping_the_server_stops_its_worker(embedded):
+    """SIGTERM to ``fondo serve`` leaves no orphan Celery worker behind."""
+    base, env, _fondo = embedded
+    instance = env["FONDO_INSTANCE_PATH"]
+    workers = subprocess.run(["pgrep", "-f", "fondo.worker worker"], capture_output=True,
+                             text=True).stdout.split()
+    mine = [pid for pid in workers
+            if instance in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")]
+    assert len(mine) == 1
+    server_pid = int(Path(f"/proc/{mine[0]}/stat").read_text().split()[3])  # the worker's parent
+    os.kill(server_pid, 15)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{mine[0]}"):
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{mine[0]}")
