@@ -28,6 +28,8 @@ ES = {
     "Stage": "Etapa",
     "Email": "Correo electrónico",
     "Password": "Contraseña",
+    "Community consultation portal": "Portal de consulta a las comunidades",
+    "REST API (OpenAPI)": "API REST (OpenAPI)",
     "Data: INEGI, OpenStreetMap contributors (ODbL), CONABIO, INPI, WRI, NASA MERRA-2, climate.onebuilding.org. See the data manifest.": "Datos: INEGI, colaboradores de OpenStreetMap (ODbL), CONABIO, INPI, WRI, NASA MERRA-2, climate.onebuilding.org. Vea el manifiesto de datos.",
 }
 FR = {
@@ -50,6 +52,8 @@ FR = {
     "Stage": "Étape",
     "Email": "Courriel",
     "Password": "Mot de passe",
+    "Community consultation portal": "Portail de consultation des communautés",
+    "REST API (OpenAPI)": "API REST (OpenAPI)",
     "Data: INEGI, OpenStreetMap contributors (ODbL), CONABIO, INPI, WRI, NASA MERRA-2, climate.onebuilding.org. See the data manifest.": "Données : INEGI, contributeurs OpenStreetMap (ODbL), CONABIO, INPI, WRI, NASA MERRA-2, climate.onebuilding.org. Voir le manifeste des données.",
 }
 
