@@ -107,8 +107,9 @@ DENSITY_CORRECTION_WINDPOWERLIB = "windpowerlib"
 DENSITY_CORRECTION_SAM = "sam"
 #: Accepted values of ``density_correction_method``.
 DENSITY_CORRECTION_METHODS = (DENSITY_CORRECTION_WINDPOWERLIB, DENSITY_CORRECTION_SAM)
-#: Method used when none is named (windpowerlib's, as before).
-DEFAULT_DENSITY_CORRECTION_METHOD = DENSITY_CORRECTION_WINDPOWERLIB
+#: Method used when none is named: SAM's, i.e. the IEC 61400-12-1 cube-root normalisation
+#: applied in reverse, so that Fondo's wind yield agrees with NREL SAM by default.
+DEFAULT_DENSITY_CORRECTION_METHOD = DENSITY_CORRECTION_SAM
 #: Specific gas constant of dry air used by SAM. [J/(kg·K)] Source: ssc
 #: ``shared/lib_physics.h`` ``R_GAS_DRY_AIR``.
 SAM_R_DRY_AIR_J_PER_KG_K = 287.058

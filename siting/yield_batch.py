@@ -383,21 +383,21 @@ _V_STEP, _V_N = 0.05, 801
 
 
 def _power_table(turbine_type: str) -> np.ndarray:
-    """Per-unit power on a (density × speed) grid, windpowerlib's correction.
+    """Per-unit power on a (density × speed) grid, with the default density correction.
 
-    windpowerlib ``power_curve_density_correction``: the curve's speeds become
-    ``v·(1.225/ρ)^p(v)`` with p rising linearly from 1/3 at 7.5 m/s to 2/3 at
-    12.5 m/s (Svenningsen 2010), then linear interpolation with zero outside.
+    :data:`siting.wind.DEFAULT_DENSITY_CORRECTION_METHOD` (SAM's): the curve's speeds
+    become ``v·(ρ0/ρ)^(1/3)`` (ssc ``lib_windwatts.cpp``), then linear interpolation
+    with zero outside — the detailed path's
+    :func:`siting.wind.power_curve_density_correction_sam` tabulated.
     """
-    from siting.wind import turbine_curve
+    from siting.wind import SAM_REFERENCE_AIR_DENSITY_KG_M3, turbine_curve
 
     curve = turbine_curve(turbine_type)
     rho = _RHO_MIN + _RHO_STEP * np.arange(_RHO_N)
     v = _V_STEP * np.arange(_V_N)
-    exponent = np.interp(curve.wind_speed_m_s, [7.5, 12.5], [1.0 / 3.0, 2.0 / 3.0])
     table = np.empty((_RHO_N, _V_N))
     for j, r in enumerate(rho):
-        speeds = curve.wind_speed_m_s * (1.225 / r) ** exponent
+        speeds = curve.wind_speed_m_s * np.cbrt(SAM_REFERENCE_AIR_DENSITY_KG_M3 / r)
         table[j] = np.interp(v, speeds, curve.power_kw, left=0.0, right=0.0)
     table[:, -1] = 0.0  # clamp target above the curve's last speed (power 0, as windpowerlib)
     # float32 keeps the table (≈ 640 kB) in the L2 cache

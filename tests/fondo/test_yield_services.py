@@ -113,8 +113,8 @@ def test_quick_wind_says_how(settings):
     with session_scope(settings) as session:
         out = svc.run_quick(settings, session, "wind", WIND_BODY)
     a = out["assumptions"]
-    assert a["density_correction_method"] == "windpowerlib"
-    assert "Svenningsen" in a["density_correction_source"]
+    assert a["density_correction_method"] == "sam"
+    assert "lib_windwatts" in a["density_correction_source"]
     assert out["station"]["id"] == "763503"  # Reynosa, nearest in the northeast corridor
     assert len(out["energy_monthly_kwh"]) == 12
     assert_allclose(sum(out["energy_monthly_kwh"]), out["energy_annual_kwh"], rtol=1e-12)

@@ -144,12 +144,12 @@ def test_simulate_wind_density_methods(parsed):
     args = dict(turbine_type="E-126/4200", hub_height_m=135.0, roughness_length_m=0.1,
                 station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m)
     wpl = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
-                             frame["atmospheric_pressure"], **args)
-    sam = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
                              frame["atmospheric_pressure"],
-                             density_correction_method=wind.DENSITY_CORRECTION_SAM, **args)
-    assert wpl.density_correction_method == wind.DEFAULT_DENSITY_CORRECTION_METHOD == "windpowerlib"
-    assert sam.density_correction_method == "sam"
+                             density_correction_method=wind.DENSITY_CORRECTION_WINDPOWERLIB, **args)
+    sam = wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
+                             frame["atmospheric_pressure"], **args)
+    assert wpl.density_correction_method == "windpowerlib"
+    assert sam.density_correction_method == wind.DEFAULT_DENSITY_CORRECTION_METHOD == "sam"
     # at ρ < ρ0 the larger exponent above 7.5 m/s moves windpowerlib's curve further right
     assert wpl.ac_kw.sum() < sam.ac_kw.sum()
     with pytest.raises(ValueError, match="density_correction_method"):

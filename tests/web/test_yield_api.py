@@ -64,7 +64,7 @@ def test_quick_wind_contract(client, auth_headers):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert set(CONTRACT) <= set(body)
-    assert body["assumptions"]["density_correction_method"] == "windpowerlib"
+    assert body["assumptions"]["density_correction_method"] == "sam"
     assert body["assumptions"]["wake_losses"] == 0.05
     names = [s["name"] for s in body["losses"]]
     assert names[:2] == ["air_density", "wake"]
