@@ -18,6 +18,7 @@ import pandas as pd
 
 from finance.cashflow import Simulation, simulate
 from finance.inputs import CaseInputs
+from finance.jit import njit_cached
 from finance.lcoe import lcoe_discounted
 from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr, npv, payback_years
 
@@ -156,20 +157,106 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")
 
 
-def _irrs_or_reasons(rows):
-    """IRR of each flow row in one vectorized call, as ``(rate or None, reason or None)``."""
-    v = np.asarray(rows, float)
-    rates = irr(v).tolist()
-    sign_change = ((v > 0).any(axis=1) & (v < 0).any(axis=1)).tolist()
-    out = []
-    for changes, rate in zip(sign_change, rates):
-        if not changes:
-            out.append((None, IRR_REASON_NO_SIGN_CHANGE))
-        elif not math.isfinite(rate):
-            out.append((None, IRR_REASON_NOT_FOUND))
-        else:
-            out.append((rate, None))
-    return out
+@njit_cached
+def _case_numbers(flows, rates, cost, energy, d_nom, d_real, cfads, senior_service, c, tenor_end, senior_rate,
+                  payback_row):
+    """The discounted and scanned numbers of one case, in one compiled pass.
+
+    Parameters
+    ----------
+    flows : numpy.ndarray, shape (k, T)
+        Flow rows. [currency]
+    rates : numpy.ndarray, shape (k,)
+        Discount rate of each row. [1/year]
+    cost, energy : numpy.ndarray, shape (T,)
+        CAPEX + OPEX [USD] and energy [MWh] for the discounted LCOE.
+    d_nom, d_real : float
+        Nominal and real discount rates of the LCOE. [1/year]
+    cfads, senior_service : numpy.ndarray, shape (T,)
+        CFADS and senior debt service due. [USD]
+    c, tenor_end : int
+        First operating year; first year after the longest senior tenor.
+    senior_rate : float
+        Principal-weighted senior rate (LLCR discounting). [1/year]
+    payback_row : int
+        Row of ``flows`` whose simple payback is computed.
+
+    Returns
+    -------
+    tuple
+        ``npv (k,)``, ``sign_change (k,)``, ``pv_cost``, ``pv_energy_nominal``,
+        ``pv_energy_real``, ``n_dscr``, ``min_dscr``, ``mean_dscr``, ``llcr_pv_cfads``,
+        ``payback``: the same formulas as :func:`finance.returns.npv`,
+        :func:`finance.lcoe.lcoe_discounted`, :func:`dscr_lines` and
+        :func:`finance.returns.payback_years` (sums in year order).
+    """
+    k, t_max = flows.shape
+    out_npv = np.empty(k)
+    sign_change = np.empty(k, dtype=np.bool_)
+    for i in range(k):
+        growth = 1.0 + rates[i]
+        acc = 0.0
+        pos = False
+        neg = False
+        for t in range(t_max):
+            x = flows[i, t]
+            acc += x * growth ** (-float(t))
+            if x > 0.0:
+                pos = True
+            elif x < 0.0:
+                neg = True
+        out_npv[i] = acc
+        sign_change[i] = pos and neg
+    g_nom = 1.0 + d_nom
+    g_real = 1.0 + d_real
+    pv_cost = 0.0
+    pv_e_nom = 0.0
+    pv_e_real = 0.0
+    for t in range(t_max):
+        f_nom = g_nom ** (-float(t))
+        pv_cost += cost[t] * f_nom
+        pv_e_nom += energy[t] * f_nom
+        pv_e_real += energy[t] * g_real ** (-float(t))
+    n_dscr = 0
+    min_dscr = np.inf
+    sum_dscr = 0.0
+    for t in range(t_max):
+        if senior_service[t] > 0.0:
+            x = cfads[t] / senior_service[t]
+            n_dscr += 1
+            sum_dscr += x
+            if x < min_dscr:
+                min_dscr = x
+    llcr_pv = 0.0
+    g_sen = 1.0 + senior_rate
+    for t in range(c, min(tenor_end, t_max)):
+        llcr_pv += cfads[t] * g_sen ** (-float(t - (c - 1)))
+    # simple payback: after the last year with a negative cumulative flow
+    cum = 0.0
+    last_neg = -1
+    cum_at = 0.0
+    for t in range(t_max):
+        cum += flows[payback_row, t]
+        if cum < 0.0:
+            last_neg = t
+            cum_at = cum
+    if last_neg < 0:
+        payback = 0.0
+    elif last_neg == t_max - 1:
+        payback = np.nan
+    else:
+        payback = last_neg + (-cum_at) / flows[payback_row, last_neg + 1]
+    mean_dscr = sum_dscr / n_dscr if n_dscr > 0 else np.nan
+    return out_npv, sign_change, pv_cost, pv_e_nom, pv_e_real, n_dscr, min_dscr, mean_dscr, llcr_pv, payback
+
+
+def _irr_or_reason(changes, rate):
+    """``(rate or None, reason or None)`` of one IRR, never NaN."""
+    if not changes:
+        return None, IRR_REASON_NO_SIGN_CHANGE
+    if not math.isfinite(rate):
+        return None, IRR_REASON_NOT_FOUND
+    return rate, None
 
 
 def run_case(inputs: CaseInputs) -> CaseResult:
@@ -202,44 +289,69 @@ def run_case(inputs: CaseInputs) -> CaseResult:
     case = inputs
     c = case.construction_years
     notes: dict[str, str] = {}
+    tranches_in = case.tranches
+    m = len(tranches_in)
+    equity_in = [tr for tr in tranches_in if tr.is_equity]
 
-    pre = sim.project_fcf_pre_tax_usd[0]
-    post = sim.project_fcf_after_tax_usd[0]
-    equity_flows = sim.distributions_usd[0]
-    rows = [pre, post, equity_flows] + [sim.tranche_flows_ccy[tr.name][0] for tr in case.tranches]
-    irr_results = _irrs_or_reasons(rows)
-    metric_irr = dict(zip(("project_irr_pre_tax", "project_irr_after_tax", "equity_irr"), irr_results[:3]))
-    tranche_irr = irr_results[3:]
+    # every flow row at once: project (pre, after tax), all equity, each tranche in its own
+    # currency, then each equity holder in USD (amounts only)
+    flow_rows = [sim.project_fcf_pre_tax_usd, sim.project_fcf_after_tax_usd, sim.distributions_usd]
+    flow_rows += [sim.tranche_flows_ccy[tr.name] for tr in tranches_in]
+    flow_rows += [sim.tranche_flows_usd[tr.name] for tr in equity_in]
+    flows = np.concatenate(flow_rows, axis=0)
+    rates_all = [case.discount_rate if tr.discount_rate is None else tr.discount_rate for tr in tranches_in]
+    row_rates = np.array([case.discount_rate] * 3 + rates_all + [0.0] * len(equity_in))
+    d_real = (1.0 + case.discount_rate) / (1.0 + case.inflation_rate) - 1.0
+    sen_service = sim.senior_service_usd[0]
+    (npv_rows, sign_change, pv_cost, pv_e_nom, pv_e_real, n_dscr, min_dscr, avg_dscr, llcr_pv,
+     pb) = _case_numbers(flows, row_rates, sim.capex_usd[0] + sim.opex_usd[0], sim.energy_mwh[0],
+                         float(case.discount_rate), float(d_real), sim.cfads_usd[0], sen_service, c,
+                         int(sim.senior_tenor_end), float(sim.senior_rate[0]), 1)
+    n_irr = 3 + m
+    irr_rates = irr(flows[:n_irr]).tolist()
+    irr_results = [_irr_or_reason(ch, r) for ch, r in zip(sign_change[:n_irr].tolist(), irr_rates)]
+    npv_rows = npv_rows.tolist()
+    invested_all = (-np.minimum(flows, 0.0).sum(axis=1)).tolist()
+    received_all = np.maximum(flows, 0.0).sum(axis=1).tolist()
+    if not pv_e_nom > 0:
+        raise ValueError("energy_mwh has no positive present value")
+    lcoe_nom, lcoe_real = pv_cost / pv_e_nom, pv_cost / pv_e_real
 
-    def irr_metric(key, _flows):
-        rate, reason = metric_irr[key]
-        if reason:
-            notes[key] = reason
-        return rate
-    cost = sim.capex_usd[0] + sim.opex_usd[0]
-    lcoe_nom, lcoe_real = lcoe_discounted(cost, sim.energy_mwh[0], case.discount_rate, case.inflation_rate)
-
-    dscr = dscr_lines(sim)[0]
-    has_dscr = np.isfinite(dscr)
-    if has_dscr.any():
-        min_dscr, avg_dscr = float(np.min(dscr[has_dscr])), float(np.mean(dscr[has_dscr]))
-        t = np.arange(case.n_years)
-        window = (t >= c) & (t < sim.senior_tenor_end)
-        r = float(sim.senior_rate[0])
-        pv = float(np.sum(np.where(window, sim.cfads_usd[0], 0.0) * (1.0 + r) ** -(t - (c - 1))))
-        llcr = pv / float(sim.senior_balance_cod_usd[0])
+    if n_dscr > 0:
+        llcr = llcr_pv / float(sim.senior_balance_cod_usd[0])
     else:
         min_dscr = avg_dscr = llcr = None
         notes["min_dscr"] = notes["avg_dscr"] = notes["llcr"] = MIN_DSCR_REASON
-    pb = payback_years(post)
     if not math.isfinite(pb):
         notes["payback_years"] = "undefined: cumulative after-tax flows never recover"
+
+    def irr_metric(key, i):
+        rate, reason = irr_results[i]
+        if reason:
+            notes[key] = reason
+        return rate
+
+    # year sums of the lines reported as totals, one reduction for all
+    g_lines = sim.guarantee_lines
+    debt_in = [tr for tr in tranches_in if tr.is_debt]
+    guar_in = [tr for tr in tranches_in if not (tr.is_equity or tr.is_debt)]
+    sum_rows = [sim.equity_contribution_usd, sim.energy_mwh, sim.tax_usd, sim.guarantee_call_usd,
+                sim.senior_unpaid_usd]
+    for tr in debt_in:
+        sch = sim.debt_schedules[tr.name]
+        sum_rows += [sch.draw_usd, sch.idc_usd, sch.interest_usd]
+    for tr in guar_in:
+        g = g_lines[tr.name]
+        sum_rows += [g["call_usd"], g["fee_usd"], g["reimbursement_usd"]]
+    sums = np.concatenate(sum_rows, axis=0).sum(axis=1).tolist()
+    exposure_max = {name: float(g["exposure_usd"][0].max()) for name, g in g_lines.items()}
+
     debt = float(sim.debt_principal_cod_usd[0])
     metrics = {
-        "project_irr_pre_tax": irr_metric("project_irr_pre_tax", pre),
-        "project_irr_after_tax": irr_metric("project_irr_after_tax", post),
-        "npv_usd": float(npv(case.discount_rate, post)),
-        "npv_pre_tax_usd": float(npv(case.discount_rate, pre)),
+        "project_irr_pre_tax": irr_metric("project_irr_pre_tax", 0),
+        "project_irr_after_tax": irr_metric("project_irr_after_tax", 1),
+        "npv_usd": npv_rows[1],
+        "npv_pre_tax_usd": npv_rows[0],
         "lcoe_real_usd_per_mwh": float(lcoe_real),
         "lcoe_nominal_usd_per_mwh": float(lcoe_nom),
         "min_dscr": min_dscr,
@@ -249,67 +361,64 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         "debt_usd": debt,
         "gearing": debt / case.capex_usd,
         "capex_usd": case.capex_usd,
-        "equity_usd": float(sim.equity_contribution_usd[0].sum()),
-        "equity_irr": irr_metric("equity_irr", equity_flows),
-        "equity_npv_usd": float(npv(case.discount_rate, equity_flows)),
-        "energy_lifetime_mwh": float(sim.energy_mwh[0].sum()),
-        "tax_total_usd": float(sim.tax_usd[0].sum()),
-        "guarantee_exposure_usd": float(
-            sum(float(g["exposure_usd"][0].max()) for g in sim.guarantee_lines.values())
-        ),
-        "guarantee_calls_usd": float(sim.guarantee_call_usd[0].sum()),
-        "senior_unpaid_usd": float(sim.senior_unpaid_usd[0].sum()),
+        "equity_usd": sums[0],
+        "equity_irr": irr_metric("equity_irr", 2),
+        "equity_npv_usd": npv_rows[2],
+        "energy_lifetime_mwh": sums[1],
+        "tax_total_usd": sums[2],
+        "guarantee_exposure_usd": float(sum(exposure_max.values())),
+        "guarantee_calls_usd": sums[3],
+        "senior_unpaid_usd": sums[4],
         "sizing_iterations": int(sim.sizing_iterations),
         "notes": notes,
     }
 
-    # NPV, amounts invested and received of every tranche at once (own currency)
-    flows_all = np.asarray(rows[3:], dtype=float)
-    rates_all = [case.discount_rate if tr.discount_rate is None else tr.discount_rate for tr in case.tranches]
-    npv_all = np.atleast_1d(npv(np.asarray(rates_all), flows_all)).tolist()
-    invested_all = (-np.minimum(flows_all, 0.0).sum(axis=1)).tolist()
-    received_all = np.maximum(flows_all, 0.0).sum(axis=1).tolist()
     tranches = []
-    for m, (tr, (rate, reason)) in enumerate(zip(case.tranches, tranche_irr)):
-        fx = sim.tranche_fx[tr.name][0]
-        dr = rates_all[m]
+    n_eq = n_debt = n_guar = 0
+    for i, tr in enumerate(tranches_in):
+        rate, reason = irr_results[3 + i]
         row = {
             "name": tr.name,
             "kind": tr.kind,
             "currency": tr.currency,
             "irr": rate,
             "irr_reason": reason,
-            "discount_rate": dr,
-            "npv": npv_all[m],
-            "invested": invested_all[m],
-            "received": received_all[m],
+            "discount_rate": rates_all[i],
+            "npv": npv_rows[3 + i],
+            "invested": invested_all[3 + i],
+            "received": received_all[3 + i],
         }
         if tr.is_equity:
-            contrib = -np.minimum(sim.tranche_flows_usd[tr.name][0], 0.0)
-            row.update(share=tr.share, contribution_usd=float(contrib.sum()),
-                       distributions_usd=float(np.maximum(sim.tranche_flows_usd[tr.name][0], 0.0).sum()))
+            u = 3 + m + n_eq  # the holder's USD row
+            n_eq += 1
+            row.update(share=tr.share, contribution_usd=invested_all[u], distributions_usd=received_all[u])
         elif tr.is_debt:
             sch = sim.debt_schedules[tr.name]
+            p_cod = sch.principal_at_cod_usd[0]
+            b = 5 + 3 * n_debt
+            n_debt += 1
             row.update(
-                principal_usd=float(sch.principal_at_cod_usd[0]),
-                principal=float(sch.principal_at_cod_usd[0] * fx[0]),
-                drawn_usd=float(sch.draw_usd[0].sum()),
-                idc_usd=float(sch.idc_usd[0].sum()),
-                interest_usd=float(sch.interest_usd[0].sum()),
-                fee_usd=float(tr.fee * sch.principal_at_cod_usd[0]),
+                principal_usd=float(p_cod),
+                principal=float(p_cod * sim.tranche_fx[tr.name][0][0]),
+                drawn_usd=sums[b],
+                idc_usd=sums[b + 1],
+                interest_usd=sums[b + 2],
+                fee_usd=float(tr.fee * p_cod),
                 rate=tr.rate,
                 tenor_years=tr.tenor_years,
                 grace_years=tr.grace_years,
             )
         else:
-            g = sim.guarantee_lines[tr.name]
+            g = g_lines[tr.name]
+            b = 5 + 3 * len(debt_in) + 3 * n_guar
+            n_guar += 1
             row.update(
                 covers=tr.covers,
                 coverage=tr.coverage,
-                exposure_max_usd=float(g["exposure_usd"][0].max()),
-                calls_usd=float(g["call_usd"][0].sum()),
-                fees_usd=float(g["fee_usd"][0].sum()),
-                reimbursed_usd=float(g["reimbursement_usd"][0].sum()),
+                exposure_max_usd=exposure_max[tr.name],
+                calls_usd=sums[b],
+                fees_usd=sums[b + 1],
+                reimbursed_usd=sums[b + 2],
                 outstanding_end_usd=float(g["outstanding_usd"][0, -1]),
             )
         tranches.append(row)

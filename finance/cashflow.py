@@ -348,6 +348,13 @@ def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_ds
     return ds_out, p_out, iters
 
 
+def _stack_rows(rows):
+    """``np.stack(rows)`` of 1-D rows; one row becomes a (1, T) view (no copy)."""
+    if len(rows) == 1:
+        return rows[0][None, :]
+    return np.stack(rows)
+
+
 def _fx_base(case: CaseInputs, currency: str):
     if currency == "USD":
         return np.ones(case.n_years)
@@ -378,12 +385,16 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     ValueError
         On a NaN or an unconverged sizing (never passed on silently).
     """
-    drivers = drivers or Drivers.base(1)
-    n = drivers.n
-    ef = _factor(drivers.energy_factor, n)
-    pf = _factor(drivers.price_factor, n)
-    cf = _factor(drivers.capex_factor, n)
-    of = _factor(drivers.opex_factor, n)
+    if drivers is None:  # the base case: one draw, every factor exactly one
+        drivers = Drivers.base(1)
+        n = 1
+        ef = pf = cf = of = np.ones((1, 1))
+    else:
+        n = drivers.n
+        ef = _factor(drivers.energy_factor, n)
+        pf = _factor(drivers.price_factor, n)
+        cf = _factor(drivers.capex_factor, n)
+        of = _factor(drivers.opex_factor, n)
     t_max, c, life = case.n_years, case.construction_years, case.life_years
     years = np.arange(t_max)
     op = years >= c
@@ -424,7 +435,12 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     for ccy, path in fx_base.items():
         factor = drivers.fx_factor.get(ccy)
         if factor is None:
-            fx_real[ccy] = np.broadcast_to(path, (n, t_max))
+            if n == 1:  # the same read-only view as broadcast_to gives, without its overhead
+                view = path[None, :]
+                view.flags.writeable = False
+                fx_real[ccy] = view
+            else:
+                fx_real[ccy] = np.broadcast_to(path, (n, t_max))
             fx_ratio[ccy] = None
             continue
         a = path[None, :] * np.asarray(factor, float)
@@ -469,11 +485,11 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
             sizing_tolerance * capex_total,
             np.array([w / tr.target_dscr for tr, w in zip(senior, weights)]),
             np.array([tr.fee for tr in senior]),
-            np.stack([sp.repay for sp in prep]),
-            np.stack([sp.pv_factor for sp in prep]),
-            np.stack([sp.disc for sp in prep]),
-            np.stack([sp.open_factor for sp in prep]),
-            np.stack([sp.r * sp.grace + sp.idc_unit for sp in prep]),
+            _stack_rows([sp.repay for sp in prep]),
+            _stack_rows([sp.pv_factor for sp in prep]),
+            _stack_rows([sp.disc for sp in prep]),
+            _stack_rows([sp.open_factor for sp in prep]),
+            _stack_rows([sp.r * sp.grace + sp.idc_unit for sp in prep]),
             float(case.tax_rate),
             float(case.ptu_rate),
             LOSS_CARRYFORWARD_YEARS,
@@ -610,8 +626,8 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         senior_bal_cod += p
         rate_w += p * tr.rate
         tenor_end = max(tenor_end, c + tr.tenor_years)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        senior_rate = np.where(senior_bal_cod > 0, rate_w / np.where(senior_bal_cod > 0, senior_bal_cod, 1), 0.0)
+    # principal-weighted rate where there is senior debt, 0 elsewhere (no division by 0)
+    senior_rate = np.divide(rate_w, senior_bal_cod, out=np.zeros(n), where=senior_bal_cod > 0)
 
     fcf_pre = ebitda.copy()
     fcf_pre[:, :c] -= capex[:, :c]  # CAPEX falls in construction years only
