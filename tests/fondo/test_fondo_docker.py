@@ -23,7 +23,7 @@ def test_compose_has_the_four_services():
     assert "postgis" in services["db"]["image"]
     assert services["redis"]["image"].startswith("redis")
     assert services["worker"]["command"][:4] == ["celery", "-A", "fondo.worker", "worker"]
-    assert "web:create_app()" in services["web"]["command"]
+    assert "web.wsgi:app" in services["web"]["command"]
 
 
 def test_web_and_worker_share_valid_settings(tmp_path):

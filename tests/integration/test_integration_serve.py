@@ -120,3 +120,16 @@ def test_stopping_the_server_stops_its_worker(embedded):
     while time.monotonic() < deadline and os.path.exists(f"/proc/{mine[0]}"):
         time.sleep(0.2)
     assert not os.path.exists(f"/proc/{mine[0]}")
+
+
+def test_wsgi_entry_refuses_an_unreachable_broker_in_one_line(tmp_path):
+    """Production start (gunicorn imports web.wsgi) stops on a wrong setting, in one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDO_")}
+    env.update({"FONDO_INSTANCE_PATH": str(tmp_path / "instance"),
+                "FONDO_BROKER_URL": "redis://127.0.0.1:1/0"})
+    result = subprocess.run([sys.executable, "-c", "import web.wsgi"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: FONDO_BROKER_URL redis://127.0.0.1:1/0 is unreachable")

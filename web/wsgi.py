@@ -1,0 +1,27 @@
+"""WSGI entry point for production: ``gunicorn web.wsgi:app``.
+
+Checks the settings and that the database and broker answer before serving; a wrong
+setting stops start-up with one line on standard error and exit status 2.
+"""
+
+import sys
+
+from fondo.config import ConfigError, load_settings
+
+
+def _build():
+    from fondo.celery_app import check_broker, make_celery
+    from fondo.runner import check_database
+    from web import create_app
+
+    try:
+        settings = load_settings()
+        check_database(settings)
+        check_broker(make_celery(settings))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    return create_app(settings)
+
+
+app = _build()
