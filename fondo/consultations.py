@@ -881,11 +881,8 @@ def deliver_notice(session: Session, settings: Mapping[str, Any], consultation_i
     for done, (sub, channel) in enumerate(tasks):
         if progress:
             progress(done, len(tasks), f"delivering by {channel}")
-        prior = session.scalars(select(ConsultationDelivery).where(
-            ConsultationDelivery.notice_id == notice.id,
-            ConsultationDelivery.subscriber_id == sub.id,
-            ConsultationDelivery.channel == channel)).first()
-        if prior is not None and prior.status in ("sent", "queued"):
+        row = _claim_delivery(session, consultation.id, notice.id, sub.id, channel)
+        if row is None:  # served already, or another worker is serving it right now
             counts["skipped"] += 1
             continue
         subject, text = _notice_message(notice, sub.language)
@@ -911,10 +908,7 @@ def deliver_notice(session: Session, settings: Mapping[str, Any], consultation_i
             status = "queued"
         counts[status] += 1
         now = _now()
-        row = prior or ConsultationDelivery(consultation_id=consultation.id, notice_id=notice.id,
-                                            subscriber_id=sub.id, channel=channel)
         row.status, row.error, row.attempted_at = status, error, now
-        session.add(row)
         session.flush()
         record_event(session, consultation, rec.EventKind.NOTICE_DELIVERED.value, {
             "notice_id": notice.id, "delivery_id": row.id, "channel": channel,
@@ -924,6 +918,45 @@ def deliver_notice(session: Session, settings: Mapping[str, Any], consultation_i
     if progress:
         progress(len(tasks), len(tasks), "delivered")
     return {"consultation_id": consultation.id, "notice_id": notice.id, **counts}
+
+
+#: A claim ("sending") older than this is taken to belong to a worker that died. [minutes]
+DELIVERY_CLAIM_STALE_MINUTES = 10
+
+
+def _claim_delivery(session: Session, consultation_id: int, notice_id: int, subscriber_id: int,
+                    channel: str) -> ConsultationDelivery | None:
+    """Claim one (notice, subscriber, channel) delivery before sending it, or return None.
+
+    The claim is a committed row in state ``sending``; the table's unique key makes it
+    atomic, so two workers delivering the same notice never send the same message twice.
+    A delivery already sent or queued is not claimed again; a failed one, or a claim left
+    by a worker that died more than :data:`DELIVERY_CLAIM_STALE_MINUTES` ago, is retried.
+    """
+    now = _now()
+    prior = session.scalars(select(ConsultationDelivery).where(
+        ConsultationDelivery.notice_id == notice_id,
+        ConsultationDelivery.subscriber_id == subscriber_id,
+        ConsultationDelivery.channel == channel)).first()
+    if prior is not None:
+        if prior.status in ("sent", "queued"):
+            return None
+        stale = now - dt.timedelta(minutes=DELIVERY_CLAIM_STALE_MINUTES)
+        if prior.status == "sending" and prior.attempted_at and prior.attempted_at > stale:
+            return None
+        prior.status, prior.attempted_at = "sending", now
+        session.commit()
+        return prior
+    row = ConsultationDelivery(consultation_id=consultation_id, notice_id=notice_id,
+                               subscriber_id=subscriber_id, channel=channel, status="sending",
+                               attempted_at=now)
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # another worker claimed it first
+        session.rollback()
+        return None
+    return row
 
 
 def list_deliveries(session: Session, consultation_id: Any, notice_id: Any) -> dict[str, Any]:

@@ -148,7 +148,7 @@ class ConsultationDelivery(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("consultation_notices.id"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("consultation_subscribers.id"))
     channel: Mapped[str] = mapped_column(String(8))  # "email" | "sms"
-    status: Mapped[str] = mapped_column(String(16))  # "sent" | "queued" | "failed"
+    status: Mapped[str] = mapped_column(String(16))  # "sending" | "sent" | "queued" | "failed"
     error: Mapped[str | None] = mapped_column(Text)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

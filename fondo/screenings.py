@@ -314,7 +314,7 @@ def _technology(body: Mapping[str, Any]) -> str:
     technology = body.get("technology")
     if technology is None:
         raise InvalidInput("is required: 'pv' or 'wind'", field="technology")
-    if technology not in {t.value for t in Technology}:
+    if not isinstance(technology, str) or technology not in {t.value for t in Technology}:
         raise InvalidInput(f"must be 'pv' or 'wind', got {technology!r}", field="technology")
     return technology
 

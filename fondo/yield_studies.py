@@ -407,7 +407,7 @@ def _parse_study_body(session: Session, body: Any) -> tuple[str, dict, int | Non
         raise InvalidInput(f"{unknown[0]}: is not a field of a study (give technology, "
                            "request and optionally site_id).", field=unknown[0])
     technology = body.get("technology")
-    if technology not in REQUEST_CLASSES:
+    if not isinstance(technology, str) or technology not in REQUEST_CLASSES:
         raise InvalidInput(f"technology must be 'pv' or 'wind', got {technology!r}.",
                            field="technology")
     request = body.get("request")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from fondo.celery_app import make_celery
 from fondo.config import load_settings, secret_key
@@ -63,6 +64,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             },
         },
     )
+    # Ids in URLs are 64-bit: a larger number is no route (404), not a database overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["fondo_settings"] = settings
     app.extensions["fondo_sessions"] = session_factory(settings)
     app.extensions["celery"] = make_celery(settings)
@@ -81,6 +84,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.context_processor(lambda: {"get_locale": get_locale})
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to the signed 64-bit range of database ids."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -332,3 +332,48 @@ def test_cli_mirrors_the_services(settings, opened, tmp_path):
     out = runner.invoke(main, ["consultation", "record", str(opened), "--pdf", str(pdf)],
                         obj={"settings": settings})
     assert out.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(settings, opened, clock):
+    """Two workers delivering the same notice: the claim row decides who sends each message.
+
+    A fresh claim by another worker is skipped; a claim left by a worker that died (older
+    than DELIVERY_CLAIM_STALE_MINUTES) is taken over; a sent/queued delivery is never redone.
+    """
+    from sqlalchemy import func
+
+    from fondo.models_consultation import ConsultationNotice, ConsultationSubscriber, SmsOutbox
+
+    with session_scope(settings) as session:
+        notice = ConsultationNotice(
+            consultation_id=opened, phase="preparacion", community="Tamazunchale",
+            place="Auditorio", meeting_language="Español", starts_at=clock.now,
+            title_es="Aviso", body_es="Texto", title_en="Notice", body_en="Text",
+            fields={"protocol_version": "fondo-ca-mx-2026.1",
+                    "es": {"date": "2 de marzo de 2026", "time": "10:00"},
+                    "en": {"date": "2 March 2026", "time": "10:00"}},
+            translations=[], published_at=clock.now)
+        subscriber = ConsultationSubscriber(consultation_id=opened, phone="+524831234567")
+        session.add_all([notice, subscriber])
+        session.flush()
+        notice_id, subscriber_id = notice.id, subscriber.id
+
+    def outbox() -> int:
+        with session_scope(settings) as session:
+            return session.scalar(select(func.count()).select_from(SmsOutbox))
+
+    other_worker = session_factory(settings)()
+    try:
+        assert cs._claim_delivery(other_worker, opened, notice_id, subscriber_id, "sms") is not None
+    finally:
+        other_worker.close()
+    with session_scope(settings) as session:
+        first = cs.deliver_notice(session, settings, opened, notice_id)
+    assert (first["queued"], first["skipped"], outbox()) == (0, 1, 0)
+    clock.advance(minutes=cs.DELIVERY_CLAIM_STALE_MINUTES + 1)  # the other worker died
+    with session_scope(settings) as session:
+        second = cs.deliver_notice(session, settings, opened, notice_id)
+    assert (second["queued"], second["skipped"], outbox()) == (1, 0, 1)
+    with session_scope(settings) as session:
+        third = cs.deliver_notice(session, settings, opened, notice_id)
+    assert (third["queued"], third["skipped"], outbox()) == (0, 1, 1)
