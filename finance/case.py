@@ -19,8 +19,7 @@ import pandas as pd
 from finance.cashflow import Simulation, simulate
 from finance.inputs import CaseInputs
 from finance.jit import njit_cached
-from finance.lcoe import lcoe_discounted
-from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr, npv, payback_years
+from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr
 
 __all__ = ["CashflowColumn", "CaseResult", "run_case", "dscr_lines", "MIN_DSCR_REASON"]
 

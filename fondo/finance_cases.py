@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -49,7 +48,6 @@ __all__ = [
     "list_montecarlo_runs",
     "get_montecarlo_run",
     "tornado_json",
-    "parse_json_strict",
     "MONTECARLO_TASK",
 ]
 
@@ -72,25 +70,6 @@ MAX_NAME_LENGTH = 200
 
 
 # --------------------------------------------------------------------------- JSON
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json_strict(raw: bytes | str) -> Any:
-    """Decode a request body as strict JSON (no ``NaN``/``Infinity``).
-
-    Raises
-    ------
-    InvalidInput
-        ``field="body"`` when the body is not valid JSON.
-    """
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"The request body is not valid JSON: {exc}", field="body") from None
 
 
 def _strict(value: Any) -> Any:

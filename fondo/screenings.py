@@ -59,7 +59,6 @@ __all__ = [
     "list_screenings",
     "load_cells",
     "mark_failed",
-    "parse_json_body",
     "parameters_from_request",
     "parameters_json",
     "resolve_request",
@@ -127,30 +126,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json_body(raw: bytes | str) -> Any:
-    """Decode a request body as strict JSON (``NaN`` and ``Infinity`` refused).
-
-    Raises
-    ------
-    InvalidInput
-        ``field="body"`` when the body is not valid JSON.
-    """
-    import json
-
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"the request body is not valid JSON: {exc}", field="body") from None
-
-
-# --------------------------------------------------------------------------- parameters
 
 
 def _number(value: Any, where: str, *, integer: bool = False) -> float | int:

@@ -1,10 +1,7 @@
 """Notices (templates, translation, escaping) and the PDF poster."""
 
 import datetime as dt
-import re
-import zlib
 
-import numpy as np
 import pytest
 
 from consultation.notices import (

@@ -93,7 +93,6 @@ def test_add_and_count_working_days_vectorised():
 
 
 def test_overdue_frame(protocol):
-    nat = pd.NaT
     items = pd.DataFrame({
         "receipt_code": ["A", "B", "C", "D"],
         "received_at": pd.to_datetime(["2026-03-13T16:00Z", "2026-03-13T16:00Z",

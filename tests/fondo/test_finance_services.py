@@ -8,6 +8,8 @@ import json
 import numpy as np
 import numpy_financial as npf
 import pytest
+
+from fondo.request_body import parse_json_body
 from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
@@ -100,9 +102,9 @@ def test_unknown_case_is_not_found(settings):
 
 def test_strict_json_decoding_refuses_nan():
     with pytest.raises(InvalidInput) as err:
-        svc.parse_json_strict(b'{"capex_usd": NaN}')
+        parse_json_body(b'{"capex_usd": NaN}')
     assert err.value.field == "body"
-    assert svc.parse_json_strict('{"a": 1.5}') == {"a": 1.5}
+    assert parse_json_body('{"a": 1.5}') == {"a": 1.5}
 
 
 def test_montecarlo_spec_defaults_and_bounds():

@@ -7,7 +7,6 @@ the contract pass through and every rejection is one 422 problem naming the fiel
 
 from __future__ import annotations
 
-import json
 
 from flask import Response, request
 from flask_smorest import Blueprint
@@ -16,7 +15,9 @@ from marshmallow import Schema, fields, validate
 from fondo import finance_cases as svc
 from fondo.jobs import job_status, launch
 from fondo.models import Role
-from web.api.schemas import ProblemSchema, TaskSchema
+from fondo.request_body import parse_json_body
+from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
+from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db
 
@@ -202,32 +203,10 @@ class MonteCarloRunSchema(Schema):
     links = fields.Dict()
 
 
-def _json_body(schema: type[Schema], description: str) -> dict:
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {"application/json": {"schema": schema}}}}
-
-
-def _responses(status: int, schema: type[Schema] | None, description: str, *,
-               mime: str = "application/json", errors: tuple[int, ...] = (401, 403, 404)) -> dict:
-    content = {mime: {"schema": schema} if schema else {"schema": {"type": "string",
-                                                                   "format": "binary"}}}
-    out = {str(status): {"description": description, "content": content}}
-    for code in errors:
-        out[str(code)] = {"description": "Problem details.",
-                          "content": {"application/problem+json": {"schema": ProblemSchema}}}
-    return {"responses": out}
-
-
-def _strict_json(body, status: int = 200, headers: dict | None = None) -> Response:
-    """A JSON response that can never contain NaN or Infinity."""
-    return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers)
-
-
 @blp.post("/cases")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_json_body(FinanceCaseRequestSchema, "The case (the engine validates it)."),
-         **_responses(201, FinanceCaseSchema, "Stored; metrics, tranches and cash flows.",
+@blp.doc(**json_body_doc(FinanceCaseRequestSchema, "The case (the engine validates it)."),
+         **responses_doc(201, FinanceCaseSchema, "Stored; metrics, tranches and cash flows.",
                       errors=(401, 403, 422)))
 def create_case():
     """Run a finance case and store it; 201 with `Location` of the stored case.
@@ -237,10 +216,10 @@ def create_case():
     `field` names the field; nothing is stored.
     """
     session = db()
-    body = svc.parse_json_strict(request.get_data())
+    body = request_json()
     row = svc.create_case(session, body, user_id=api_user().id)
     session.commit()
-    return _strict_json(svc.case_json(row), 201, {"Location": f"/api/v1/finance/cases/{row.id}"})
+    return strict_json(svc.case_json(row), 201, {"Location": f"/api/v1/finance/cases/{row.id}"})
 
 
 @blp.get("/cases")
@@ -251,20 +230,20 @@ def list_cases():
     """Stored cases, newest first, with their metrics (no cash-flow tables)."""
     project_id = request.args.get("project_id", type=int)
     rows = svc.list_cases(db(), project_id)
-    return _strict_json({"cases": [svc.case_summary_json(r) for r in rows]})
+    return strict_json({"cases": [svc.case_summary_json(r) for r in rows]})
 
 
 @blp.get("/cases/<int:case_id>")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_responses(200, FinanceCaseSchema, "The stored case."))
+@blp.doc(**responses_doc(200, FinanceCaseSchema, "The stored case."))
 def get_case(case_id: int):
     """A stored case: request, metrics, tranches and the annual cash-flow table."""
-    return _strict_json(svc.case_json(svc.get_case(db(), case_id)))
+    return strict_json(svc.case_json(svc.get_case(db(), case_id)))
 
 
 @blp.get("/cases/<int:case_id>/cashflows.csv")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_responses(200, None, "One row per model year, unit-named columns.", mime="text/csv"))
+@blp.doc(**responses_doc(200, None, "One row per model year, unit-named columns.", mime="text/csv"))
 def get_cashflows_csv(case_id: int):
     """The annual cash-flow table as CSV."""
     row = svc.get_case(db(), case_id)
@@ -274,7 +253,7 @@ def get_cashflows_csv(case_id: int):
 
 @blp.get("/cases/<int:case_id>/cashflows.xlsx")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_responses(200, None, "Sheets metrics, cashflows, tranches, inputs.", mime=XLSX_MIME))
+@blp.doc(**responses_doc(200, None, "Sheets metrics, cashflows, tranches, inputs.", mime=XLSX_MIME))
 def get_cashflows_xlsx(case_id: int):
     """The case as an XLSX workbook (metrics, cash flows, tranches, inputs)."""
     row = svc.get_case(db(), case_id)
@@ -289,13 +268,13 @@ def get_cashflows_xlsx(case_id: int):
 def get_tornado(case_id: int):
     """Sensitivity of an equity holder's IRR to energy, merchant price, CAPEX and OPEX."""
     row = svc.get_case(db(), case_id)
-    return _strict_json(svc.tornado_json(row, request.args.get("holder")))
+    return strict_json(svc.tornado_json(row, request.args.get("holder")))
 
 
 @blp.post("/cases/<int:case_id>/montecarlo")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_json_body(MonteCarloRequestSchema, "Uncertainties and draws (all optional)."),
-         **_responses(202, TaskSchema, "The task; follow `Location`.", errors=(401, 403, 404, 422)))
+@blp.doc(**json_body_doc(MonteCarloRequestSchema, "Uncertainties and draws (all optional)."),
+         **responses_doc(202, TaskSchema, "The task; follow `Location`.", errors=(401, 403, 404, 422)))
 def start_montecarlo(case_id: int):
     """Start a Monte Carlo of a stored case as a task with progress (202 + `Location`).
 
@@ -303,13 +282,13 @@ def start_montecarlo(case_id: int):
     """
     session = db()
     raw = request.get_data()
-    body = svc.parse_json_strict(raw) if raw.strip() else {}
+    body = parse_json_body(raw) if raw.strip() else {}
     job, run = svc.create_montecarlo_run(session, case_id, body, user_id=api_user().id)
     session.commit()
     launch(celery_app(), svc.MONTECARLO_TASK, job, job.params)
     session.refresh(job)
     body = job_status(job) | {"run": svc.montecarlo_run_url(case_id, run.id)}
-    return _strict_json(body, 202, {"Location": f"/api/v1/tasks/{job.id}"})
+    return strict_json(body, 202, {"Location": f"/api/v1/tasks/{job.id}"})
 
 
 @blp.get("/cases/<int:case_id>/montecarlo")
@@ -318,15 +297,15 @@ def list_montecarlo(case_id: int):
     """Monte Carlo runs of a case, newest first."""
     session = db()
     runs = svc.list_montecarlo_runs(session, case_id)
-    return _strict_json({"runs": [svc.montecarlo_run_json(session, r) for r in runs]})
+    return strict_json({"runs": [svc.montecarlo_run_json(session, r) for r in runs]})
 
 
 @blp.get("/cases/<int:case_id>/montecarlo/<int:run_id>")
 @require_role(*FINANCE_ROLES)
-@blp.doc(**_responses(200, MonteCarloRunSchema, "The run."))
+@blp.doc(**responses_doc(200, MonteCarloRunSchema, "The run."))
 def get_montecarlo(case_id: int, run_id: int):
     """A Monte Carlo run: its state and progress, and its summary once finished."""
     session = db()
     run = svc.get_montecarlo_run(session, case_id, run_id)
     session.refresh(run)
-    return _strict_json(svc.montecarlo_run_json(session, run))
+    return strict_json(svc.montecarlo_run_json(session, run))

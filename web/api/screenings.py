@@ -8,16 +8,16 @@ supply curve are served once it has succeeded. Every bad request is one 422 prob
 
 from __future__ import annotations
 
-import json
 
-from flask import Response, request, send_file
+from flask import Response, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fondo import screenings as svc
 from fondo.jobs import job_status, launch
 from fondo.models import Role
-from web.api.schemas import ProblemSchema, TaskSchema
+from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
+from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
 
@@ -57,28 +57,6 @@ class SiteCheckRequestSchema(Schema):
     parameters = fields.Dict(metadata={"description": "As for a screening."})
 
 
-def _json_body(schema: type[Schema], description: str) -> dict:
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {"application/json": {"schema": schema}}}}
-
-
-def _responses(status: int, description: str, *, schema: type[Schema] | None = None,
-               mime: str = "application/json", errors: tuple[int, ...] = (401, 403, 404)) -> dict:
-    content = {mime: {"schema": schema} if schema else {"schema": {"type": "string",
-                                                                   "format": "binary"}}}
-    out = {str(status): {"description": description, "content": content}}
-    for code in errors:
-        out[str(code)] = {"description": "Problem details.",
-                          "content": {"application/problem+json": {"schema": ProblemSchema}}}
-    return {"responses": out}
-
-
-def _json(body, status: int = 200, headers: dict | None = None) -> Response:
-    """A strict JSON response (never NaN or Infinity)."""
-    return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers)
-
-
 def _file(path, fmt: str, name: str) -> Response:
     return send_file(path, mimetype=svc.MIME_TYPES[fmt], as_attachment=True, download_name=name,
                      max_age=0)
@@ -86,8 +64,8 @@ def _file(path, fmt: str, name: str) -> Response:
 
 @blp.post("/screenings")
 @require_role(*WRITE_ROLES)
-@blp.doc(**_json_body(ScreeningRequestSchema, "The area, technology and resolution."),
-         **_responses(202, "The task; follow `Location`, then `screening`.", schema=TaskSchema,
+@blp.doc(**json_body_doc(ScreeningRequestSchema, "The area, technology and resolution."),
+         **responses_doc(202, TaskSchema, "The task; follow `Location`, then `screening`.",
                       errors=(401, 403, 422)))
 def start_screening():
     """Start a screening as a task with progress (202 + `Location` of the task).
@@ -99,7 +77,7 @@ def start_screening():
     CRS, an unknown technology or corridor — is a 422 problem with `field`; nothing is stored.
     """
     session = db()
-    body = svc.parse_json_body(request.get_data())
+    body = request_json()
     run, job = svc.create_screening(session, settings(), body, user_id=api_user().id)
     session.commit()
     launch(celery_app(), svc.SCREENING_TASK, job, job.params)
@@ -108,7 +86,7 @@ def start_screening():
     answer = job_status(job) | {"screening_id": run.id,
                                 "screening": f"/api/v1/screenings/{run.id}",
                                 "notes": list(run.params.get("notes", []))}
-    return _json(answer, 202, {"Location": f"/api/v1/tasks/{job.id}"})
+    return strict_json(answer, 202, {"Location": f"/api/v1/tasks/{job.id}"})
 
 
 @blp.get("/screenings")
@@ -116,22 +94,22 @@ def start_screening():
 def list_screenings():
     """Stored screenings, newest first (without their cells)."""
     session = db()
-    return _json({"screenings": [svc.screening_json(session, r) for r in svc.list_screenings(session)]})
+    return strict_json({"screenings": [svc.screening_json(session, r) for r in svc.list_screenings(session)]})
 
 
 @blp.get("/screenings/<int:screening_id>")
 @require_role(*READ_ROLES)
-@blp.doc(**_responses(200, "The run: state, parameters, summary and links."))
+@blp.doc(**responses_doc(200, None, "The run: state, parameters, summary and links."))
 def get_screening(screening_id: int):
     """A screening: its state and task progress, parameters and, once done, its summary."""
     session = db()
     run = svc.get_screening(session, screening_id)
-    return _json(svc.screening_json(session, run))
+    return strict_json(svc.screening_json(session, run))
 
 
 @blp.get("/screenings/<int:screening_id>/cells.<fmt>")
 @require_role(*READ_ROLES)
-@blp.doc(**_responses(200, "Every cell with its attributes (GeoJSON and GeoPackage in "
+@blp.doc(**responses_doc(200, None, "Every cell with its attributes (GeoJSON and GeoPackage in "
                            "EPSG:4326; CSV with centre longitude/latitude).", mime="application/octet-stream",
                       errors=(401, 403, 404, 409, 422)))
 def get_cells(screening_id: int, fmt: str):
@@ -143,7 +121,7 @@ def get_cells(screening_id: int, fmt: str):
 
 @blp.get("/screenings/<int:screening_id>/supply-curve.<fmt>")
 @require_role(*READ_ROLES)
-@blp.doc(**_responses(200, "Cumulative available MW against LCOE, per corridor.",
+@blp.doc(**responses_doc(200, None, "Cumulative available MW against LCOE, per corridor.",
                       mime="application/octet-stream", errors=(401, 403, 404, 409, 422)))
 def get_supply_curve(screening_id: int, fmt: str):
     """The supply curve of a finished screening as `csv` or `png` (409 while running)."""
@@ -154,10 +132,10 @@ def get_supply_curve(screening_id: int, fmt: str):
 
 @blp.post("/sites/check")
 @require_role(*WRITE_ROLES)
-@blp.doc(**_json_body(SiteCheckRequestSchema, "The site and technology."),
-         **_responses(200, "Attributes, capacity, nearest station and constraints.",
+@blp.doc(**json_body_doc(SiteCheckRequestSchema, "The site and technology."),
+         **responses_doc(200, None, "Attributes, capacity, nearest station and constraints.",
                       errors=(401, 403, 422)))
 def check_site():
     """Check a candidate site now: each constraint with `name`, `passed`, `value`, `limit`, `reason`."""
-    body = svc.parse_json_body(request.get_data())
-    return _json(svc.check_site_request(settings(), body))
+    body = request_json()
+    return strict_json(svc.check_site_request(settings(), body))

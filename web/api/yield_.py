@@ -7,18 +7,16 @@ problem whose ``field`` names the request field; nothing is stored on a rejectio
 
 from __future__ import annotations
 
-import json
-from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fondo import yield_studies as svc
-from fondo.errors import InvalidInput
 from fondo.jobs import job_status, launch
 from fondo.models import Role
-from web.api.schemas import ProblemSchema, TaskSchema
+from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
+from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
 
@@ -110,39 +108,6 @@ class StudyRequestSchema(Schema):
     site_id = fields.Integer(metadata={"description": "Stored site the study belongs to."})
 
 
-def _json_body(schema: type[Schema], description: str) -> dict:
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {"application/json": {"schema": schema}}}}
-
-
-def _responses(status: int, schema: type[Schema] | None, description: str, *,
-               mime: str = "application/json", errors: tuple[int, ...] = (401, 403, 404)) -> dict:
-    content = {mime: {"schema": schema} if schema else {"schema": {"type": "string",
-                                                                   "format": "binary"}}}
-    out = {str(status): {"description": description, "content": content}}
-    for code in errors:
-        out[str(code)] = {"description": "Problem details.",
-                          "content": {"application/problem+json": {"schema": ProblemSchema}}}
-    return {"responses": out}
-
-
-def _body() -> Any:
-    raw = request.get_data()
-    try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"The request body is not valid JSON: {exc}", field="body") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _strict_json(body: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers)
-
-
 def _hourly_flag() -> bool:
     return request.args.get("hourly", "false").lower() in {"1", "true", "yes"}
 
@@ -153,28 +118,28 @@ _HOURLY_PARAM = [{"in": "query", "name": "hourly", "schema": {"type": "boolean"}
 
 @blp.post("/yield/pv")
 @require_role()
-@blp.doc(**_json_body(PVRequestSchema, "The PV request."), parameters=_HOURLY_PARAM,
-         **_responses(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
+@blp.doc(**json_body_doc(PVRequestSchema, "The PV request."), parameters=_HOURLY_PARAM,
+         **responses_doc(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
                       errors=(401, 422)))
 def quick_pv():
     """Run a PV study now (pvlib, PVWatts chain); nothing is stored."""
-    return _strict_json(svc.run_quick(settings(), db(), "pv", _body(), hourly=_hourly_flag()))
+    return strict_json(svc.run_quick(settings(), db(), "pv", request_json(), hourly=_hourly_flag()))
 
 
 @blp.post("/yield/wind")
 @require_role()
-@blp.doc(**_json_body(WindRequestSchema, "The wind request."), parameters=_HOURLY_PARAM,
-         **_responses(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
+@blp.doc(**json_body_doc(WindRequestSchema, "The wind request."), parameters=_HOURLY_PARAM,
+         **responses_doc(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
                       errors=(401, 422)))
 def quick_wind():
     """Run a wind study now (windpowerlib); nothing is stored."""
-    return _strict_json(svc.run_quick(settings(), db(), "wind", _body(), hourly=_hourly_flag()))
+    return strict_json(svc.run_quick(settings(), db(), "wind", request_json(), hourly=_hourly_flag()))
 
 
 @blp.post("/studies")
 @require_role(*STUDY_ROLES)
-@blp.doc(**_json_body(StudyRequestSchema, "Technology and request."),
-         **_responses(202, TaskSchema, "The task; follow `Location`. `study_id` and "
+@blp.doc(**json_body_doc(StudyRequestSchema, "Technology and request."),
+         **responses_doc(202, TaskSchema, "The task; follow `Location`. `study_id` and "
                       "`study_url` name the study resource.", errors=(401, 403, 422)))
 def create_study():
     """Store a study and run it as a task with progress (202 + `Location` of the task).
@@ -183,19 +148,19 @@ def create_study():
     is checked before anything is stored: a rejection is a 422 and no row is added.
     """
     session = db()
-    job, study = svc.create_study(settings(), session, _body(), user_id=api_user().id)
+    job, study = svc.create_study(settings(), session, request_json(), user_id=api_user().id)
     session.commit()
     launch(celery_app(), svc.STUDY_TASK, job, job.params)
     session.refresh(job)
     body = job_status(job) | {"study_id": study.id, "study_url": svc.study_url(study.id)}
-    return _strict_json(body, 202, {"Location": f"/api/v1/tasks/{job.id}"})
+    return strict_json(body, 202, {"Location": f"/api/v1/tasks/{job.id}"})
 
 
 @blp.get("/studies")
 @require_role(*STUDY_ROLES)
 def list_studies():
     """Stored studies, newest first (without their results)."""
-    return _strict_json({"studies": [svc.study_json(s, with_result=False)
+    return strict_json({"studies": [svc.study_json(s, with_result=False)
                                      for s in svc.list_studies(db())]})
 
 
@@ -206,12 +171,12 @@ def get_study(study_id: int):
     session = db()
     study = svc.get_study(session, study_id)
     session.refresh(study)
-    return _strict_json(svc.study_json(study))
+    return strict_json(svc.study_json(study))
 
 
 @blp.get("/studies/<int:study_id>/export.<fmt>")
 @require_role(*STUDY_ROLES)
-@blp.doc(**_responses(200, None, "CSV (hourly), XLSX, PDF report or JSON.",
+@blp.doc(**responses_doc(200, None, "CSV (hourly), XLSX, PDF report or JSON.",
                       mime="application/octet-stream", errors=(401, 403, 404, 409, 422)))
 def export_study(study_id: int, fmt: str):
     """Export a finished study: `csv` (8,760 hourly rows), `xlsx`, `pdf` or `json`."""
@@ -226,10 +191,10 @@ def export_study(study_id: int, fmt: str):
 @blp.get("/turbines")
 def list_turbines():
     """windpowerlib's bundled turbine types with rated power and hub heights (public)."""
-    return _strict_json(svc.turbines_json())
+    return strict_json(svc.turbines_json())
 
 
 @blp.get("/stations")
 def list_stations():
     """The weather stations with a bundled typical-year file (public reference data)."""
-    return _strict_json(svc.stations_json(db()))
+    return strict_json(svc.stations_json(db()))

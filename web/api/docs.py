@@ -1,0 +1,42 @@
+"""Helpers shared by API blueprints: OpenAPI fragments and strict JSON in and out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+from marshmallow import Schema
+
+from fondo.request_body import parse_json_body
+from web.api.schemas import ProblemSchema
+
+
+def json_body_doc(schema: type[Schema], description: str) -> dict:
+    """OpenAPI ``requestBody`` of a JSON body described by ``schema`` (for ``blp.doc``)."""
+    return {"requestBody": {"required": True, "description": description,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+def responses_doc(status: int, schema: type[Schema] | None, description: str, *,
+                  mime: str = "application/json",
+                  errors: tuple[int, ...] = (401, 403, 404)) -> dict:
+    """OpenAPI ``responses``: the success (a schema, or a binary file) and problem details."""
+    content = {mime: {"schema": schema} if schema else {"schema": {"type": "string",
+                                                                   "format": "binary"}}}
+    out = {str(status): {"description": description, "content": content}}
+    for code in errors:
+        out[str(code)] = {"description": "Problem details.",
+                          "content": {"application/problem+json": {"schema": ProblemSchema}}}
+    return {"responses": out}
+
+
+def request_json() -> Any:
+    """The request's body as strict JSON (422 problem naming ``body`` when it is not)."""
+    return parse_json_body(request.get_data())
+
+
+def strict_json(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    """A JSON response that can never contain NaN or Infinity."""
+    return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
+                    mimetype="application/json", headers=headers)
