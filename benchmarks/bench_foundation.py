@@ -23,7 +23,7 @@ def _plain_hash(paths: list[Path]) -> None:
 
 
 def run() -> list[dict]:
-    from fondo.datasets import check_datasets, load_manifest
+    from fondo.data.datasets import check_datasets, load_manifest
 
     data_dir = ROOT / "data"
     paths = [data_dir / d.file for d in load_manifest(data_dir)]

@@ -36,7 +36,7 @@ def _loader():
 
 
 def run() -> list[dict]:
-    from siting import screening
+    from siting import cell_energy, screening
     from siting.grid import corridor_area, screening_grid
     from siting.parameters import default_parameters
 
@@ -51,8 +51,8 @@ def run() -> list[dict]:
         energy_note = "batch yield (siting.yield_batch)"
     except ValueError:
         loader = _loader()
-        energies = {"pv": screening.pv_performance_ratio_energy(),
-                    "wind": screening.wind_rayleigh_energy(*loader.wind_power_curve())}
+        energies = {"pv": cell_energy.pv_performance_ratio_energy(),
+                    "wind": cell_energy.wind_rayleigh_energy(*loader.wind_power_curve())}
         energy_note = "fallback energy steps"
 
     layers.derived.clear()

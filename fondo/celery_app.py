@@ -21,15 +21,14 @@ from fondo.config import ConfigError, broker_folder, is_embedded
 BROKER_CHECK_TIMEOUT_S = 3.0
 
 
-def task_modules() -> list[str]:
-    """``fondo.tasks`` and every ``fondo/tasks_*.py`` of a feature area."""
-    import pkgutil
-
-    import fondo
-
-    return ["fondo.tasks"] + sorted(
-        f"fondo.{m.name}" for m in pkgutil.iter_modules(fondo.__path__) if m.name.startswith("tasks_")
-    )
+#: Every module that defines Celery tasks, written out (workers import exactly these).
+TASK_MODULES = (
+    "fondo.data.tasks",
+    "fondo.screening.tasks",
+    "fondo.studies.tasks",
+    "fondo.finance.tasks",
+    "fondo.consultation.tasks",
+)
 
 
 def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
         "result_extended": True,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
-        "include": task_modules(),
+        "include": list(TASK_MODULES),
         "fondo_settings": dict(settings),
     }
     if is_embedded(settings):
@@ -79,7 +78,7 @@ def make_celery(settings: Mapping[str, Any]) -> Celery:
     app.set_default()
     import importlib
 
-    for module in task_modules():  # registers the shared tasks
+    for module in TASK_MODULES:  # registers the shared tasks
         importlib.import_module(module)
 
     return app

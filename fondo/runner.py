@@ -1,4 +1,5 @@
-"""Starting Fondo: checks, migrations, first-start seed, the worker and the web server."""
+"""Starting Fondo: checks, migrations, first-start seed and the worker (the web server is
+started by :mod:`web.cli`, which may import the web app)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from fondo.config import ConfigError, is_embedded
+from fondo.config import ConfigError
 
 
 def check_database(settings: Mapping[str, Any]) -> None:
@@ -61,34 +62,12 @@ def run_worker(settings: Mapping[str, Any], concurrency: int = 2) -> None:
     os.execv(sys.executable, worker_command(concurrency))
 
 
-def serve(settings: Mapping[str, Any], host: str, port: int, with_worker: bool = True) -> None:
-    """Run the web app; in embedded mode also a worker on the filesystem broker.
-
-    Production runs ``gunicorn 'web:create_app()'`` and ``fondo worker`` instead.
-    """
-    from werkzeug.serving import run_simple
-
-    from web import create_app
-
-    summary = prepare(settings)
-    if summary:
-        print(f"first start: seeded {summary}", flush=True)
-    worker = None
-    # SIGTERM (from a service manager, or a test) ends the server cleanly, worker included.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if with_worker:
-        worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)},
-                                  preexec_fn=_die_with_parent)
-        atexit.register(_stop, worker)
-        mode = "embedded (filesystem broker)" if is_embedded(settings) else settings["BROKER_URL"]
-        print(f"worker started (pid {worker.pid}, {mode})", flush=True)
-    app = create_app(settings)
-    print(f"Fondo on http://{host}:{port}", flush=True)
-    try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-    finally:
-        if worker is not None:
-            _stop(worker)
+def start_worker_process(settings: Mapping[str, Any]) -> subprocess.Popen:
+    """Start a Celery worker child with the same settings; it dies with this process."""
+    worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)},
+                              preexec_fn=_die_with_parent)
+    atexit.register(stop_process, worker)
+    return worker
 
 
 def _env_for(settings: Mapping[str, Any]) -> dict[str, str]:
@@ -109,7 +88,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM ``process``, then kill it if it has not ended within 10 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:

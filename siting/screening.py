@@ -2,20 +2,24 @@
 
 :func:`screen_cells` takes cells from :func:`siting.grid.screening_grid` and
 the :class:`siting.layers.ScreeningLayers` and returns one row per cell with
-the columns of :data:`CELL_COLUMNS`.  :func:`screen_area` builds the grid
-first; :func:`screen_tiles` runs the tiles of :func:`siting.grid.split_tiles`
-one after the other and concatenates them (the embedded mode of the Celery
-group, which runs :func:`screen_area` with ``tile=...`` per task and calls
+the columns of :data:`CELL_COLUMNS`: resource, terrain, grid, place,
+exclusions, consultation, then the energy step
+(:func:`siting.cell_energy.energy_columns`) and the score
+(:func:`siting.scoring.score_cells`, :func:`siting.scoring.rank_cells`).
+:func:`screen_area` builds the grid first; :func:`screen_tiles` runs the
+tiles of :func:`siting.grid.split_tiles` one after the other and
+concatenates them (the embedded mode of the Celery group, which runs
+:func:`screen_area` with ``tile=...`` per task and calls
 :func:`concat_tiles`).
 
-Energy and LCOE are injected steps: ``energy`` (see :class:`EnergyRequest`)
-defaults to :func:`station_batch_energy` over ``siting.yield_batch`` and
-``lcoe`` defaults to ``finance.lcoe.lcoe_fcr`` (NREL SAM ``Lcoefcr``).
+Energy and LCOE are injected steps: ``energy`` (see
+:class:`siting.cell_energy.EnergyRequest`) defaults to
+:func:`siting.cell_energy.station_batch_energy` over ``siting.yield_batch``
+and ``lcoe`` defaults to ``finance.lcoe.lcoe_fcr`` (NREL SAM ``Lcoefcr``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import geopandas as gpd
@@ -24,41 +28,23 @@ import pandas as pd
 import pyproj
 
 from siting import communities, connection, exclusions, place, resource, terrain
+from siting.cell_energy import EnergyRequest, EnergyStep, LcoeStep, default_energy_step, default_lcoe_step, energy_columns
 from siting.grid import M_PER_KM, ScreeningInputError, Tile, cell_index_of, screening_grid, split_tiles
 from siting.layers import ScreeningLayers
 from siting.parameters import GEOGRAPHIC_CRS, PROJECTED_CRS, TECHNOLOGIES, ScreeningParameters
+from siting.scoring import rank_cells, score_cells
 
 __all__ = [
     "CELL_COLUMNS",
-    "HOURS_PER_YEAR",
-    "KW_PER_MW",
-    "EnergyRequest",
-    "EnergyStep",
-    "LcoeStep",
-    "lcoe_fcr_step",
-    "default_lcoe_step",
-    "default_energy_step",
-    "pv_performance_ratio_energy",
-    "wind_rayleigh_energy",
-    "station_batch_energy",
     "prepared_exclusion_layers",
     "prepared_triggers",
     "screen_cells",
     "screen_area",
     "screen_tiles",
     "concat_tiles",
-    "score_cells",
-    "rank_cells",
     "locate_points",
     "to_lonlat",
 ]
-
-#: Hours in a (non-leap) typical year. [h]
-HOURS_PER_YEAR = 8760.0
-#: kW per MW.
-KW_PER_MW = 1000.0
-#: Days per typical year. [d]
-DAYS_PER_YEAR = 365.0
 
 #: Output columns of a screening and their meaning (unit in the name).
 CELL_COLUMNS: Mapping[str, str] = {
@@ -98,271 +84,6 @@ CELL_COLUMNS: Mapping[str, str] = {
     "score": "weighted score in [0, 1]; NaN when excluded",
     "rank": "1 = best non-excluded cell of the run",
 }
-
-
-@dataclass(frozen=True)
-class EnergyRequest:
-    """What an energy step receives (one entry per cell).
-
-    Attributes
-    ----------
-    technology : str
-        ``"pv"`` or ``"wind"``.
-    latitude, longitude : ndarray
-        Cell centres. [°]
-    elevation_m : ndarray
-        Elevation (NaN where missing). [m]
-    ghi_kwh_m2_day : ndarray
-        Annual-mean daily GHI. [kWh/m²/day]
-    wind_speed_100m_m_s : ndarray
-        Annual-mean wind at 100 m. [m/s]
-    station_index : ndarray of int
-        Row of the nearest station in ``stations``.
-    stations : DataFrame
-        Station table (``ghi_kwh_m2_day`` etc.).
-    weather : object or None
-        ``siting.weather.StationWeather`` of the stations, if loaded.
-    """
-
-    technology: str
-    latitude: np.ndarray
-    longitude: np.ndarray
-    elevation_m: np.ndarray
-    ghi_kwh_m2_day: np.ndarray
-    wind_speed_100m_m_s: np.ndarray
-    station_index: np.ndarray
-    stations: pd.DataFrame
-    weather: object | None = None
-
-
-#: An energy step: cells -> annual energy per MW installed [MWh/MW/yr].
-EnergyStep = Callable[[EnergyRequest], np.ndarray]
-#: An LCOE step with the signature of ``finance.lcoe.lcoe_fcr``.
-LcoeStep = Callable[..., np.ndarray]
-
-
-def lcoe_fcr_step(
-    fixed_charge_rate, capital_cost_usd, fixed_operating_cost_usd_per_year,
-    variable_operating_cost_usd_per_mwh, annual_energy_mwh,
-):
-    """LCOE by the fixed-charge-rate method (NREL SAM ``Lcoefcr``), local fallback.
-
-    Parameters
-    ----------
-    fixed_charge_rate : array_like
-        [1/yr]
-    capital_cost_usd : array_like
-        [USD]
-    fixed_operating_cost_usd_per_year : array_like
-        [USD/yr]
-    variable_operating_cost_usd_per_mwh : array_like
-        [USD/MWh]
-    annual_energy_mwh : array_like
-        [MWh/yr]
-
-    Returns
-    -------
-    ndarray
-        ``(FCR * capital + fixed O&M) / energy + variable O&M``. [USD/MWh]
-
-    References
-    ----------
-    NREL System Advisor Model, ``Lcoefcr`` compute module (ssc ``cmod_lcoefcr.cpp``).
-
-    Examples
-    --------
-    >>> float(lcoe_fcr_step(0.1, 1000.0, 20.0, 2.0, 4.0))
-    32.0
-    """
-    energy = np.asarray(annual_energy_mwh, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (np.asarray(fixed_charge_rate) * np.asarray(capital_cost_usd, dtype=float)
-               + np.asarray(fixed_operating_cost_usd_per_year, dtype=float)) / energy
-    return np.where(energy > 0, out + np.asarray(variable_operating_cost_usd_per_mwh, dtype=float), np.nan)
-
-
-def default_lcoe_step() -> LcoeStep:
-    """``finance.lcoe.lcoe_fcr`` when the finance package provides it, else :func:`lcoe_fcr_step`."""
-    try:
-        from finance.lcoe import lcoe_fcr  # noqa: PLC0415  (optional sibling package)
-    except ImportError:
-        return lcoe_fcr_step
-    return lcoe_fcr
-
-
-def pv_performance_ratio_energy(performance_ratio: float = 0.80, plane_of_array_gain: float = 1.0) -> EnergyStep:
-    """PV energy step by the performance-ratio method (fallback without hourly weather).
-
-    Parameters
-    ----------
-    performance_ratio : float
-        AC energy over (plane-of-array irradiation / 1 kW/m²); IEC 61724-1
-        definition, typical utility values 0.75-0.85 (Dierauf et al. 2013,
-        *Weather-Corrected Performance Ratio*, NREL/TP-5200-57991). [-]
-    plane_of_array_gain : float
-        Plane-of-array over horizontal irradiation (1.0 = horizontal). [-]
-
-    Returns
-    -------
-    EnergyStep
-        ``E = GHI * 365 * gain * PR`` [kWh/m²/yr / (1 kW/m²)] = [MWh/MW/yr].
-    """
-    if not 0 < performance_ratio <= 1:
-        raise ValueError(f"performance_ratio must be in (0, 1], got {performance_ratio}")
-
-    def step(request: EnergyRequest) -> np.ndarray:
-        return np.asarray(request.ghi_kwh_m2_day, float) * DAYS_PER_YEAR * plane_of_array_gain * performance_ratio
-
-    return step
-
-
-def wind_rayleigh_energy(
-    power_curve_wind_speed_m_s: Sequence[float], power_curve_kw: Sequence[float], *, losses: float = 0.15,
-) -> EnergyStep:
-    """Wind energy step: a power curve over a Rayleigh speed distribution.
-
-    Parameters
-    ----------
-    power_curve_wind_speed_m_s : sequence of float
-        Power-curve speeds (ascending). [m/s]
-    power_curve_kw : sequence of float
-        Power at those speeds. [kW]
-    losses : float
-        Total wake, availability and electrical losses (fraction). [-]
-
-    Returns
-    -------
-    EnergyStep
-        ``8760 (1 - losses) ∫ P(v)/P_rated f(v; ū) dv`` with the Rayleigh
-        density ``f = π v / (2 ū²) exp(-π v² / (4 ū²))`` of mean ``ū``
-        (Manwell, McGowan & Rogers, *Wind Energy Explained*, 2nd ed., 2009,
-        §2.4.3), tabulated on ū and interpolated per cell. [MWh/MW/yr]
-    """
-    v_pc = np.asarray(power_curve_wind_speed_m_s, dtype=float)
-    p_pc = np.asarray(power_curve_kw, dtype=float)
-    if v_pc.shape != p_pc.shape or v_pc.size < 2 or (np.diff(v_pc) <= 0).any():
-        raise ValueError("power curve needs matching, ascending speed and power arrays")
-    if not 0 <= losses < 1:
-        raise ValueError(f"losses must be in [0, 1), got {losses}")
-    v = np.linspace(0.0, 40.0, 4001)
-    p = np.interp(v, v_pc, p_pc, left=0.0, right=0.0) / p_pc.max()
-    means = np.linspace(0.5, 20.0, 391)
-    dens = (np.pi * v[None, :] / (2 * means[:, None] ** 2)) * np.exp(-np.pi * v[None, :] ** 2 / (4 * means[:, None] ** 2))
-    cf_table = np.trapezoid(dens * p[None, :], v, axis=1)
-
-    def step(request: EnergyRequest) -> np.ndarray:
-        cf = np.interp(np.asarray(request.wind_speed_100m_m_s, float), means, cf_table)
-        return cf * (1 - losses) * HOURS_PER_YEAR
-
-    return step
-
-
-def station_batch_energy(
-    *,
-    pv_system: Mapping[str, object] | None = None,
-    wind_system: Mapping[str, object] | None = None,
-    wind_speed_levels_m_s: Sequence[float] = tuple(np.arange(2.0, 13.01, 0.5)),
-) -> EnergyStep:
-    """Energy step over the hourly batch yield of ``siting.yield_batch``.
-
-    The hourly models run once per station, not per cell:
-
-    - PV: ``pv_energy_batch`` at each station; a cell gets its nearest
-      station's yield scaled by ``cell GHI / station GHI`` (yield is close to
-      proportional to irradiation at fixed climate).
-    - Wind: ``wind_energy_batch`` at each station for every mean hub-height
-      speed of ``wind_speed_levels_m_s`` (``mean_wind_speed_hub_m_s``, which
-      rescales the station's hourly series, i.e. keeps its shape); a cell's
-      yield is interpolated on its nearest station's row at its
-      ``wind_speed_100m_m_s``.
-
-    Parameters
-    ----------
-    pv_system : mapping, optional
-        Keyword arguments of ``pv_energy_batch`` besides weather, station
-        index, latitude and longitude.
-    wind_system : mapping, optional
-        Keyword arguments of ``wind_energy_batch`` besides weather, station
-        index, elevation and mean speed.
-    wind_speed_levels_m_s : sequence of float
-        Interpolation levels. [m/s]
-
-    Returns
-    -------
-    EnergyStep
-    """
-    from siting import yield_batch  # noqa: PLC0415  (sibling engine, optional until it lands)
-
-    pv_kw = dict(
-        tilt_deg=None, azimuth_deg=180.0, tracking=False, gcr=0.4, dc_ac_ratio=1.3, system_losses=0.14,
-    )
-    pv_kw.update(pv_system or {})
-    wind_kw = dict(turbine_type="V126/3300", hub_height_m=100.0, roughness_length_m=0.1,
-                   wake_losses=0.10, other_losses=0.05)
-    wind_kw.update(wind_system or {})
-    levels = np.asarray(wind_speed_levels_m_s, dtype=float)
-
-    cache: dict = {}  # per (technology, weather) station tables: the hourly models run once per step
-
-    def station_table(request: EnergyRequest) -> np.ndarray:
-        key = (request.technology, id(request.weather))
-        if key in cache:
-            return cache[key]
-        st = request.stations
-        n = len(st)
-        idx = np.arange(n)
-        if request.technology == "pv":
-            kw = dict(pv_kw)
-            if kw["tilt_deg"] is None:
-                kw["tilt_deg"] = np.abs(st["latitude"].to_numpy(float))
-            out = yield_batch.pv_energy_batch(
-                request.weather, idx, latitude=st["latitude"].to_numpy(float),
-                longitude=st["longitude"].to_numpy(float), **kw,
-            )
-            table = np.asarray(out.energy_annual_kwh, float)  # kWh per kW = MWh per MW
-        else:
-            station_rep = np.repeat(idx, levels.size)
-            out = yield_batch.wind_energy_batch(
-                request.weather, station_rep, elevation_m=st["elevation_m"].to_numpy(float)[station_rep],
-                mean_wind_speed_hub_m_s=np.tile(levels, n), **wind_kw,
-            )
-            table = np.asarray(out.energy_annual_kwh, float).reshape(n, levels.size)
-        cache[key] = (request.weather, table)  # keep the weather alive so its id stays unique
-        return cache[key]
-
-    def step(request: EnergyRequest) -> np.ndarray:
-        if request.weather is None:
-            raise ValueError("station_batch_energy needs layers.weather (a StationWeather of the stations)")
-        _, table = station_table(request)
-        st = request.stations
-        if request.technology == "pv":
-            scale = np.asarray(request.ghi_kwh_m2_day, float) / st["ghi_kwh_m2_day"].to_numpy(float)[request.station_index]
-            return table[request.station_index] * scale
-        u = np.clip(np.asarray(request.wind_speed_100m_m_s, float), levels[0], levels[-1])
-        pos = np.clip(np.searchsorted(levels, u, side="right") - 1, 0, levels.size - 2)
-        frac = (u - levels[pos]) / (levels[pos + 1] - levels[pos])
-        rows = table[request.station_index]
-        take = np.arange(u.size)
-        return rows[take, pos] * (1 - frac) + rows[take, pos + 1] * frac
-
-    return step
-
-
-def default_energy_step() -> EnergyStep:
-    """:func:`station_batch_energy` when ``siting.yield_batch`` is importable.
-
-    Raises
-    ------
-    ValueError
-        When it is not (pass ``energy=`` explicitly, e.g.
-        :func:`pv_performance_ratio_energy` / :func:`wind_rayleigh_energy`).
-    """
-    try:
-        return station_batch_energy()
-    except ImportError as exc:
-        raise ValueError(
-            f"no energy step: siting.yield_batch is not importable ({exc}); pass energy=..."
-        ) from None
 
 
 def prepared_exclusion_layers(
@@ -430,10 +151,10 @@ def screen_cells(
     params : ScreeningParameters
         Technology and every limit, buffer, cost and weight.
     energy : EnergyStep, optional
-        Defaults to :func:`default_energy_step` (built once per ``layers``, so
+        Defaults to :func:`siting.cell_energy.default_energy_step` (built once per ``layers``, so
         the station tables of the hourly models are computed once per run).
     lcoe : LcoeStep, optional
-        Defaults to :func:`default_lcoe_step`.
+        Defaults to :func:`siting.cell_energy.default_lcoe_step`.
     exclusion_layers : tuple of ExclusionLayer, optional
         Pre-buffered exclusion layers (reuse across tiles); built from
         ``layers``, ``params.exclusions`` and ``extra_layers`` if omitted.
@@ -523,26 +244,7 @@ def screen_cells(
 
     # energy and cost
     request = EnergyRequest(tech, lat, lon, elevation, ghi, wind, st_idx, layers.stations, layers.weather)
-    energy_mwh_per_mw = np.asarray(energy(request), dtype=float)
-    if energy_mwh_per_mw.shape != x.shape:
-        raise ValueError(f"energy step returned shape {energy_mwh_per_mw.shape}, expected {x.shape}")
-    costs = params.technology.costs
-    capital_usd_per_mw = (
-        costs.capital_cost_usd_per_kw * KW_PER_MW + conn_cost / params.connection.reference_plant_mw
-    )
-    producing = np.isfinite(energy_mwh_per_mw) & (energy_mwh_per_mw > 0)
-    lcoe_value = np.full(x.shape, np.nan)
-    if producing.any():
-        lcoe_value[producing] = np.asarray(
-            lcoe(
-                params.fixed_charge_rate,
-                capital_usd_per_mw[producing],
-                costs.fixed_operating_cost_usd_per_kw_year * KW_PER_MW,
-                costs.variable_operating_cost_usd_per_mwh,
-                energy_mwh_per_mw[producing],
-            ),
-            dtype=float,
-        )
+    energy_df = energy_columns(request, conn_cost, params, energy=energy, lcoe=lcoe)
 
     area = cells["cell_area_km2"].to_numpy(float)
     available = np.where(excluded, 0.0, area)
@@ -575,56 +277,13 @@ def screen_cells(
             "available_area_km2": available,
             "capacity_mw": available * params.technology.power_density_mw_per_km2,
             **{c: consult[c].to_numpy() for c in consult.columns},
-            "energy_mwh_per_mw": energy_mwh_per_mw,
-            "capacity_factor": energy_mwh_per_mw / HOURS_PER_YEAR,
-            "lcoe_usd_per_mwh": lcoe_value,
+            **{c: energy_df[c].to_numpy() for c in energy_df.columns},
         },
         geometry=cells.geometry.values,
         crs=PROJECTED_CRS,
     )
     out["score"] = score_cells(out, params)
     return rank_cells(out)
-
-
-def score_cells(cells: pd.DataFrame, params: ScreeningParameters) -> np.ndarray:
-    """Weighted screening score in [0, 1] (NaN for excluded cells).
-
-    Parameters
-    ----------
-    cells : DataFrame
-        ``lcoe_usd_per_mwh``, ``dist_line_km``, ``consultation_required``,
-        ``resource_confidence``, ``excluded``.
-    params : ScreeningParameters
-        ``weights`` (:class:`siting.parameters.ScoreWeights`).
-
-    Returns
-    -------
-    ndarray
-        See :class:`~siting.parameters.ScoreWeights` for the formula.
-    """
-    w = params.weights
-    total = w.lcoe + w.grid + w.community + w.confidence
-    if total <= 0 or min(w.lcoe, w.grid, w.community, w.confidence) < 0:
-        raise ValueError("score weights must be >= 0 with a positive sum")
-    lcoe = cells["lcoe_usd_per_mwh"].to_numpy(float)
-    s_lcoe = np.clip((w.lcoe_worst_usd_per_mwh - lcoe) / (w.lcoe_worst_usd_per_mwh - w.lcoe_best_usd_per_mwh), 0, 1)
-    s_lcoe = np.where(np.isfinite(lcoe), s_lcoe, 0.0)
-    s_grid = np.clip(1 - cells["dist_line_km"].to_numpy(float) / w.grid_distance_worst_km, 0, 1)
-    s_comm = np.where(cells["consultation_required"].to_numpy(bool), 0.0, 1.0)
-    conf = cells["resource_confidence"].to_numpy(float)
-    score = (w.lcoe * s_lcoe + w.grid * s_grid + w.community * s_comm + w.confidence * conf) / total
-    return np.where(cells["excluded"].to_numpy(bool), np.nan, score)
-
-
-def rank_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rank by score, 1 = best; excluded (NaN score) cells get no rank. Ties by lattice position (``ix``, ``iy``)."""
-    out = cells.copy()
-    order = np.lexsort((out["iy"].to_numpy(), out["ix"].to_numpy(), -np.nan_to_num(out["score"].to_numpy(float), nan=-np.inf)))
-    rank = np.empty(len(out), dtype=np.int64)
-    rank[order] = np.arange(1, len(out) + 1)
-    out["rank"] = pd.array(np.where(np.isfinite(out["score"].to_numpy(float)), rank, 0), dtype="Int64")
-    out.loc[~np.isfinite(out["score"].to_numpy(float)), "rank"] = pd.NA
-    return out
 
 
 def concat_tiles(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

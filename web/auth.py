@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from fondo import users as user_service
-from fondo.models import Role, User
+from fondo.accounts import service as user_service
+from fondo.accounts.models import Role, User
 from web.context import db
 from web.extensions import limiter, login_manager
 

@@ -15,6 +15,8 @@ from fondo.celery_app import make_celery
 from fondo.config import load_settings, secret_key
 from fondo.db import session_factory
 from fondo.errors import FondoError
+from web import auth, pages, portal
+from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
 from web.problems import fondo_error_response, problem_response
 
@@ -95,22 +97,10 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.api import register_api
-    from web.auth import bp as auth_bp
-    from web.pages import bp as pages_bp
-
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(auth_bp)
-    # Feature pages: every web/views_*.py module with a blueprint ``bp``.
-    import importlib
-    import pkgutil
-
-    import web
-
-    for module in pkgutil.iter_modules(web.__path__):
-        if module.name.startswith("views_"):
-            app.register_blueprint(importlib.import_module(f"web.{module.name}").bp)
-    register_api(app, api)
+    """Pages first, then the REST API: every blueprint of the app is listed here."""
+    for blueprint in (pages.bp, auth.bp, portal.bp):
+        app.register_blueprint(blueprint)
+    register_api(api)
 
 
 def _select_locale() -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, url_for
 from sqlalchemy import func, select, text
 
-from fondo.models import Corridor, Fund, Project, WeatherStation
+from fondo.data.models import Corridor, WeatherStation
+from fondo.fund.models import Fund, Project
 from web.context import db
 
 bp = Blueprint("pages", __name__)

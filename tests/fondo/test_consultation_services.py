@@ -13,10 +13,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import select, text
 
-import fondo.consultations as cs
+import fondo.consultation.service as cs
 from fondo.db import engine_for, session_factory, session_scope
 from fondo.errors import Conflict, InvalidInput
-from fondo.models import ConsultationEvent, Project, Site, Technology
+from fondo.consultation.models import ConsultationEvent
+from fondo.fund.models import Project, Site
+from fondo.orm import Technology
 
 UTC = dt.timezone.utc
 #: Tamazunchale, San Luis Potosí (INEGI 240370001): municipality 24037 is INPI type A.
@@ -243,7 +245,7 @@ def test_any_random_edit_is_detected_at_its_position(settings, opened, data):
 
 
 def test_code_cannot_update_or_delete_events(settings, opened):
-    from fondo.models_consultation import RecordIsAppendOnly
+    from fondo.consultation.models import RecordIsAppendOnly
 
     with session_scope(settings) as session:
         row = session.scalar(select(ConsultationEvent).where(
@@ -342,7 +344,7 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(settings, opened
     """
     from sqlalchemy import func
 
-    from fondo.models_consultation import ConsultationNotice, ConsultationSubscriber, SmsOutbox
+    from fondo.consultation.models import ConsultationNotice, ConsultationSubscriber, SmsOutbox
 
     with session_scope(settings) as session:
         notice = ConsultationNotice(

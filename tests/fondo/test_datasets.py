@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from shapely.geometry import Point
 
-from fondo import datasets
-from fondo.datasets import (
+from fondo.data import datasets
+from fondo.data.datasets import (
     CORRIDOR_STATE_KEYS,
     DATASET_KINDS,
     Dataset,

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
-from fondo import finance_cases as svc
+from fondo.finance import service as svc
 from fondo.cli import main
 from fondo.db import session_scope
 from fondo.errors import InvalidInput, NotFound
-from fondo.models import Job, JobState
-from fondo.models_finance import FinanceCase, FinanceMonteCarloRun
+from fondo.jobs import Job, JobState
+from fondo.finance.models import FinanceCase, FinanceMonteCarloRun
 
 #: IRR/NPV agreement with numpy-financial on the same flows (issue 4 bar). [-]
 IRR_RTOL = 1e-9

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from fondo.cli import main
 from fondo.db import session_scope
-from fondo.models import LayerImport, User
+from fondo.accounts.models import User
+from fondo.data.models import LayerImport
 from tests_support import DATA_DIR
 
 

@@ -8,7 +8,9 @@ from sqlalchemy import inspect, select, text
 
 from fondo import migrate
 from fondo.db import engine_for, session_scope
-from fondo.models import Base, Corridor, Project, Site, Technology, WeatherStation
+from fondo.data.models import Corridor, WeatherStation
+from fondo.fund.models import Project, Site
+from fondo.orm import Base, Technology
 from fondo.seed import seed_all
 
 EXPECTED_TABLES = {

@@ -26,8 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from fondo.datasets import DatasetError, load_layer
-from fondo.layers_import import (
+from fondo.data.datasets import DatasetError, load_layer
+from fondo.data.imports import (
     LAYER_GEOMETRY,
     LayerImportError,
     LayerProvenance,

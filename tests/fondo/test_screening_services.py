@@ -16,11 +16,12 @@ import shapely
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from fondo import screenings as svc
+from fondo.screening import service as svc
 from fondo.db import session_scope
 from fondo.errors import InvalidInput
-from fondo.models import Job, JobState, ScreeningRun
-from fondo.screening_layers import screening_bundle
+from fondo.jobs import Job, JobState
+from fondo.screening.models import ScreeningRun
+from fondo.screening.bundle import screening_bundle
 
 #: The screened box at Aguascalientes (EPSG:4326). [°]
 AGS_BOX = (-102.4, 21.75, -102.2, 21.93)
@@ -140,8 +141,8 @@ def test_parameters_overrides_are_applied_checked_and_echoed():
 
 
 def test_an_imported_exclusion_layer_excludes_cells_with_its_reason(settings, tmp_path):
-    from fondo.layers import import_layer_recorded, layers_dir
-    from fondo.layers_import import remove_imported_layer
+    from fondo.data.service import import_layer_recorded, layers_dir
+    from fondo.data.imports import remove_imported_layer
 
     zone = tmp_path / "zone.geojson"
     gpd.GeoDataFrame({"name": ["Zona de prueba del fondo"]}, geometry=[shapely.box(*ZONE_BOX)],

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from fondo import yield_studies as svc
+from fondo.studies import service as svc
 from fondo.db import session_scope
 from fondo.errors import InvalidInput
 from siting.weather import choose_station, haversine_km, parse_epw

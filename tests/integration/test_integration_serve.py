@@ -43,7 +43,7 @@ def embedded(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FONDO_")}
     env["FONDO_INSTANCE_PATH"] = str(tmp_path / "instance")
-    fondo = [sys.executable, "-m", "fondo.cli"]
+    fondo = [sys.executable, "-m", "web.cli"]
     with open(tmp_path / "serve.log", "w") as log:
         process = subprocess.Popen([*fondo, "serve", "--port", str(port)], cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
@@ -97,7 +97,7 @@ def test_fresh_embedded_start_serves_seeds_and_runs_tasks(embedded):
 def test_wrong_setting_stops_start_up_with_one_line(tmp_path, variable, value, message):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FONDO_")}
     env.update({"FONDO_INSTANCE_PATH": str(tmp_path / "instance"), variable: value})
-    result = subprocess.run([sys.executable, "-m", "fondo.cli", "serve", "--port",
+    result = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--port",
                              str(_free_port())], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2

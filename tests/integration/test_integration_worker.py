@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from fondo.datasets import load_manifest
+from fondo.data.datasets import load_manifest
 from tests_support import DATA_DIR
 
 pytestmark = pytest.mark.integration

@@ -36,9 +36,9 @@ def workers(start_workers, tmp_path):
 
 def test_screening_tiles_run_on_workers_and_equal_an_in_process_run(worker_settings, workers,
                                                                      auth_headers):
-    from fondo import screenings as svc
+    from fondo.screening import service as svc
     from fondo.db import session_scope
-    from fondo.screening_layers import screening_bundle
+    from fondo.screening.bundle import screening_bundle
     from siting.screening import screen_tiles
     from web import create_app
 

@@ -16,7 +16,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from siting import screening  # noqa: E402
+from siting import cell_energy, screening  # noqa: E402
 from siting.grid import corridor_area  # noqa: E402
 from siting.parameters import default_parameters  # noqa: E402
 
@@ -96,7 +96,7 @@ def _default_energies():
         screening.default_energy_step()
         return {}
     except ValueError:  # the yield engine is absent: documented fallbacks
-        return {"pv": screening.pv_performance_ratio_energy(), "wind": screening.wind_rayleigh_energy(*wind_power_curve())}
+        return {"pv": cell_energy.pv_performance_ratio_energy(), "wind": cell_energy.wind_rayleigh_energy(*wind_power_curve())}
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,11 @@ import pytest
 import shapely
 from dataclasses import replace
 
-from siting import screening
+import finance.lcoe as finance_lcoe
+from siting import cell_energy, screening
 from siting.grid import corridor_area, screening_grid
 from siting.parameters import DEFAULT_ECONOMIC_LIFE_YEARS, DEFAULT_REAL_DISCOUNT_RATE, default_parameters
+from siting.yield_batch import pv_energy_batch
 
 try:
     from .screening_conftest import (
@@ -190,23 +192,23 @@ def test_bad_screen_inputs(toy_layers):
 
 
 def test_energy_steps_by_hand():
-    req = screening.EnergyRequest("pv", np.zeros(2), np.zeros(2), np.zeros(2), np.array([5.0, 6.0]), np.array([4.0, 8.0]),
-                                  np.zeros(2, dtype=int), pd.DataFrame())
+    req = cell_energy.EnergyRequest("pv", np.zeros(2), np.zeros(2), np.zeros(2), np.array([5.0, 6.0]), np.array([4.0, 8.0]),
+                                    np.zeros(2, dtype=int), pd.DataFrame())
     # performance ratio: 6 kWh/m²/day * 365 * 0.8 = 1752 MWh/MW/yr
-    np.testing.assert_allclose(screening.pv_performance_ratio_energy(0.8)(req), [1460.0, 1752.0], rtol=RTOL_HAND)
+    np.testing.assert_allclose(cell_energy.pv_performance_ratio_energy(0.8)(req), [1460.0, 1752.0], rtol=RTOL_HAND)
     # a step power curve (0 below 8 m/s, rated above): CF = P(v > 8) = exp(-π 8² / (4 ū²)) for Rayleigh
-    step = screening.wind_rayleigh_energy([0.0, 7.999, 8.0, 40.0], [0.0, 0.0, 1000.0, 1000.0], losses=0.0)
+    step = cell_energy.wind_rayleigh_energy([0.0, 7.999, 8.0, 40.0], [0.0, 0.0, 1000.0, 1000.0], losses=0.0)
     hand = 8760 * np.exp(-np.pi * 64 / (4 * np.array([4.0, 8.0]) ** 2))
     # the tabulation integrates on a 0.01 m/s grid, so the jump is smeared over one step: rtol 5e-3
     np.testing.assert_allclose(step(req), hand, rtol=5e-3)
     with pytest.raises(ValueError, match="performance_ratio"):
-        screening.pv_performance_ratio_energy(1.5)
+        cell_energy.pv_performance_ratio_energy(1.5)
 
 
 def test_lcoe_step_matches_formula():
     # SAM Lcoefcr: (FCR * capital + fixed O&M) / energy + variable O&M: (0.1 * 1000 + 20) / 4 + 2 = 32
-    assert float(screening.lcoe_fcr_step(0.1, 1000.0, 20.0, 2.0, 4.0)) == 32.0
-    assert np.isnan(screening.lcoe_fcr_step(0.1, 1000.0, 20.0, 2.0, 0.0))
+    assert float(cell_energy.lcoe_fcr_step(0.1, 1000.0, 20.0, 2.0, 4.0)) == 32.0
+    assert np.isnan(cell_energy.lcoe_fcr_step(0.1, 1000.0, 20.0, 2.0, 0.0))
 
 
 # -- a real case per corridor -------------------------------------------------
@@ -218,14 +220,14 @@ REAL_RES_KM = 10.0
 def real_bajio(real_layers):
     area = corridor_area(real_layers.states, "bajio")
     return screening.screen_area(area, real_layers, default_parameters("pv"), REAL_RES_KM,
-                                 energy=screening.pv_performance_ratio_energy())
+                                 energy=cell_energy.pv_performance_ratio_energy())
 
 
 @pytest.fixture(scope="module")
 def real_noreste(real_layers):
     area = corridor_area(real_layers.states, "noreste")
     return screening.screen_area(area, real_layers, default_parameters("wind"), REAL_RES_KM,
-                                 energy=screening.wind_rayleigh_energy(*wind_power_curve()))
+                                 energy=cell_energy.wind_rayleigh_energy(*wind_power_curve()))
 
 
 def _cell_at(frame, lon, lat):
@@ -267,14 +269,12 @@ def test_real_noreste(real_noreste):
 
 
 def test_default_lcoe_is_finance_lcoe_fcr():
-    finance_lcoe = pytest.importorskip("finance.lcoe")
-    assert screening.default_lcoe_step() is finance_lcoe.lcoe_fcr
+    assert cell_energy.default_lcoe_step() is finance_lcoe.lcoe_fcr
     args = (0.0858, 935_480.0, 22_000.0, 0.0, 1800.0)
-    np.testing.assert_allclose(finance_lcoe.lcoe_fcr(*args), screening.lcoe_fcr_step(*args), rtol=RTOL_HAND)
+    np.testing.assert_allclose(finance_lcoe.lcoe_fcr(*args), cell_energy.lcoe_fcr_step(*args), rtol=RTOL_HAND)
 
 
 def test_batch_yield_energy_on_real_stations(real_layers):
-    pytest.importorskip("siting.yield_batch")
     assert real_layers.weather is not None
     st = real_layers.stations
     k = int(np.nonzero(st["station_id"].to_numpy() == "765710")[0][0])  # Aguascalientes
@@ -282,8 +282,6 @@ def test_batch_yield_energy_on_real_stations(real_layers):
     area = shapely.box(x - 3_000, y - 3_000, x + 3_000, y + 3_000)
     pv = screening.screen_area(area, real_layers, default_parameters("pv"), 2.0)  # default steps
     # at ~1 km from the station the GHI ratio is ~1: yield ~ the station's batch yield
-    from siting.yield_batch import pv_energy_batch
-
     ref = pv_energy_batch(real_layers.weather, np.array([k]), latitude=st["latitude"][k], longitude=st["longitude"][k],
                           tilt_deg=abs(st["latitude"][k]), azimuth_deg=180.0, tracking=False, gcr=0.4,
                           dc_ac_ratio=1.3, system_losses=0.14)

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from siting.cell_energy import pv_performance_ratio_energy
 from siting.grid import ScreeningInputError
 from siting.parameters import default_parameters
-from siting.screening import pv_performance_ratio_energy
 from siting.site_check import check_site
 
 try:

@@ -9,9 +9,10 @@ import datetime as dt
 import pytest
 import shapely
 
-import fondo.consultations as cs
+import fondo.consultation.service as cs
 from fondo.db import session_scope
-from fondo.models import Project, Site, Technology
+from fondo.fund.models import Project, Site
+from fondo.orm import Technology
 
 PROBLEM = "application/problem+json"
 UTC = dt.timezone.utc
@@ -93,7 +94,7 @@ BAD_SUBMISSIONS = [
 
 
 def test_bad_submissions_name_the_field_and_store_nothing(settings, client, cid):
-    from fondo.models_consultation import ConsultationFeedback
+    from fondo.consultation.models import ConsultationFeedback
 
     for body, field in BAD_SUBMISSIONS:
         r = client.post(f"/api/v1/consultations/{cid}/feedback", json=body)

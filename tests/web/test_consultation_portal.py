@@ -10,9 +10,10 @@ import re
 import pytest
 import shapely
 
-import fondo.consultations as cs
+import fondo.consultation.service as cs
 from fondo.db import session_scope
-from fondo.models import Project, Site, Technology
+from fondo.fund.models import Project, Site
+from fondo.orm import Technology
 
 UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)

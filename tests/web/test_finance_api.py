@@ -20,8 +20,10 @@ from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
 from fondo.db import session_scope
-from fondo.models import Job, JobState, Technology, YieldStudy
-from fondo.models_finance import FinanceCase, FinanceMonteCarloRun
+from fondo.jobs import Job, JobState
+from fondo.orm import Technology
+from fondo.studies.models import YieldStudy
+from fondo.finance.models import FinanceCase, FinanceMonteCarloRun
 
 #: IRR/NPV agreement with numpy-financial on the same flows (issue 4 bar). [-]
 IRR_RTOL = 1e-9

@@ -20,9 +20,11 @@ import shapely
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
-from fondo.datasets import load_layer
+from fondo.data.datasets import load_layer
 from fondo.db import session_scope
-from fondo.models import Job, ScreeningRun, WeatherStation
+from fondo.data.models import WeatherStation
+from fondo.jobs import Job
+from fondo.screening.models import ScreeningRun
 from tests_support import DATA_DIR
 
 #: The screened box at Aguascalientes (EPSG:4326, lon/lat). [°]
@@ -271,7 +273,7 @@ def test_roles_officers_screen_analysts_read(client, settings, auth_headers):
 
 def test_unknown_screening_404_and_unfinished_409(client, settings, officer):
     assert client.get("/api/v1/screenings/999", headers=officer).status_code == 404
-    from fondo.screenings import create_screening
+    from fondo.screening.service import create_screening
 
     with session_scope(settings) as session:  # stored but never launched: still PENDING
         run, _job = create_screening(session, settings, _request())

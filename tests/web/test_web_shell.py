@@ -5,7 +5,8 @@ import re
 from sqlalchemy import select
 
 from fondo.db import session_scope
-from fondo.models import Project, Technology
+from fondo.fund.models import Project
+from fondo.orm import Technology
 from fondo.seed import seed_all
 
 PROBLEM = "application/problem+json"
@@ -88,7 +89,7 @@ def test_roles_are_enforced(client, auth_headers):
 
 
 def test_duplicate_user_is_a_conflict_and_nothing_changes(client, auth_headers, settings):
-    from fondo.models import User
+    from fondo.accounts.models import User
 
     admin = auth_headers("admin")
     body = {"email": "dup@example.org", "role": "analyst", "password": "long enough"}
@@ -134,7 +135,7 @@ def test_login_is_rate_limited(client):
 
 
 def test_passwords_are_stored_as_argon2_hashes(settings, make_user):
-    from fondo.models import User
+    from fondo.accounts.models import User
 
     email, password, _ = make_user("officer")
     with session_scope(settings) as session:

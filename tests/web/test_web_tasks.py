@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
-from fondo.datasets import load_manifest
+from fondo.data.datasets import load_manifest
 from fondo.db import session_scope
-from fondo.models import Job
+from fondo.jobs import Job
 from tests_support import DATA_DIR
 
 

@@ -14,7 +14,8 @@ from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
 from fondo.db import session_scope
-from fondo.models import Job, YieldStudy
+from fondo.jobs import Job
+from fondo.studies.models import YieldStudy
 
 #: Monthly values sum to the annual value (same floats, another order). [-]
 SUM_RTOL = 1e-12

@@ -1,19 +1,24 @@
-"""The REST API under ``/api/v1``: one flask-smorest blueprint per feature."""
+"""The REST API under ``/api/v1``: one flask-smorest blueprint per feature, registered here."""
 
 from __future__ import annotations
 
-from flask import Flask
 from flask_smorest import Api
 
+from web.api import consultations, data, finance, screenings, tasks, users, yield_
 
-def register_api(app: Flask, api: Api) -> None:
-    """Register the ``blp`` of every module of :mod:`web.api` on ``api``."""
-    import importlib
-    import pkgutil
+#: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
+BLUEPRINTS = (
+    users.blp,
+    data.blp,
+    tasks.blp,
+    screenings.blp,
+    yield_.blp,
+    finance.blp,
+    consultations.blp,
+)
 
-    import web.api
 
-    for module in pkgutil.iter_modules(web.api.__path__):
-        blp = getattr(importlib.import_module(f"web.api.{module.name}"), "blp", None)
-        if blp is not None:
-            api.register_blueprint(blp)
+def register_api(api: Api) -> None:
+    """Register every blueprint of :data:`BLUEPRINTS` on ``api``."""
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)

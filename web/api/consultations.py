@@ -13,10 +13,10 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from fondo import consultations as service
+from fondo.consultation import service
 from fondo.errors import InvalidInput
 from fondo.jobs import create_job, job_status, launch
-from fondo.models import Role
+from fondo.accounts.models import Role
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
 from web.extensions import limiter

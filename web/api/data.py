@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask_smorest import Blueprint
 
-from fondo import datasets
+from fondo.data import datasets
 from fondo.jobs import create_job, launch, job_status
-from fondo.models import Role
+from fondo.accounts.models import Role
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -42,8 +42,8 @@ def start_check():
 @require_role()
 def list_layers():
     """Layers imported by officers, with their provenance."""
-    from fondo.layers import layers_dir
-    from fondo.layers_import import list_imported_layers
+    from fondo.data.service import layers_dir
+    from fondo.data.imports import list_imported_layers
 
     folder = layers_dir(settings())
     rows = list_imported_layers(folder) if folder.exists() else []
@@ -60,7 +60,7 @@ def import_layer():
     from flask import request
 
     from fondo.errors import InvalidInput
-    from fondo.layers import import_layer_recorded
+    from fondo.data.service import import_layer_recorded
 
     upload = request.files.get("file")
     if upload is None or not upload.filename:

@@ -12,9 +12,9 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fondo import finance_cases as svc
+from fondo.finance import service as svc
 from fondo.jobs import job_status, launch
-from fondo.models import Role
+from fondo.accounts.models import Role
 from fondo.request_body import parse_json_body
 from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
 from web.api.schemas import TaskSchema

@@ -13,9 +13,9 @@ from flask import Response, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fondo import screenings as svc
+from fondo.screening import service as svc
 from fondo.jobs import job_status, launch
-from fondo.models import Role
+from fondo.accounts.models import Role
 from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role

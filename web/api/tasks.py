@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort
 from flask_smorest import Blueprint
 
-from fondo.models import Job, JobState
+from fondo.jobs import Job, JobState
 from web.api.schemas import TaskSchema
 from web.auth import require_role
 from web.context import db

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from fondo import users as user_service
-from fondo.models import Role
+from fondo.accounts import service as user_service
+from fondo.accounts.models import Role
 from web.auth import api_user, require_role
 from web.context import db
 

@@ -12,9 +12,9 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fondo import yield_studies as svc
+from fondo.studies import service as svc
 from fondo.jobs import job_status, launch
-from fondo.models import Role
+from fondo.accounts.models import Role
 from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role

@@ -1,0 +1,1 @@
+"""Users, roles, password hashes and API tokens."""

@@ -1,0 +1,1 @@
+"""Consultations under the shared protocol (the shell around :mod:`consultation`)."""

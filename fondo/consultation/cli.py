@@ -1,0 +1,288 @@
+"""``fondo consultation …``: the consultation API from the command line (same JSON in and out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fondo.commands import echo_json, handle_errors, read_json_input, settings_from
+
+
+def _run(ctx: click.Context, fn, *args: Any, commit: bool = True) -> Any:
+    from fondo.db import session_scope
+
+    settings = settings_from(ctx)
+    with session_scope(settings) as session:
+        out = fn(session, settings, *args)
+        if not commit:
+            session.rollback()
+    return out
+
+
+_input = click.option("--input", "input_path", required=True, type=str,
+                      help="JSON file with the request body ('-' for standard input).")
+_by = click.option("--by", "actor", default="cli", show_default=True,
+                   help="Who acts (recorded in the consultation's record).")
+
+
+@click.group("consultation")
+def consultation() -> None:
+    """Consultations under the shared Canada-Mexico protocol."""
+
+
+@consultation.command("list")
+@click.pass_context
+@handle_errors
+def list_(ctx):
+    """Print the consultations as JSON with their ids."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, s.list_consultations, commit=False))
+
+
+@consultation.command("show")
+@click.argument("consultation_id", type=int)
+@click.pass_context
+@handle_errors
+def show(ctx, consultation_id):
+    """One consultation (as GET /api/v1/consultations/ID)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, s.get_consultation, consultation_id, commit=False))
+
+
+@consultation.command("create")
+@_input
+@_by
+@click.pass_context
+@handle_errors
+def create(ctx, input_path, actor):
+    """Open a consultation (body as POST /api/v1/consultations)."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.create_consultation(ses, st, body, actor)))
+
+
+def _officer_command(name: str, service_name: str, doc: str) -> click.Command:
+    @click.command(name, help=doc)
+    @click.argument("consultation_id", type=int)
+    @_input
+    @_by
+    @click.pass_context
+    @handle_errors
+    def command(ctx, consultation_id, input_path, actor):
+        from fondo.consultation import service as s
+
+        body = read_json_input(input_path)
+        fn = getattr(s, service_name)
+        echo_json(_run(ctx, lambda ses, st: fn(ses, st, consultation_id, body, actor)))
+
+    return command
+
+
+for _name, _service, _doc in (
+    ("communities", "change_communities", "Add or remove a community (as POST …/communities)."),
+    ("evidence", "record_evidence", "Record steps, artefacts, conditions (as POST …/evidence)."),
+    ("phase", "change_phase", "Move the phase (as POST …/phase); refusal lists what is missing."),
+    ("meeting", "record_meeting", "Record a meeting held (as POST …/meetings)."),
+    ("notice", "publish_notice", "Publish the current phase's notice (as POST …/notices)."),
+    ("commitment-add", "add_commitment", "Record a commitment (as POST …/commitments)."),
+):
+    consultation.add_command(_officer_command(_name, _service, _doc))
+
+
+@consultation.command("translation")
+@click.argument("consultation_id", type=int)
+@click.argument("notice_id", type=int)
+@_input
+@_by
+@click.pass_context
+@handle_errors
+def translation(ctx, consultation_id, notice_id, input_path, actor):
+    """Attach a translation to a notice (as POST …/notices/NID/translations)."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.add_notice_translation(ses, st, consultation_id,
+                                                                 notice_id, body, actor)))
+
+
+@consultation.command("deliver")
+@click.argument("consultation_id", type=int)
+@click.argument("notice_id", type=int)
+@click.pass_context
+@handle_errors
+def deliver(ctx, consultation_id, notice_id):
+    """E-mail a notice to subscribers and queue SMS, here and now (prints the counts)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, lambda ses, st: s.deliver_notice(ses, st, consultation_id, notice_id)))
+
+
+@consultation.command("poster")
+@click.argument("consultation_id", type=int)
+@click.argument("notice_id", type=int)
+@click.option("--lang", default="es", type=click.Choice(["es", "en"]), show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+@handle_errors
+def poster(ctx, consultation_id, notice_id, lang, output):
+    """Write the notice's printable PDF poster to OUTPUT."""
+    from fondo.consultation import service as s
+
+    data = _run(ctx, lambda ses, st: s.poster_pdf(ses, st, consultation_id, notice_id, lang),
+                commit=False)
+    Path(output).write_bytes(data)
+    echo_json({"output": output, "bytes": len(data)})
+
+
+@consultation.command("subscribe")
+@click.argument("consultation_id", type=int)
+@_input
+@click.pass_context
+@handle_errors
+def subscribe(ctx, consultation_id, input_path):
+    """Subscribe an e-mail/phone to the notices (as POST …/subscribers)."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.subscribe(ses, consultation_id, body)))
+
+
+@consultation.command("submit")
+@click.argument("consultation_id", type=int)
+@_input
+@click.pass_context
+@handle_errors
+def submit(ctx, consultation_id, input_path):
+    """Submit feedback or a grievance (as POST …/feedback); prints the receipt."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.submit_feedback(ses, st, consultation_id, body)[0]))
+
+
+@consultation.command("receipt")
+@click.argument("code")
+@click.pass_context
+@handle_errors
+def receipt(ctx, code):
+    """Status and public answer of a submission (as GET /api/v1/feedback/CODE)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, lambda ses, st: s.feedback_by_receipt(ses, code), commit=False))
+
+
+@consultation.command("feedback")
+@click.argument("consultation_id", type=int)
+@click.pass_context
+@handle_errors
+def feedback(ctx, consultation_id):
+    """Every submission with contact details and SLA timers (as GET …/feedback)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, lambda ses, st: s.list_feedback(ses, consultation_id), commit=False))
+
+
+@consultation.command("feedback-action")
+@click.argument("consultation_id", type=int)
+@click.argument("feedback_id", type=int)
+@_input
+@_by
+@click.pass_context
+@handle_errors
+def feedback_action(ctx, consultation_id, feedback_id, input_path, actor):
+    """Acknowledge, answer, escalate or close a submission (as POST …/feedback/FID/actions)."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.feedback_action(ses, st, consultation_id, feedback_id,
+                                                          body, actor)))
+
+
+@consultation.command("commitments")
+@click.argument("consultation_id", type=int)
+@click.pass_context
+@handle_errors
+def commitments(ctx, consultation_id):
+    """Public status of the commitments (as GET …/commitments)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, lambda ses, st: s.list_commitments(ses, consultation_id), commit=False))
+
+
+@consultation.command("commitment-status")
+@click.argument("consultation_id", type=int)
+@click.argument("commitment_id")
+@_input
+@_by
+@click.pass_context
+@handle_errors
+def commitment_status(ctx, consultation_id, commitment_id, input_path, actor):
+    """Change a commitment's status (as POST …/commitments/CID/status)."""
+    from fondo.consultation import service as s
+
+    body = read_json_input(input_path)
+    echo_json(_run(ctx, lambda ses, st: s.change_commitment(ses, st, consultation_id,
+                                                            commitment_id, body, actor)))
+
+
+@consultation.command("social-risk")
+@click.argument("project_id", type=int)
+@click.pass_context
+@handle_errors
+def social_risk(ctx, project_id):
+    """A project's social risk (as GET /api/v1/projects/ID/social-risk)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, lambda ses, st: s.social_risk_for_project(ses, st, project_id),
+                   commit=False))
+
+
+@consultation.command("verify")
+@click.argument("consultation_id", type=int)
+@click.pass_context
+@handle_errors
+def verify(ctx, consultation_id):
+    """Check the record's hash chain; exit 1 naming the first broken event."""
+    from fondo.consultation import service as s
+
+    out = _run(ctx, lambda ses, st: s.verify_consultation(ses, consultation_id), commit=False)
+    echo_json(out)
+    if not out["ok"]:
+        click.echo(f"error: record of consultation {consultation_id} is broken at event seq "
+                   f"{out['first_broken_seq']}: {out['reason']}", err=True)
+        raise SystemExit(1)
+
+
+@consultation.command("record")
+@click.argument("consultation_id", type=int)
+@click.option("--pdf", "pdf_path", default=None, type=click.Path(dir_okay=False),
+              help="Write the PDF export here instead of printing the JSON.")
+@click.pass_context
+@handle_errors
+def record(ctx, consultation_id, pdf_path):
+    """Export the whole record (as GET …/record.json, or record.pdf with --pdf)."""
+    from fondo.consultation import service as s
+
+    if pdf_path:
+        data = _run(ctx, lambda ses, st: s.record_pdf(ses, st, consultation_id), commit=False)
+        Path(pdf_path).write_bytes(data)
+        echo_json({"output": pdf_path, "bytes": len(data)})
+    else:
+        echo_json(_run(ctx, lambda ses, st: s.record_json(ses, st, consultation_id), commit=False))
+
+
+@consultation.command("seed-demo")
+@click.pass_context
+@handle_errors
+def seed_demo(ctx):
+    """Add the demo consultation (needs `fondo seed --demo`; labelled as demo)."""
+    from fondo.consultation import service as s
+
+    echo_json(_run(ctx, s.seed_demo_consultation))
+
+

@@ -1,0 +1,1 @@
+"""The bundled real datasets, their manifest and officer-imported layers."""

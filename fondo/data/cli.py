@@ -1,0 +1,64 @@
+"""``fondo data``: check the bundled datasets, import officer layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fondo.commands import echo_json, fail, handle_errors, settings_from
+
+
+@click.group()
+def data() -> None:
+    """The bundled real datasets and officer-imported layers."""
+
+
+@data.command("check")
+@click.pass_context
+@handle_errors
+def data_check(ctx: click.Context) -> None:
+    """Verify every bundled dataset against the manifest's SHA-256."""
+    from fondo.data.datasets import check_datasets, unlisted_files
+    from fondo.data.service import layers_dir
+    from fondo.data.imports import check_imported_layers
+
+    settings = settings_from(ctx)
+    data_dir = Path(settings["DATA_DIR"])
+    rows = check_datasets(data_dir)
+    folder = layers_dir(settings)
+    rows += check_imported_layers(folder) if folder.exists() else []
+    bad = []
+    for row in rows:
+        click.echo(row.message())
+        if not row.ok:
+            bad.append(row.dataset.file)
+    unlisted = unlisted_files(data_dir)
+    for name in unlisted:
+        click.echo(f"unlisted   {name} (not in data/manifest.json: add its provenance)")
+    if bad or unlisted:
+        fail(f"{len(bad)} of {len(rows)} datasets missing or corrupted"
+              + (f": {', '.join(bad)}" if bad else "")
+              + (f"; {len(unlisted)} files without provenance" if unlisted else ""))
+    click.echo(f"all {len(rows)} datasets ok")
+
+
+@data.command("import")
+@click.argument("layer")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", required=True, help="Where the file comes from (publisher, URL, date).")
+@click.option("--licence", required=True, help="Licence of the data.")
+@click.option("--by", "imported_by", default=None, help="Email of the officer importing it.")
+@click.option("--replace", is_flag=True, help="Replace a layer imported before.")
+@click.option("--source-layer", default=None, help="Layer to read from a multi-layer file.")
+@click.pass_context
+@handle_errors
+def data_import(ctx: click.Context, layer: str, file: str, source: str, licence: str,
+                imported_by: str | None, replace: bool, source_layer: str | None) -> None:
+    """Import or replace LAYER from FILE (GeoJSON, GeoPackage or zipped shapefile)."""
+    from fondo.data.service import import_layer_recorded
+
+    provenance = import_layer_recorded(settings_from(ctx), layer, Path(file), source=source,
+                                       licence=licence, imported_by=imported_by, replace=replace,
+                                       source_layer=source_layer)
+    echo_json(provenance)

@@ -1,0 +1,1 @@
+"""Finance cases and their Monte Carlo (the shell around :mod:`finance`)."""

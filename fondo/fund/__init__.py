@@ -1,0 +1,1 @@
+"""The fund, its limited partners, projects and candidate sites."""

@@ -1,0 +1,1 @@
+"""Corridor screenings and site checks (the shell around :mod:`siting.screening`)."""

@@ -1,0 +1,97 @@
+"""Celery tasks of a screening: one task per tile, then one that joins and stores them.
+
+``fondo.screening.run`` receives the job id and ``{"screening_id", "tiles"}``. With a real
+broker (Redis, AMQP) it sends a chord: a group of ``fondo.screening.tile`` tasks — any
+worker takes any tile, and each tile is retried on its own — whose callback
+``fondo.screening.store`` joins the tile files into the run's ``cells.gpkg``. In the
+embedded mode (filesystem broker) and when tasks run eagerly, the same tiles run one after
+the other inside the ``run`` task, through the same functions and files.
+
+Idempotent: a tile whose file exists is not recomputed, files are written to a temporary
+name and moved into place, and storing a run that has succeeded does nothing. A tile that
+keeps failing after its retries, or a failing store, marks the job and the run FAILURE.
+Progress (tiles done / tiles) is kept on the job row (``GET /api/v1/tasks/<id>``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import chord, group, shared_task
+
+from fondo.config import is_embedded
+from fondo.screening.service import SCREENING_TASK, STORE_TASK, TILE_TASK
+
+#: Retries of one tile after an unexpected error (a lost database connection, a full disk).
+TILE_MAX_RETRIES = 3
+#: Seconds before a tile's retry.
+TILE_RETRY_DELAY_S = 5
+
+
+def _settings(task: Any) -> dict[str, Any]:
+    return task.app.conf["fondo_settings"]
+
+
+def _runs_in_process(task: Any) -> bool:
+    """Eager tasks and the embedded (filesystem) broker screen the tiles here and now."""
+    return bool(task.app.conf.task_always_eager or task.request.is_eager
+                or is_embedded(_settings(task)))
+
+
+@shared_task(bind=True, name=SCREENING_TASK)
+def run_screening(self: Any, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Screen every tile of ``params["screening_id"]`` (chord, or in-process) and store the run."""
+    from fondo.screening import service as svc
+
+    settings = _settings(self)
+    screening_id, tiles = int(params["screening_id"]), list(params["tiles"])
+    if not svc.mark_started(settings, job_id, screening_id):  # re-delivered after success
+        return {"screening_id": screening_id, "already_stored": True}
+    if not _runs_in_process(self):
+        header = group(screen_tile.si(job_id, screening_id, tile) for tile in tiles)
+        chord(header)(store_screening.si(job_id, screening_id))
+        return {"screening_id": screening_id, "tiles_sent": len(tiles)}
+    try:
+        for tile in tiles:
+            svc.screen_tile(settings, screening_id, tile)
+            svc.tile_progress(settings, job_id, screening_id)
+        return svc.store_screening(settings, job_id, screening_id)
+    except BaseException as exc:
+        svc.mark_failed(settings, job_id, screening_id, exc)
+        raise
+
+
+@shared_task(bind=True, name=TILE_TASK, max_retries=TILE_MAX_RETRIES)
+def screen_tile(self: Any, job_id: str, screening_id: int, tile: dict[str, Any]) -> str:
+    """Screen one tile into its file (skipped when the file exists) and count progress."""
+    from fondo.screening import service as svc
+    from fondo.errors import FondoError
+
+    settings = _settings(self)
+    try:
+        path = svc.screen_tile(settings, screening_id, tile)
+    except (FondoError, svc.ScreeningLayersChanged, ValueError) as exc:  # retrying cannot help
+        svc.mark_failed(settings, job_id, screening_id, exc)
+        raise
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            svc.mark_failed(settings, job_id, screening_id, exc)
+            raise
+        raise self.retry(exc=exc, countdown=TILE_RETRY_DELAY_S) from None
+    svc.tile_progress(settings, job_id, screening_id)
+    return path.name
+
+
+@shared_task(bind=True, name=STORE_TASK, max_retries=TILE_MAX_RETRIES)
+def store_screening(self: Any, job_id: str, screening_id: int) -> dict[str, Any]:
+    """Join the tiles of a run into its cells file and finish the run and job rows."""
+    from fondo.screening import service as svc
+
+    settings = _settings(self)
+    try:
+        return svc.store_screening(settings, job_id, screening_id)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries or isinstance(exc, ValueError):
+            svc.mark_failed(settings, job_id, screening_id, exc)
+            raise
+        raise self.retry(exc=exc, countdown=TILE_RETRY_DELAY_S) from None

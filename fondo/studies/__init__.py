@@ -1,0 +1,1 @@
+"""Energy-yield studies (the shell around :mod:`siting.yield_study`)."""

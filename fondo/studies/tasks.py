@@ -1,0 +1,31 @@
+"""Celery task of the yield shell: a stored study, with progress stages.
+
+Idempotent: the job row (:mod:`fondo.jobs`) turns a re-delivery after success into the
+stored result; a rerun after a worker died mid-task recomputes the same numbers from the
+fully resolved stored request and rewrites the same hourly file (atomically, by rename) and
+the same study row, so there is never a half-written file or a second result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from fondo.jobs import FondoTask
+
+
+@shared_task(bind=True, base=FondoTask, name="fondo.yield.study")
+def study(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
+    """Run stored yield study ``params["study_id"]``; stages: weather, simulation, writing."""
+    from fondo.studies.service import run_stored_study, study_url
+
+    study_id = int(params["study_id"])
+
+    def on_progress(done: int, total: int, stage: str) -> None:
+        self.progress(job_id, done, total, stage)
+
+    record = run_stored_study(self.settings, study_id, on_progress)
+    summary = {key: record[key] for key in ("id", "technology", "status", "energy_p50_mwh",
+                                            "energy_p90_mwh", "links")}
+    return {"study_id": study_id, "study": summary}, study_url(study_id)
