@@ -12,12 +12,13 @@ hash_n = sha256( prev_hash_n (64 lowercase hex, ASCII) ‖ canonical_json(conten
 where content_n = {consultation_id, seq, kind, payload, occurred_at}, prev_hash_0 =
 :data:`GENESIS_HASH` and prev_hash_n = hash_{n-1}.
 
-Canonical JSON follows RFC 8785 (JSON Canonicalization Scheme): object members sorted
-by the UTF-16 code units of their names, no insignificant whitespace, strings escaped as
-ECMAScript ``JSON.stringify`` does (only ``"``, ``\\`` and control characters), numbers in
-ECMAScript shortest round-trip form, UTF-8 output. Integers must lie within ±(2^53 − 1)
-(I-JSON, RFC 7493) and floats must be finite, so a payload survives a round trip through
-PostgreSQL ``jsonb``, SQLite JSON text or JavaScript with the same hash.
+Canonical JSON follows RFC 8785 (JSON Canonicalization Scheme), written by the ``rfc8785``
+package: object members sorted by the UTF-16 code units of their names, no insignificant
+whitespace, strings escaped as ECMAScript ``JSON.stringify`` does (only ``"``, ``\\`` and
+control characters), numbers in ECMAScript shortest round-trip form, UTF-8 output.
+Integers must lie within ±(2^53 − 1) (I-JSON, RFC 7493) and floats must be finite, so a
+payload survives a round trip through PostgreSQL ``jsonb``, SQLite JSON text or JavaScript
+with the same hash.
 
 What verification can and cannot see: any edit, insertion, reordering or deletion of an
 event *followed by other events* breaks the chain at the first touched position. Cutting
@@ -30,6 +31,7 @@ References
    RFC 8785, 2020.
 .. [2] T. Bray, "The I-JSON Message Format", RFC 7493, 2015.
 .. [3] NIST FIPS 180-4, Secure Hash Standard (SHA-256), 2015.
+.. [4] Trail of Bits, ``rfc8785`` (Apache-2.0), https://github.com/trailofbits/rfc8785.py.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
-import json
 import math
 import re
 from typing import Any, Mapping, Sequence
+
+import rfc8785
 
 __all__ = [
     "GENESIS_HASH",
@@ -141,67 +144,41 @@ class VerificationResult:
     head_hash: str
 
 
-def _number(value: float) -> str:
-    """ECMAScript Number::toString for a finite float (RFC 8785 section 3.2.2.3)."""
-    if value == 0:
-        return "0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exponent = repr(abs(value)).partition("e")
-    if "." in mantissa:
-        whole, frac = mantissa.split(".")
-    else:
-        whole, frac = mantissa, ""
-    digits = (whole + frac).lstrip("0")
-    # decimal exponent n such that value = 0.digits × 10^n
-    lead_zeros = len(whole + frac) - len((whole + frac).lstrip("0"))
-    n = len(whole) - lead_zeros + (int(exponent) if exponent else 0)
-    digits = digits.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        e_text = f"e+{e}" if e >= 0 else f"e-{-e}"
-        text = digits[0] + ("." + digits[1:] if k > 1 else "") + e_text
-    return sign + text
+def _json_tree(obj: Any, path: str) -> Any:
+    """``obj`` as plain JSON types (mappings become dicts), or ValueError naming ``path``.
 
-
-def _encode(obj: Any, path: str) -> str:
-    if obj is None:
-        return "null"
-    if obj is True:
-        return "true"
-    if obj is False:
-        return "false"
+    Checks every value before :func:`rfc8785.dumps` sees it, so a refusal names where the
+    offending value sits (``$.payload.rows[3]``), which the library's errors do not.
+    """
+    if obj is None or obj is True or obj is False:
+        return obj
     if isinstance(obj, int):
         if abs(obj) > MAX_SAFE_INTEGER:
             raise ValueError(f"{path}: integer {obj} outside ±(2**53 - 1) (I-JSON)")
-        return str(int(obj))
+        return obj
     if isinstance(obj, float):
         if not math.isfinite(obj):
             raise ValueError(f"{path}: non-finite number {obj!r} has no JSON form")
-        return _number(obj)
+        return obj
     if isinstance(obj, str):
-        try:
-            obj.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"{path}: string has a lone surrogate and is not UTF-8") from exc
-        return json.dumps(obj, ensure_ascii=False)
+        _check_utf8(obj, path, "string")
+        return obj
     if isinstance(obj, Mapping):
         for key in obj:
             if not isinstance(key, str):
                 raise ValueError(f"{path}: object key {key!r} is not a string")
-        keys = sorted(obj, key=lambda k: k.encode("utf-16-be"))
-        return "{" + ",".join(
-            _encode(k, path) + ":" + _encode(obj[k], f"{path}.{k}") for k in keys
-        ) + "}"
+            _check_utf8(key, path, f"object key {key!r}")
+        return {key: _json_tree(value, f"{path}.{key}") for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return "[" + ",".join(_encode(v, f"{path}[{i}]") for i, v in enumerate(obj)) + "]"
+        return [_json_tree(v, f"{path}[{i}]") for i, v in enumerate(obj)]
     raise ValueError(f"{path}: {type(obj).__name__} is not a JSON value")
+
+
+def _check_utf8(text: str, path: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{path}: {what} has a lone surrogate and is not UTF-8") from exc
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -221,12 +198,20 @@ def canonical_json(obj: Any) -> bytes:
         On a non-JSON value, a non-string key, a non-finite float, an integer beyond
         ±(2^53 − 1) or a string with a lone surrogate; the message names the path.
 
+    Notes
+    -----
+    The value is checked here (the error names its path, e.g. ``$.a[1]``) and then
+    serialized by :func:`rfc8785.dumps` (Trail of Bits' implementation of RFC 8785,
+    whose number formatting follows Rundgren's reference code). The output is the same,
+    byte for byte, as the hand-written encoder this replaced, so existing chain hashes
+    verify unchanged (a property test keeps that encoder as its reference).
+
     Examples
     --------
     >>> canonical_json({"b": [1, 2.5, None], "a": "ñ"})
     b'{"a":"\\xc3\\xb1","b":[1,2.5,null]}'
     """
-    return _encode(obj, "$").encode("utf-8")
+    return rfc8785.dumps(_json_tree(obj, "$"))
 
 
 def format_occurred_at(value: dt.datetime | str) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 import click
 
 from fondo.config import ConfigError, load_settings
-from fondo.errors import FondoError
+from fondo.errors import FondoError, InvalidInput
+from fondo.instance import ensure_ready
+from fondo.request_body import parse_json_body
 
 #: Exit status for bad input or a failed check.
 EXIT_FAILURE = 1
@@ -52,9 +54,9 @@ def read_json_input(path: str) -> Any:
     except OSError as exc:
         raise FondoError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FondoError(f"{path} is not valid JSON: {exc}") from None
+        return parse_json_body(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.detail}", field=exc.field) from None
 
 
 def echo_json(value: Any) -> None:
@@ -68,3 +70,17 @@ def settings_from(ctx: click.Context) -> dict[str, Any]:
     if "settings" not in obj:
         obj["settings"] = load_settings()
     return obj["settings"]
+
+
+def needs_database(command: Callable) -> Callable:
+    """Make a command work on a fresh instance folder: migrate and seed on first use.
+
+    Put it under ``@click.pass_context`` (the command's first argument is the context).
+    """
+
+    @wraps(command)
+    def wrapped(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        ensure_ready(settings_from(ctx))
+        return command(ctx, *args, **kwargs)
+
+    return wrapped

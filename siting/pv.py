@@ -553,7 +553,7 @@ def inverter_ac_kw(dc_kw, ac_rating_kw, *, eta_inv_nom=INVERTER_EFFICIENCY_NOMIN
 
     Parameters
     ----------
-    dc_kw : array_like
+    dc_kw : float, array_like or pandas.Series
         DC input. [kW]
     ac_rating_kw : float or array_like
         AC nameplate = DC nameplate / DC-to-AC ratio. [kW]
@@ -564,25 +564,50 @@ def inverter_ac_kw(dc_kw, ac_rating_kw, *, eta_inv_nom=INVERTER_EFFICIENCY_NOMIN
 
     Returns
     -------
-    numpy.ndarray
-        AC output. [kW]
+    float, numpy.ndarray or pandas.Series
+        AC output, of the kind of ``dc_kw``; 0 where ``dc_kw ≤ 0``, NaN where
+        ``dc_kw`` is NaN. [kW]
 
     Notes
     -----
     Dobos 2014 eq. 13: with ζ = P_dc / P_dc0 and P_dc0 = P_ac0 / η_nom,
-    ``η = η_nom/η_ref · (-0.0162ζ - 0.0059/ζ + 0.9858)``.
+    ``η = η_nom/η_ref · (-0.0162ζ - 0.0059/ζ + 0.9858)`` and
+    ``P_ac = max(0, min(η·P_dc, P_ac0))``, evaluated by
+    :func:`pvlib.inverter.pvwatts` with η_ref =
+    :data:`INVERTER_EFFICIENCY_REFERENCE`. pvlib clips at η_nom·P_dc0, which
+    is ``ac_rating_kw`` to within one rounding of the last bit.
+
+    Without clipping, pvlib's function is called with both efficiencies
+    multiplied by :data:`_UNCLIPPED_EFFICIENCY_SCALE`, a power of two: their
+    ratio, hence η, is bit-for-bit the same, and the clip level η_nom·P_dc0
+    moves 2⁶⁴ times above the rating, out of reach of any DC input.
+
+    References
+    ----------
+    .. [1] Dobos, A. P., 2014, "PVWatts Version 5 Manual", NREL/TP-6A20-62641,
+       doi:10.2172/1158421.
+
+    Examples
+    --------
+    >>> round(inverter_ac_kw(50.0, 100.0), 4)
+    48.1012
     """
-    dc = np.asarray(dc_kw, dtype=float)
+    series = isinstance(dc_kw, pd.Series)
+    dc = dc_kw if series else np.asarray(dc_kw, dtype=float)
     pdc0 = np.asarray(ac_rating_kw, dtype=float) / eta_inv_nom
+    scale = 1.0 if clip else _UNCLIPPED_EFFICIENCY_SCALE
+    # a DC input so small that ζ underflows to 0 gives η = -inf, then P_ac = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        zeta = dc / pdc0
-        eta = eta_inv_nom / INVERTER_EFFICIENCY_REFERENCE * (
-            -0.0162 * zeta - 0.0059 / zeta + 0.9858)
-        ac = np.where(dc > 0.0, dc * eta, 0.0)
-    ac = np.maximum(ac, 0.0)
-    if clip:
-        ac = np.minimum(ac, np.asarray(ac_rating_kw, dtype=float))
-    return ac
+        ac = pvlib.inverter.pvwatts(dc, pdc0, eta_inv_nom=eta_inv_nom * scale,
+                                    eta_inv_ref=INVERTER_EFFICIENCY_REFERENCE * scale)
+    if series:
+        return ac
+    return float(ac) if np.ndim(ac) == 0 else np.asarray(ac, dtype=float)
+
+
+#: Power of two multiplying both efficiencies handed to ``pvlib.inverter.pvwatts``
+#: to lift its clip level without changing the efficiency curve. [-]
+_UNCLIPPED_EFFICIENCY_SCALE = 2.0 ** 64
 
 
 _SKY_TABLE_TILTS = np.linspace(0.0, 90.0, 361)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import RegularGridInterpolator
 from scipy.spatial import cKDTree
+from windpowerlib.wind_speed import hellman
 
 from siting.parameters import ResourceParameters
 
@@ -170,17 +171,23 @@ def power_law_shear(wind_speed_m_s, height_from_m: float, height_to_m: float, ex
 
     Parameters
     ----------
-    wind_speed_m_s : array_like
+    wind_speed_m_s : float, array_like or pandas.Series
         Wind speed at ``height_from_m``. [m/s]
     height_from_m, height_to_m : float
         Heights above ground. [m]
     exponent : float
-        Shear exponent ``α``. [-]
+        Shear (Hellman) exponent ``α``. [-]
 
     Returns
     -------
-    ndarray
-        ``U * (height_to / height_from) ** α``. [m/s]
+    numpy.ndarray or pandas.Series
+        ``U * (height_to / height_from) ** α``, of the kind of
+        ``wind_speed_m_s`` (a 0-d value for a scalar). [m/s]
+
+    Notes
+    -----
+    Evaluated by :func:`windpowerlib.wind_speed.hellman` with
+    ``hellman_exponent=exponent``.
 
     References
     ----------
@@ -193,7 +200,11 @@ def power_law_shear(wind_speed_m_s, height_from_m: float, height_to_m: float, ex
     """
     if height_from_m <= 0 or height_to_m <= 0:
         raise ValueError(f"heights must be > 0 m, got {height_from_m} and {height_to_m}")
-    return np.asarray(wind_speed_m_s, dtype=float) * (height_to_m / height_from_m) ** exponent
+    if isinstance(wind_speed_m_s, pd.Series):
+        wind_speed = wind_speed_m_s.astype(float)
+    else:
+        wind_speed = np.asarray(wind_speed_m_s, dtype=float)
+    return hellman(wind_speed, height_from_m, height_to_m, hellman_exponent=exponent)
 
 
 def wrf_wind_speed(latitude, longitude, wind_layers) -> tuple[np.ndarray, np.ndarray]:

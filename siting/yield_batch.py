@@ -43,6 +43,12 @@ _COS_GRID = np.arange(0.0, 1.0 + _COS_STEP / 2, _COS_STEP)
 _AM_TABLE = np.asarray(pvlib.atmosphere.get_relative_airmass(
     np.degrees(np.arccos(np.maximum(_COS_GRID, 1e-6))), "kastenyoung1989"), dtype=float)
 _IAM_COS_TABLE = pvmod.cover_transmittance(np.degrees(np.arccos(_COS_GRID)))
+#: Perez et al. (1990) "allsitescomposite1990" coefficients (8 sky-clearness bins × F11..F13
+#: and F21..F23), the set ``pvlib.irradiance.perez`` uses by default. pvlib has no public
+#: accessor for the table (only ``perez`` itself, which the numba kernel cannot call), so
+#: the private ``_get_perez_coefficients`` is read once here; pvlib is pinned exactly in
+#: requirements.lock and tests/siting/test_yield_batch.py checks rows of it against the
+#: paper's published values, so an upgrade that moves or changes it fails loudly.
 _PEREZ_F1, _PEREZ_F2 = (np.ascontiguousarray(c, dtype=float)
                         for c in pvlib.irradiance._get_perez_coefficients("allsitescomposite1990"))
 

@@ -8,6 +8,7 @@ from flask import Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from fondo.errors import FondoError
+from fondo.request_body import flatten_messages
 
 PROBLEM_MIME = "application/problem+json"
 #: Base of the ``type`` URIs of Fondo's problems (documented in the OpenAPI description).
@@ -39,14 +40,13 @@ def problem_response(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:  # webargs validation errors: {"json": {"field": ["msg"]}}
-        errors = {}
+        errors: dict[str, list[str]] = {}
         for _location, fields in messages.items():
-            errors.update(fields if isinstance(fields, dict) else {"_": fields})
+            errors.update(flatten_messages(fields))
         extra["errors"] = errors
         first = next(iter(errors), None)
         extra["field"] = first
-        detail = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                           for k, v in errors.items())
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
     elif isinstance(data, dict) and data.get("message"):
         detail = data["message"]
     if not is_api_request():

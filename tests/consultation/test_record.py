@@ -4,13 +4,19 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
+import random
+import struct
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consultation.record import (
-    GENESIS_HASH, ChainEvent, append, canonical_json, event_hash, format_occurred_at, verify,
+    GENESIS_HASH, MAX_SAFE_INTEGER, ChainEvent, append, canonical_json, event_hash,
+    format_occurred_at, verify,
 )
 
 UTC = dt.timezone.utc
@@ -106,6 +112,137 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=8,
 )
+
+
+
+# --- Reference: the hand-written RFC 8785 encoder that ``rfc8785.dumps`` replaced. -------------
+# Every chain hash stored before the switch was made with it, so for every value it accepts the
+# library must write the same bytes. Kept verbatim (Fondo commit e2dc6d0,
+# consultation/record.py ``_number`` and ``_encode``).
+
+def _reference_number(value: float) -> str:
+    """ECMAScript Number::toString for a finite float (RFC 8785 section 3.2.2.3)."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    if "." in mantissa:
+        whole, frac = mantissa.split(".")
+    else:
+        whole, frac = mantissa, ""
+    digits = (whole + frac).lstrip("0")
+    # decimal exponent n such that value = 0.digits × 10^n
+    lead_zeros = len(whole + frac) - len((whole + frac).lstrip("0"))
+    n = len(whole) - lead_zeros + (int(exponent) if exponent else 0)
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        e_text = f"e+{e}" if e >= 0 else f"e-{-e}"
+        text = digits[0] + ("." + digits[1:] if k > 1 else "") + e_text
+    return sign + text
+
+
+def _reference_encode(obj, path):
+    if obj is None:
+        return "null"
+    if obj is True:
+        return "true"
+    if obj is False:
+        return "false"
+    if isinstance(obj, int):
+        if abs(obj) > MAX_SAFE_INTEGER:
+            raise ValueError(f"{path}: integer {obj} outside ±(2**53 - 1) (I-JSON)")
+        return str(int(obj))
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ValueError(f"{path}: non-finite number {obj!r} has no JSON form")
+        return _reference_number(obj)
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{path}: string has a lone surrogate and is not UTF-8") from exc
+        return json.dumps(obj, ensure_ascii=False)
+    if isinstance(obj, Mapping):
+        for key in obj:
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: object key {key!r} is not a string")
+        keys = sorted(obj, key=lambda k: k.encode("utf-16-be"))
+        return "{" + ",".join(
+            _reference_encode(k, path) + ":" + _reference_encode(obj[k], f"{path}.{k}")
+            for k in keys
+        ) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(_reference_encode(v, f"{path}[{i}]") for i, v in enumerate(obj)) + "]"
+    raise ValueError(f"{path}: {type(obj).__name__} is not a JSON value")
+
+
+def reference_canonical_json(obj) -> bytes:
+    return _reference_encode(obj, "$").encode("utf-8")
+
+
+#: JSON-like values the reference accepts: every character but lone surrogates (control
+#: characters, quotes, backslashes, astral planes), every finite double (subnormals, ±0,
+#: the 1e-7 and 1e21 notation switches), integers up to the I-JSON limit, tuples and
+#: read-only mappings as well as lists and dicts.
+json_like_values = st.recursive(
+    st.none() | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e21, 1e-7, 1e-6, 9.999999999999999e20, 5e-324, 1.7976931348623157e308,
+                       -0.0, 2.0**53, 0.1 + 0.2])
+    | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.lists(children, max_size=4).map(tuple)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4).map(MappingProxyType),
+    max_leaves=12,
+)
+#: Values either side refuses: NaN, ±inf, integers past ±(2^53 − 1), lone surrogates,
+#: non-string keys and non-JSON types, mixed with valid ones.
+json_like_or_invalid = st.recursive(
+    json_like_values
+    | st.sampled_from([math.nan, math.inf, -math.inf, 2**53, -(2**53), 10**30, "\ud800",
+                       "a\udfff", {1, 2}, b"bytes", dt.date(2026, 2, 2)]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=4) | st.integers(0, 3) | st.just("\udc00"), children,
+                      max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_like_values)
+def test_canonical_json_same_bytes_as_the_reference_encoder(value):
+    assert canonical_json(value) == reference_canonical_json(value)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_like_or_invalid)
+def test_canonical_json_refuses_what_the_reference_refuses(value):
+    try:
+        expected = reference_canonical_json(value)
+    except ValueError:
+        with pytest.raises(ValueError, match=r"^\$"):  # the message starts with the path
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+def test_canonical_json_same_bytes_for_random_doubles():
+    # 20,000 doubles drawn from all bit patterns (every exponent, not only "nice" numbers).
+    rng = random.Random(8785)
+    doubles = (struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+               for _ in range(20_000))
+    values = [x for x in doubles if math.isfinite(x)]
+    assert canonical_json(values) == reference_canonical_json(values)
 
 
 @HYPOTHESIS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 import numpy as np
+import pandas as pd
 import pvlib
 import pytest
 from hypothesis import given, settings
@@ -78,6 +79,33 @@ def test_inverter_nominal_point_and_clipping():
                                rtol=HAND_RTOL)
     assert pv.inverter_ac_kw(500.0, ac_rating) == ac_rating
     assert pv.inverter_ac_kw(0.0, ac_rating) == 0.0
+
+
+def test_inverter_is_pvlib_pvwatts_and_dobos_eq13():
+    # Dobos 2014 (PVWatts v5 manual) eq. 13 at P_ac0 = 100 kW, η_nom = 0.96, P_dc = 50 kW:
+    # P_dc0 = 100 / 0.96 = 104.16667 kW, ζ = 50 / 104.16667 = 0.48,
+    # η = 0.96/0.9637 · (-0.0162·0.48 - 0.0059/0.48 + 0.9858)
+    #   = 0.9961606 · (-0.007776 - 0.0122917 + 0.9858) = 0.9961606 · 0.9657323 = 0.9620245,
+    # P_ac = 50 · 0.9620245 = 48.10123 kW
+    np.testing.assert_allclose(pv.inverter_ac_kw(50.0, 100.0), 48.10123, rtol=ROUNDED_RTOL)
+    # the same numbers as pvlib's PVWatts inverter, clipped or not, in every kind of input
+    dc = np.linspace(-5.0, 150.0, 311)
+    pdc0 = 100.0 / pv.INVERTER_EFFICIENCY_NOMINAL
+    expected = pvlib.inverter.pvwatts(dc, pdc0, pv.INVERTER_EFFICIENCY_NOMINAL,
+                                      pv.INVERTER_EFFICIENCY_REFERENCE)
+    np.testing.assert_allclose(pv.inverter_ac_kw(dc, 100.0), expected, rtol=HAND_RTOL)
+    unclipped = pv.inverter_ac_kw(dc, 100.0, clip=False)
+    below = dc < pdc0 * 0.999
+    np.testing.assert_allclose(unclipped[below], expected[below], rtol=HAND_RTOL)
+    assert np.all(unclipped[~below] >= expected[~below]) and unclipped[-1] > 100.0
+    series = pd.Series(dc, index=pd.date_range("2019-01-01", periods=dc.size, freq="h",
+                                               tz="Etc/GMT+6"))
+    out = pv.inverter_ac_kw(series, 100.0)
+    assert isinstance(out, pd.Series) and out.index.equals(series.index)
+    np.testing.assert_allclose(out.to_numpy(), expected, rtol=HAND_RTOL)
+    assert isinstance(pv.inverter_ac_kw(50.0, 100.0), float)
+    # a missing DC value stays missing (it is not silently an hour of zero output)
+    assert np.isnan(pv.inverter_ac_kw(np.array([np.nan]), 100.0)[0])
 
 
 def test_cover_transmittance_bounds():

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from windpowerlib.wind_speed import hellman
 
 from siting import resource
 from siting.parameters import HELLMANN_EXPONENT_NEUTRAL, ResourceParameters
@@ -27,6 +28,21 @@ def test_power_law_shear_hand_value():
     np.testing.assert_allclose(resource.power_law_shear(7.0, 80.0, 100.0, HELLMANN_EXPONENT_NEUTRAL), 7.22674, rtol=1e-6)
     with pytest.raises(ValueError, match="heights must be > 0"):
         resource.power_law_shear(7.0, 0.0, 100.0, 0.2)
+
+
+def test_power_law_shear_is_windpowerlib_hellman():
+    u10 = np.array([2.0, 4.5, 7.0, 11.0])
+    expected = hellman(u10, 10.0, 80.0, hellman_exponent=0.21)
+    np.testing.assert_allclose(resource.power_law_shear(u10, 10.0, 80.0, 0.21), expected,
+                               rtol=RTOL_EXACT)
+    # 4.5 m/s at 10 m to 80 m with α = 0.21: 4.5 · 8^0.21 = 4.5 · exp(0.21 · 2.0794415)
+    # = 4.5 · exp(0.4366827) = 4.5 · 1.5475650 = 6.9640425
+    np.testing.assert_allclose(resource.power_law_shear(4.5, 10.0, 80.0, 0.21), 6.9640425,
+                               rtol=1e-7)
+    series = pd.Series(u10, index=["a", "b", "c", "d"])
+    out = resource.power_law_shear(series, 10.0, 80.0, 0.21)
+    assert isinstance(out, pd.Series) and list(out.index) == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(out.to_numpy(), expected, rtol=RTOL_EXACT)
 
 
 def test_effective_shear_exponent_recovers_alpha():

@@ -9,14 +9,24 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import ellipe
 
 from siting.weather import (HOURS_PER_YEAR, STATION_CORRIDORS, Station, WeatherFileError,
                             choose_station, haversine_km, parse_epw, stack_weather)
 
 #: Coordinates are copied from the LOCATION lines; tolerance for float parsing.
 COORD_ATOL_DEG = 1e-6
-#: Haversine vs. hand arithmetic.
+#: The same distance computed twice (symmetry, broadcasting).
 DISTANCE_RTOL = 1e-9
+#: Published geodesic distances are given to the millimetre (19959679.267 m). [-]
+PUBLISHED_DISTANCE_RTOL = 1e-10
+#: WGS84 defining parameters (NIMA TR8350.2): semi-major axis [m] and flattening [-].
+WGS84_SEMI_MAJOR_AXIS_M = 6378137.0
+WGS84_FLATTENING = 1.0 / 298.257223563
+#: Meridian arc by the midpoint radius of curvature, rounded to 1 cm over 110 km. [-]
+MERIDIAN_ARC_RTOL = 1e-6
+#: Largest relative gap between the WGS84 geodesic and the mean-radius sphere. [-]
+SPHERE_RTOL = 0.005
 
 AGUASCALIENTES = "765710"
 
@@ -140,16 +150,44 @@ def test_stack_weather_rejects_bad_input(parsed):
         stack_weather([(station, frame), (other, frame.iloc[:-1])])
 
 
-def test_haversine_one_degree_of_meridian():
-    # 1° of latitude on a sphere of R = 6371.0088 km is R·π/180 = 111.19508 km
-    expected = 6371.0088 * math.pi / 180.0
-    np.testing.assert_allclose(haversine_km(20.0, -100.0, 21.0, -100.0), expected,
+def test_geodesic_distance_published_values():
+    # GeographicLib documentation example (Karney): Wellington, NZ (41.32 S, 174.81 E) to
+    # Salamanca, Spain (40.96 N, 5.50 W) on WGS84 is 19959679.267 m.
+    np.testing.assert_allclose(haversine_km(-41.32, 174.81, 40.96, -5.50), 19959.679267,
+                               rtol=PUBLISHED_DISTANCE_RTOL)
+    # WGS84 quarter meridian, equator to pole, is a quarter of the meridian ellipse:
+    # a·E(e²) with the complete elliptic integral of the second kind,
+    # 6378137 m · E(0.00669438) = 10001965.729 m.
+    e2 = WGS84_FLATTENING * (2.0 - WGS84_FLATTENING)
+    quarter_meridian_km = WGS84_SEMI_MAJOR_AXIS_M * ellipe(e2) / 1000.0
+    np.testing.assert_allclose(quarter_meridian_km, 10001.965729, rtol=PUBLISHED_DISTANCE_RTOL)
+    np.testing.assert_allclose(haversine_km(0.0, -100.0, 90.0, -100.0), quarter_meridian_km,
                                rtol=DISTANCE_RTOL)
+
+
+def test_geodesic_vs_sphere_over_mexico():
+    # 1° of meridian at 20–21° N by hand: e² = f(2 - f) = 0.00669438, meridian radius
+    # at the midpoint 20.5° N M = a(1 - e²)/(1 - e² sin²φ)^1.5 = 6335439.33 / 0.99876870 = 6343249.76 m,
+    # arc = M·π/180 = 110710.59 m (the midpoint rule is exact to 2e-7 here).
+    # That is 0.43 % below the 111.19508 km of the sphere of radius 6371.0088 km.
+    sphere_km = 6371.0088 * math.pi / 180.0
+    d = haversine_km(20.0, -100.0, 21.0, -100.0)
+    assert sphere_km * (1 - SPHERE_RTOL) < d < sphere_km
+    np.testing.assert_allclose(d, 110.71059, rtol=MERIDIAN_ARC_RTOL)
+    # vectorized: scalars against arrays broadcast, Series keep their index
+    lat = pd.Series([21.0, 22.0], index=["a", "b"])
+    out = haversine_km(20.0, -100.0, lat, -100.0)
+    assert isinstance(out, pd.Series) and list(out.index) == ["a", "b"]
+    np.testing.assert_allclose(out.to_numpy(), haversine_km(20.0, -100.0, lat.to_numpy(),
+                                                            np.full(2, -100.0)),
+                               rtol=DISTANCE_RTOL)
+    with pytest.raises(ValueError, match="lat2 must lie in"):
+        haversine_km(20.0, -100.0, 95.0, -100.0)
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.floats(14, 33), st.floats(-118, -86), st.floats(14, 33), st.floats(-118, -86))
-def test_haversine_symmetric_nonnegative(a, b, c, d):
+def test_geodesic_symmetric_nonnegative(a, b, c, d):
     d1 = haversine_km(a, b, c, d)
     assert d1 >= 0
     np.testing.assert_allclose(d1, haversine_km(c, d, a, b), rtol=DISTANCE_RTOL)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from siting.pv import simulate_pv
 from siting.wind import simulate_wind
-from siting.yield_batch import pv_energy_batch, wind_energy_batch
+from siting.yield_batch import _PEREZ_F1, _PEREZ_F2, pv_energy_batch, wind_energy_batch
 
 #: Issue 3: the batch path agrees with the detailed path within 1 %.
 BATCH_VS_DETAILED_RTOL = 0.01
@@ -21,6 +21,30 @@ PV_CASES = [  # tracking, tilt, gcr, dc_ac_ratio
     (False, 30.0, 0.45, 1.30),
     (True, 0.0, 0.35, 1.30),
 ]
+
+#: Perez, R., Ineichen, P., Seals, R., Michalsky, J., Stewart, R., 1990, "Modeling daylight
+#: availability and irradiance components from direct and global irradiance", Solar Energy
+#: 44(5), 271-289, doi:10.1016/0038-092X(90)90055-H: the all-sites composite table of
+#: brightness coefficients F11, F12, F13, F21, F22, F23 per sky-clearness bin ε, three bins
+#: copied as pvlib's source reproduces them ("allsitescomposite1990", citing the paper). [-]
+PEREZ_1990_COEFFICIENTS = {
+    0: (-0.008, 0.588, -0.062, -0.060, 0.072, -0.022),  # bin 1, overcast: 1.000 ≤ ε < 1.065
+    4: (0.873, -0.392, -0.362, 0.226, -0.462, 0.001),   # bin 5: 1.950 ≤ ε < 2.800
+    7: (0.678, -0.327, -0.250, 0.156, -1.377, 0.251),   # bin 8, clear: ε ≥ 6.200
+}
+#: The paper prints three decimals. [-]
+PEREZ_TABLE_ATOL = 5e-4
+
+
+def test_perez_coefficients_are_the_published_1990_table():
+    # yield_batch reads them through pvlib's private _get_perez_coefficients (no public
+    # accessor); a pvlib release that renames or changes it must fail here, not drift.
+    assert _PEREZ_F1.shape == (8, 3) and _PEREZ_F2.shape == (8, 3)
+    for row, published in PEREZ_1990_COEFFICIENTS.items():
+        np.testing.assert_allclose(_PEREZ_F1[row], published[:3], rtol=0,
+                                   atol=PEREZ_TABLE_ATOL)
+        np.testing.assert_allclose(_PEREZ_F2[row], published[3:], rtol=0,
+                                   atol=PEREZ_TABLE_ATOL)
 
 
 @pytest.mark.parametrize("tracking, tilt, gcr, dc_ac", PV_CASES)

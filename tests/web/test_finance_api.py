@@ -314,13 +314,17 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_nothing_is_stored(
     assert count(settings, FinanceCase) == 0
 
 
-@pytest.mark.parametrize("raw", [b'{"capacity_mw": 40,', b"not json", b'{"capex_usd": NaN}',
-                                 b"[1, 2]", b""])
-def test_malformed_json_is_a_422_problem_on_the_body(client, analyst, settings, raw):
+@pytest.mark.parametrize(("raw", "field"), [
+    (b'{"capacity_mw": 40,', "body"), (b"not json", "body"), (b"[1, 2]", "body"), (b"", "body"),
+    # RFC 8259 has no NaN/Infinity, I-JSON (RFC 7493 2.3) no repeated key: the field is named
+    (b'{"capex_usd": NaN}', "capex_usd"), (b'{"stack": [{"rate": -Infinity}]}', "stack[0].rate"),
+    (b'{"capex_usd": 1, "capex_usd": 2}', "capex_usd"),
+])
+def test_malformed_json_is_a_422_problem_naming_the_field(client, analyst, settings, raw, field):
     response = client.post("/api/v1/finance/cases", data=raw, headers=analyst,
                            content_type="application/json")
     assert response.status_code == 422
-    assert strict_loads(response.get_data())["field"] == "body"
+    assert strict_loads(response.get_data())["field"] == field
     assert count(settings, FinanceCase) == 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 
 from fondo.consultation import service
 from fondo.errors import InvalidInput

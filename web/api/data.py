@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 
 from fondo.data import datasets
 from fondo.jobs import create_job, launch, job_status

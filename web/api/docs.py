@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from flask import Response, request
+from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema
+from webargs import core
+from webargs.flaskparser import FlaskParser
 
 from fondo.request_body import parse_json_body
 from web.api.schemas import ProblemSchema
@@ -40,3 +43,23 @@ def strict_json(body: Any, status: int = 200, headers: dict | None = None) -> Re
     """A JSON response that can never contain NaN or Infinity."""
     return Response(json.dumps(body, allow_nan=False, ensure_ascii=False), status=status,
                     mimetype="application/json", headers=headers)
+
+
+class StrictJSONParser(FlaskParser):
+    """webargs' Flask parser with Fondo's strict JSON (no NaN/Infinity, no repeated keys).
+
+    A body is read as JSON whatever its ``Content-Type`` (as :func:`request_json` does);
+    an empty body is "missing", so the schema's own ``required`` message names the field.
+    """
+
+    def _raw_load_json(self, req):  # noqa: D102 - webargs hook
+        data = req.get_data(cache=True)
+        if not data.strip():
+            return core.missing
+        return parse_json_body(data)
+
+
+class Blueprint(SmorestBlueprint):
+    """The API's blueprint: ``@blp.arguments(Schema)`` parses bodies as strict JSON."""
+
+    ARGUMENTS_PARSER = StrictJSONParser()

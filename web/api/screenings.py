@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from flask import Response, send_file
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fondo.screening import service as svc

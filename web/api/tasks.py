@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 
 from fondo.jobs import Job, JobState
 from web.api.schemas import TaskSchema

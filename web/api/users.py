@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 from marshmallow import Schema, fields
 
 from fondo.accounts import service as user_service

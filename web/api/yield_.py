@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 from flask import Response, request
-from flask_smorest import Blueprint
+from web.api.docs import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fondo.studies import service as svc
