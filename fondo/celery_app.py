@@ -76,10 +76,7 @@ def make_celery(settings: Mapping[str, Any]) -> Celery:
     app = Celery("fondo")
     app.conf.update(celery_config(settings))
     app.set_default()
-    import importlib
-
-    for module in TASK_MODULES:  # registers the shared tasks
-        importlib.import_module(module)
+    app.loader.import_default_modules()  # imports ``include`` (TASK_MODULES): registers the tasks
 
     return app
 

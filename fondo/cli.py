@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import click
 
+from fondo import migrate
 from fondo.accounts import cli as accounts_cli
 from fondo.commands import echo_json, handle_errors, settings_from
 from fondo.consultation import cli as consultation_cli
 from fondo.data import cli as data_cli
 from fondo.finance import cli as finance_cli
+from fondo.runner import run_worker
 from fondo.screening import cli as screening_cli
+from fondo.seed import seed_all
 from fondo.studies import cli as studies_cli
 
 
@@ -31,8 +34,6 @@ def db() -> None:
 @handle_errors
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from fondo import migrate
-
     settings = settings_from(ctx)
     migrate.upgrade(settings, revision)
     click.echo(f"database at revision {', '.join(migrate.current_revisions(settings))}")
@@ -44,8 +45,6 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @handle_errors
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Take migrations down to REVISION (``base`` drops every table)."""
-    from fondo import migrate
-
     migrate.downgrade(settings_from(ctx), revision)
     click.echo(f"database at revision {', '.join(migrate.current_revisions(settings_from(ctx)))}")
 
@@ -56,9 +55,6 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 @handle_errors
 def seed(ctx: click.Context, demo: bool) -> None:
     """Load corridors and weather stations from the bundled data (and the demo fund)."""
-    from fondo import migrate
-    from fondo.seed import seed_all
-
     settings = settings_from(ctx)
     migrate.upgrade(settings)
     echo_json(seed_all(settings, demo=demo))
@@ -70,8 +66,6 @@ def seed(ctx: click.Context, demo: bool) -> None:
 @handle_errors
 def worker(ctx: click.Context, concurrency: int) -> None:
     """Run a Celery worker with the same settings (production: run several)."""
-    from fondo.runner import run_worker
-
     run_worker(settings_from(ctx), concurrency=concurrency)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from fondo.db import engine_for
 
@@ -40,15 +42,11 @@ def downgrade(settings: Mapping[str, Any], revision: str) -> None:
 
 def current_revisions(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """The revisions the database is at (one per migration branch), empty for a new database."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine_for(settings["DATABASE_URL"]).connect() as connection:
         return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def head_revisions() -> tuple[str, ...]:
     """The latest revision of every migration branch in the code."""
-    from alembic.script import ScriptDirectory
-
     script = ScriptDirectory.from_config(alembic_config({"DATABASE_URL": "sqlite://"}))
     return tuple(sorted(script.get_heads()))

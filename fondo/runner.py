@@ -13,13 +13,15 @@ from typing import Any
 
 from sqlalchemy import text
 
+from fondo import migrate
+from fondo.celery_app import check_broker, make_celery
 from fondo.config import ConfigError
+from fondo.db import engine_for
+from fondo.seed import is_seeded, seed_all
 
 
 def check_database(settings: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` (one line) when the database cannot be reached."""
-    from fondo.db import engine_for
-
     url = settings["DATABASE_URL"]
     try:
         with engine_for(url).connect() as conn:
@@ -32,10 +34,6 @@ def check_database(settings: Mapping[str, Any]) -> None:
 
 def prepare(settings: Mapping[str, Any]) -> dict[str, Any] | None:
     """Check services, migrate the schema and seed on first start; return the seed summary."""
-    from fondo import migrate
-    from fondo.celery_app import check_broker, make_celery
-    from fondo.seed import is_seeded, seed_all
-
     check_database(settings)
     check_broker(make_celery(settings))
     migrate.upgrade(settings)
@@ -55,8 +53,6 @@ def worker_command(concurrency: int = 2) -> list[str]:
 
 def run_worker(settings: Mapping[str, Any], concurrency: int = 2) -> None:
     """Replace this process with a Celery worker (after checking the services)."""
-    from fondo.celery_app import check_broker, make_celery
-
     check_database(settings)
     check_broker(make_celery(settings))
     os.execv(sys.executable, worker_command(concurrency))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import os
 import warnings
+from importlib import resources
 
 import numpy as np
 import windpowerlib
@@ -74,7 +74,7 @@ def list_turbines() -> tuple[TurbineType, ...]:
                                            filter_=False)
     names = names[names["has_power_curve"].fillna(False).astype(bool)]
     # windpowerlib's own reader of its bundled turbine sheet (what WindTurbine uses)
-    sheet = os.path.join(os.path.dirname(windpowerlib.__file__), "oedb", "turbine_data.csv")
+    sheet = str(resources.files("windpowerlib").joinpath("oedb", "turbine_data.csv"))
     out = []
     for name in names["turbine_type"]:
         with warnings.catch_warnings():

@@ -6,14 +6,13 @@ setting stops start-up with one line on standard error and exit status 2.
 
 import sys
 
+from fondo.celery_app import check_broker, make_celery
 from fondo.config import ConfigError, load_settings
+from fondo.runner import check_database
+from web.factory import create_app
 
 
 def _build():
-    from fondo.celery_app import check_broker, make_celery
-    from fondo.runner import check_database
-    from web import create_app
-
     try:
         settings = load_settings()
         check_database(settings)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from fondo.commands import echo_json, handle_errors, settings_from
+from fondo.accounts.service import create_token, create_user
+from fondo.commands import echo_json, handle_errors, needs_database, settings_from
+from fondo.db import session_scope
 
 
 @click.group()
@@ -19,11 +21,9 @@ def users() -> None:
 @click.option("--name", "display_name", default=None)
 @click.pass_context
 @handle_errors
+@needs_database
 def users_create(ctx: click.Context, email: str, role: str, password: str, display_name: str | None) -> None:
     """Create a user with a role."""
-    from fondo.db import session_scope
-    from fondo.accounts.service import create_user
-
     with session_scope(settings_from(ctx)) as session:
         user = create_user(session, email, role, password, display_name)
         echo_json({"id": user.id, "email": user.email, "role": user.role.value})
@@ -39,10 +39,8 @@ def tokens() -> None:
 @click.option("--name", default=None, help="What the token is for.")
 @click.pass_context
 @handle_errors
+@needs_database
 def tokens_create(ctx: click.Context, email: str, name: str | None) -> None:
     """Create a bearer token for a user and print it (it is shown only once)."""
-    from fondo.db import session_scope
-    from fondo.accounts.service import create_token
-
     with session_scope(settings_from(ctx)) as session:
         click.echo(create_token(session, email, name))

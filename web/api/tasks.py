@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import abort
-from web.api.docs import Blueprint
 
-from fondo.jobs import Job, JobState
+from fondo.jobs import Job, JobState, job_status
+from web.api.docs import Blueprint
 from web.api.schemas import TaskSchema
 from web.auth import require_role
 from web.context import db
@@ -25,8 +25,6 @@ def _job_or_404(task_id: str) -> Job:
 @blp.response(200, TaskSchema)
 def get_task(task_id: str):
     """State and progress (`done`, `total`, `stage`) of a task; `result_url` when finished."""
-    from fondo.jobs import job_status
-
     return job_status(_job_or_404(task_id))
 
 
