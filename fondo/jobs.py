@@ -33,7 +33,6 @@ class JobState(str, enum.Enum):
     FAILURE = "FAILURE"
 
 
-
 class Job(Base):
     """A long-running task (Celery) with its progress and where its result is."""
 
@@ -52,7 +51,6 @@ class Job(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
 
 
 def create_job(
