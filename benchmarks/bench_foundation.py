@@ -1,6 +1,6 @@
 """Foundation benchmark: verifying the data bundle against the manifest.
 
-Figure: seconds for :func:`fondo.datasets.check_datasets` over every bundled file, as a
+Figure: seconds for :func:`fondo.data.verification.check_datasets` over every bundled file, as a
 ratio against the reference of reading and hashing the same files with plain ``hashlib``
 (the floor any verification must pay). Bar: ≤ 1.5× the reference.
 """
@@ -23,7 +23,7 @@ def _plain_hash(paths: list[Path]) -> None:
 
 
 def run() -> list[dict]:
-    from fondo.data.datasets import check_datasets, load_manifest
+    from fondo.data.service import check_datasets, load_manifest
 
     data_dir = ROOT / "data"
     paths = [data_dir / d.file for d in load_manifest(data_dir)]

@@ -48,7 +48,7 @@ M_PER_KM = 1000.0
 _WGS84 = pyproj.Geod(ellps="WGS84")
 
 #: Corridor of each bundled station, by WMO id. Source: data/SOURCES-weather.md
-#: ("Bajío corridor (+ Zacatecas, Guadalajara)" and "Northeast corridor"); ids as in fondo.datasets.
+#: ("Bajío corridor (+ Zacatecas, Guadalajara)" and "Northeast corridor"); ids as in fondo.data.loaders.
 STATION_CORRIDORS = {
     "765710": "bajio", "765770": "bajio", "766250": "bajio", "765390": "bajio",
     "766120": "bajio", "765260": "bajio",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, url_for
 from sqlalchemy import func, select, text
 
-from fondo.data.models import Corridor, WeatherStation
+from fondo.data.service import Corridor, WeatherStation
 from fondo.fund.models import Fund, Project
 from web.context import db
 

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from fondo.commands import echo_json, fail, handle_errors, settings_from
+from fondo.commands import echo_json, fail, handle_errors, needs_database, settings_from
+from fondo.data.layer_imports import check_imported_layers
+from fondo.data.manifest import unlisted_files
+from fondo.data.schemas import LayerImportSchema
+from fondo.data.service import import_layer_recorded, layers_dir
+from fondo.data.verification import check_datasets
+from fondo.request_body import load_request
 
 
 @click.group()
@@ -19,10 +25,6 @@ def data() -> None:
 @handle_errors
 def data_check(ctx: click.Context) -> None:
     """Verify every bundled dataset against the manifest's SHA-256."""
-    from fondo.data.datasets import check_datasets, unlisted_files
-    from fondo.data.service import layers_dir
-    from fondo.data.imports import check_imported_layers
-
     settings = settings_from(ctx)
     data_dir = Path(settings["DATA_DIR"])
     rows = check_datasets(data_dir)
@@ -53,12 +55,12 @@ def data_check(ctx: click.Context) -> None:
 @click.option("--source-layer", default=None, help="Layer to read from a multi-layer file.")
 @click.pass_context
 @handle_errors
+@needs_database
 def data_import(ctx: click.Context, layer: str, file: str, source: str, licence: str,
                 imported_by: str | None, replace: bool, source_layer: str | None) -> None:
     """Import or replace LAYER from FILE (GeoJSON, GeoPackage or zipped shapefile)."""
-    from fondo.data.service import import_layer_recorded
-
-    provenance = import_layer_recorded(settings_from(ctx), layer, Path(file), source=source,
-                                       licence=licence, imported_by=imported_by, replace=replace,
-                                       source_layer=source_layer)
+    body = load_request(LayerImportSchema(), {"layer": layer, "source": source, "licence": licence,
+                                              "replace": replace, "source_layer": source_layer})
+    provenance = import_layer_recorded(settings_from(ctx), file=Path(file),
+                                       imported_by=imported_by, **body)
     echo_json(provenance)

@@ -1,4 +1,13 @@
-"""Officer-imported geodata layers: validated files under ``instance/layers`` plus provenance rows."""
+"""The data feature's public face: bundled datasets, officer-imported layers and their rows.
+
+Other features, the web app and scripts reach the data feature only through this module:
+it re-exports what they use of :mod:`fondo.data.manifest`, :mod:`fondo.data.verification`,
+:mod:`fondo.data.loaders`, :mod:`fondo.data.layer_validation`,
+:mod:`fondo.data.layer_imports`, :mod:`fondo.data.schemas` and :mod:`fondo.data.models`,
+and adds the services that need settings or the database: the folder of imported layers
+(:func:`layers_dir`) and an import recorded in ``layer_imports``
+(:func:`import_layer_recorded`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +15,48 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fondo.data.layer_imports import (
+    import_layer,
+    list_imported_layers,
+    remove_imported_layer,
+)
+from fondo.data.layer_validation import EXTRA_EXCLUSION_PREFIX, LayerImportError
+from fondo.data.loaders import (
+    corridor_geometries,
+    load_dem,
+    load_layer,
+    load_table,
+    load_wrf,
+    weather_files,
+)
+from fondo.data.manifest import DatasetError, file_sha256, load_manifest
+from fondo.data.models import Corridor, LayerImport, WeatherStation
+from fondo.data.schemas import LayerImportSchema
+from fondo.data.verification import check_datasets
 from fondo.db import session_scope
 from fondo.errors import InvalidInput
-from fondo.data.models import Corridor, LayerImport, WeatherStation  # other features' way in
+
+__all__ = [
+    "EXTRA_EXCLUSION_PREFIX",
+    "Corridor",
+    "DatasetError",
+    "LayerImport",
+    "LayerImportSchema",
+    "WeatherStation",
+    "check_datasets",
+    "corridor_geometries",
+    "file_sha256",
+    "import_layer_recorded",
+    "layers_dir",
+    "list_imported_layers",
+    "load_dem",
+    "load_layer",
+    "load_manifest",
+    "load_table",
+    "load_wrf",
+    "remove_imported_layer",
+    "weather_files",
+]
 
 
 def layers_dir(settings: Mapping[str, Any]) -> Path:
@@ -25,8 +73,6 @@ def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *
     The file is written only if validation passes, and the row only if the file was written;
     on any error neither the folder nor the table changes.
     """
-    from fondo.data.imports import LayerImportError, import_layer
-
     if not source.strip():
         raise InvalidInput("say where the layer comes from", field="source")
     if not licence.strip():

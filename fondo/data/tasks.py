@@ -7,14 +7,14 @@ from typing import Any
 
 from celery import shared_task
 
+from fondo.data.manifest import load_manifest
+from fondo.data.verification import dataset_status
 from fondo.jobs import FondoTask
 
 
 @shared_task(bind=True, base=FondoTask, name="fondo.data_check")
 def data_check(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
     """Verify every bundled dataset's checksum, reporting progress per dataset."""
-    from fondo.data.datasets import dataset_status, load_manifest
-
     data_dir = Path(self.settings["DATA_DIR"])
     datasets = load_manifest(data_dir)
     rows = []

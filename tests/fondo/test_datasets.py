@@ -1,4 +1,4 @@
-"""Tests of fondo.datasets: the manifest, checksum verification, loaders and corridors.
+"""Tests of fondo.data's manifest, checksum verification, loaders, cache and corridors.
 
 Every figure checked here comes from the bundled files themselves or from the published
 provenance in data/SOURCES-geo.md and data/SOURCES-weather.md (quoted next to each
@@ -22,28 +22,29 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from shapely.geometry import Point
 
-from fondo.data import datasets
-from fondo.data.datasets import (
+from fondo.data import cache
+from fondo.data.cache import CACHE_MAX_ENTRIES, clear_cache
+from fondo.data.loaders import (
     CORRIDOR_STATE_KEYS,
+    corridor_geometries,
+    load_dem,
+    load_layer,
+    load_table,
+    load_wrf,
+    mexico_bounds,
+    weather_files,
+)
+from fondo.data.manifest import (
     DATASET_KINDS,
     Dataset,
     DatasetError,
     build_manifest,
-    check_datasets,
-    clear_cache,
-    corridor_geometries,
-    dataset_path,
     file_sha256,
-    load_dem,
-    load_layer,
     load_manifest,
-    load_table,
-    load_wrf,
-    mexico_bounds,
     refresh_manifest,
     unlisted_files,
-    weather_files,
 )
+from fondo.data.verification import check_datasets, dataset_path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
@@ -468,9 +469,34 @@ def test_cached_layers_are_copies(data_dir):
     first.loc[:, "nom_ent"] = "edited"
     second = load_layer(data_dir, "states")
     assert "edited" not in set(second["nom_ent"])
-    keys = [key for key in datasets._CACHE if key[0].endswith("corridor_states_inegi.geojson")]
+    keys = [key for key in cache._CACHE if key[0].endswith("corridor_states_inegi.geojson")]
     expected_sha256 = next(d.sha256 for d in load_manifest(data_dir) if d.layer == "states")
     assert [key[1] for key in keys] == [expected_sha256]
+
+
+def test_cache_keeps_the_most_recently_used_entries(tmp_path):
+    """The process cache holds CACHE_MAX_ENTRIES objects and evicts the least recently used."""
+    clear_cache()
+    sha256 = "0" * 64
+    parses: list[int] = []
+
+    def load(index: int) -> int:
+        return cache.parsed(tmp_path / f"file{index}", sha256, "test",
+                            lambda: parses.append(index) or index)
+
+    for index in range(CACHE_MAX_ENTRIES):
+        assert load(index) == index
+    assert load(0) == 0  # a hit makes file0 the most recently used
+    assert load(CACHE_MAX_ENTRIES) == CACHE_MAX_ENTRIES  # evicts file1, not file0
+    assert len(cache._CACHE) == CACHE_MAX_ENTRIES
+    assert parses == list(range(CACHE_MAX_ENTRIES + 1))
+    load(0)
+    assert parses[-1] == CACHE_MAX_ENTRIES
+    load(1)
+    assert parses[-1] == 1  # parsed again
+    assert cache.parsed(tmp_path / "file0", "1" * 64, "test", lambda: "new") == "new"
+    clear_cache()
+    assert len(cache._CACHE) == 0
 
 
 # --------------------------------------------------------------------------- corridors

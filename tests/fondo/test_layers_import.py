@@ -1,4 +1,4 @@
-"""Tests of fondo.layers_import: officer-imported layers, their validation and provenance.
+"""Tests of fondo.data.layer_validation and layer_imports: officer-imported layers.
 
 The accepted inputs are real: subsets of bundled layers (tests/reference/layers/, made by
 make_fixtures.py there) rewritten in tmp_path as GeoJSON, GeoPackage or a zipped
@@ -26,18 +26,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from fondo.data.datasets import DatasetError, load_layer
-from fondo.data.imports import (
-    LAYER_GEOMETRY,
-    LayerImportError,
+from fondo.data.layer_imports import (
     LayerProvenance,
     check_imported_layers,
-    expected_geometry,
     import_layer,
     list_imported_layers,
     read_provenance,
     remove_imported_layer,
 )
+from fondo.data.layer_validation import (
+    LAYER_GEOMETRY,
+    LayerImportError,
+    expected_geometry,
+)
+from fondo.data.loaders import load_layer
+from fondo.data.manifest import DatasetError
 
 pytestmark = pytest.mark.filterwarnings(
     # GDAL's shapefile driver launders field names longer than 10 characters while we

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from web.api.docs import Blueprint
+from flask import request
 
-from fondo.data import datasets
-from fondo.jobs import create_job, launch, job_status
 from fondo.accounts.models import Role
+from fondo.data.service import (
+    LayerImportSchema,
+    import_layer_recorded,
+    layers_dir,
+    list_imported_layers,
+    load_manifest,
+)
+from fondo.errors import InvalidInput
+from fondo.jobs import create_job, job_status, launch
+from web.api.docs import Blueprint
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -21,7 +30,7 @@ blp = Blueprint("data", __name__, url_prefix="/api/v1/data", description="Bundle
 @require_role()
 def list_datasets():
     """Every bundled dataset with its source, licence and checksum (not verified here)."""
-    rows = datasets.load_manifest(Path(settings()["DATA_DIR"]))
+    rows = load_manifest(Path(settings()["DATA_DIR"]))
     return {"datasets": [asdict(d) for d in rows]}
 
 
@@ -42,9 +51,6 @@ def start_check():
 @require_role()
 def list_layers():
     """Layers imported by officers, with their provenance."""
-    from fondo.data.service import layers_dir
-    from fondo.data.imports import list_imported_layers
-
     folder = layers_dir(settings())
     rows = list_imported_layers(folder) if folder.exists() else []
     return {"layers": [p.to_dict() for p in rows]}
@@ -52,29 +58,19 @@ def list_layers():
 
 @blp.post("/layers")
 @require_role(Role.OFFICER)
-def import_layer():
+@blp.arguments(LayerImportSchema, location="form", content_type="multipart/form-data",
+               description="The form fields; the layer file itself (GeoJSON, GeoPackage or "
+                           "zipped shapefile) is the multipart part `file`.")
+def import_layer(form):
     """Import or replace a layer: multipart form with `layer`, `file` (GeoJSON, GeoPackage or
-    zipped shapefile), `source`, `licence` and optional `replace=true`."""
-    import tempfile
-
-    from flask import request
-
-    from fondo.errors import InvalidInput
-    from fondo.data.service import import_layer_recorded
-
+    zipped shapefile), `source`, `licence` and optional `replace=true` and `source_layer`."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("attach the layer file as multipart field 'file'", field="file")
-    form = request.form
-    for name in ("layer", "source", "licence"):
-        if not form.get(name, "").strip():
-            raise InvalidInput(f"'{name}' is required", field=name)
     suffix = Path(upload.filename).suffix.lower()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         upload.save(path)
-        provenance = import_layer_recorded(
-            settings(), form["layer"], path, source=form["source"], licence=form["licence"],
-            imported_by=api_user().email, replace=form.get("replace") == "true",
-            original_filename=upload.filename)
+        provenance = import_layer_recorded(settings(), file=path, imported_by=api_user().email,
+                                           original_filename=upload.filename, **form)
     return provenance, 201

@@ -1,7 +1,7 @@
 """Spanish and French strings of the consultation portal (``/consulta/``), English msgids.
 
 The lead merges these into the catalogues (``make i18n``); until then
-:func:`web.views_portal.portal_gettext` reads them directly. Status values (``received``,
+:func:`web.portal.portal_gettext` reads them directly. Status values (``received``,
 ``acknowledged``…) are looked up dynamically and are listed here too.
 """
 

@@ -1,47 +1,35 @@
-"""Import, validate and record officer-supplied geo layers (``fondo data import``).
+"""Reading and validating a geo layer file an officer supplies, before anything is stored.
 
-A fund officer adds a layer the bundle lacks (federal protected areas from CONANP, INPI's
-catalogue of indigenous localities, an exclusion zone of their own) or replaces a bundled
-one with a newer edition. :func:`import_layer` accepts GeoJSON, GeoPackage or a zipped
-shapefile, validates it, and writes ``layers_dir/<layer>.gpkg`` (EPSG:4326) beside
-``layers_dir/<layer>.provenance.json``. :func:`fondo.datasets.load_layer` then serves the
-imported layer in place of the bundled one, after checking the GeoPackage's SHA-256
-against the provenance record.
+:func:`read_layer_file` accepts GeoJSON, GeoPackage or a zipped shapefile and returns a
+:class:`ValidatedLayer` in EPSG:4326, or raises :class:`LayerImportError` saying which
+check failed and why. :func:`expected_geometry` validates the target layer's name.
+Storing the result with its provenance is :mod:`fondo.data.layer_imports`.
 
-Validation, in order: the layer name is known; source and licence are given; the layer
-is not already imported (unless ``replace=True``); the file is a readable GeoJSON,
-GeoPackage or zipped shapefile with at least one feature; it has a CRS (GeoJSON without a
-``crs`` member is EPSG:4326 by RFC 7946 §4; a shapefile without ``.prj`` is refused);
-every feature has a geometry of the family the layer expects; the data are reprojected
-to EPSG:4326; invalid geometries are repaired with :func:`shapely.make_valid` and
-counted (refused when nothing of the expected family is left); the bounds lie inside
-Mexico (bundled ``mx_states`` bounds widened by :data:`MEXICO_BOUNDS_MARGIN_DEG`).
-
-Nothing is written until every check has passed, and the two output files are moved
-into place with :func:`os.replace`; on any error ``layers_dir`` is left exactly as it
-was and :class:`LayerImportError` explains why.
+Checks, in order: the file exists, is not empty and not above :data:`MAX_INPUT_BYTES`;
+its first bytes say GeoJSON, GeoPackage or zip (the name is not trusted); it is readable
+with at least one feature; it has a CRS (GeoJSON without a ``crs`` member is EPSG:4326
+by RFC 7946 §4; a shapefile without ``.prj`` is refused); every feature has a geometry
+of the family the layer expects; the data are reprojected to EPSG:4326; invalid
+geometries are repaired with :func:`shapely.make_valid` and counted (refused when
+nothing of the expected family is left); the bounds lie inside Mexico (bundled
+``mx_states`` bounds widened by :data:`MEXICO_BOUNDS_MARGIN_DEG`).
 
 Examples
 --------
->>> from fondo.data.imports import import_layer
->>> provenance = import_layer(                                  # doctest: +SKIP
-...     "protected_areas_federal", Path("ANP_Federales_202406.zip"), Path("instance/layers"),
-...     source="CONANP, ANP_Federales_202406.zip", licence="CONANP datos abiertos",
-...     imported_by="officer@example.org")
+>>> from fondo.data.layer_validation import expected_geometry, read_layer_file
+>>> expected_geometry("protected_areas_federal")
+'polygon'
+>>> checked = read_layer_file(Path("ANP_Federales_202406.zip"), "polygon")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 import warnings
 import zipfile
-from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -49,30 +37,20 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from fondo.data.datasets import (
-    DEFAULT_DATA_DIR,
-    LAYER_CRS,
-    Dataset,
-    DatasetStatus,
-    dataset_status,
-    file_sha256,
-    imported_layer_paths,
-    mexico_bounds,
-)
+from fondo.data.loaders import LAYER_CRS, mexico_bounds
+from fondo.data.manifest import DEFAULT_DATA_DIR, file_sha256
 
 __all__ = [
     "EXTRA_EXCLUSION_PREFIX",
     "LAYER_GEOMETRY",
-    "LayerImportError",
-    "LayerProvenance",
-    "check_imported_layers",
+    "MAX_INPUT_BYTES",
     "MEXICO_BOUNDS_MARGIN_DEG",
     "NON_VECTOR_LAYERS",
+    "GeometryFamily",
+    "LayerImportError",
+    "ValidatedLayer",
     "expected_geometry",
-    "import_layer",
-    "list_imported_layers",
-    "read_provenance",
-    "remove_imported_layer",
+    "read_layer_file",
 ]
 
 GeometryFamily = Literal["point", "line", "polygon"]
@@ -146,87 +124,40 @@ _PART_TYPE_IDS: dict[GeometryFamily, tuple[int, ...]] = {
     "polygon": (3,),
 }
 
-_PROVENANCE_VERSION: int = 1
-
 
 class LayerImportError(ValueError):
     """An imported layer was refused; the message says which check failed and why."""
 
 
 @dataclass(frozen=True)
-class LayerProvenance:
-    """What was imported, from where, under which licence, by whom and when.
+class ValidatedLayer:
+    """An officer's layer file that passed every check, in EPSG:4326, not yet stored.
 
     Parameters
     ----------
-    layer : str
-        Layer name.
-    original_filename : str
-        Base name of the file the officer supplied.
-    input_sha256 : str
-        SHA-256 of that file, lower-case hex.
-    input_bytes : int
-        Size of that file. [bytes]
+    frame : geopandas.GeoDataFrame
+        The features, reprojected to EPSG:4326, invalid geometries repaired.
     input_format : {"GeoJSON", "GPKG", "ESRI Shapefile (zip)"}
-        Detected format.
+        Format detected from the file's first bytes.
     input_crs : str
         CRS of the input (``"EPSG:6372"``, or WKT when it has no authority code).
-    feature_count : int
-        Features written.
-    geometry_family : str or None
-        ``"point"``, ``"line"`` or ``"polygon"``; None when the layer name sets none.
+    input_sha256 : str
+        SHA-256 of the file, lower-case hex.
+    input_bytes : int
+        Size of the file. [bytes]
     repaired_geometry_count : int
         Invalid geometries repaired with :func:`shapely.make_valid`.
     bounds : tuple of float
-        (west, south, east, north) of the written layer in EPSG:4326. [°]
-    source, licence : str
-        Where the data come from and under what terms, as the officer stated.
-    imported_by : str or None
-        Who imported it (e-mail or user name).
-    imported_at : str
-        UTC time of the import, ISO 8601 with offset (``2025-01-31T17:02:11+00:00``).
-    gpkg_file : str
-        Name of the written GeoPackage inside ``layers_dir``.
-    gpkg_sha256 : str
-        SHA-256 of the written GeoPackage, checked by :func:`fondo.datasets.load_layer`.
-    gpkg_bytes : int
-        Size of the written GeoPackage. [bytes]
+        (west, south, east, north) of ``frame`` in EPSG:4326. [°]
     """
 
-    layer: str
-    original_filename: str
-    input_sha256: str
-    input_bytes: int
+    frame: gpd.GeoDataFrame
     input_format: str
     input_crs: str
-    feature_count: int
-    geometry_family: str | None
+    input_sha256: str
+    input_bytes: int
     repaired_geometry_count: int
     bounds: tuple[float, float, float, float]
-    source: str
-    licence: str
-    imported_by: str | None
-    imported_at: str
-    gpkg_file: str
-    gpkg_sha256: str
-    gpkg_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able mapping, with a schema ``version`` key."""
-        record = asdict(self)
-        record["bounds"] = list(self.bounds)
-        return {"version": _PROVENANCE_VERSION, **record}
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> LayerProvenance:
-        """Inverse of :meth:`to_dict`; raises ValueError on missing keys."""
-        names = [field.name for field in fields(cls)]
-        missing = [name for name in names if name not in record]
-        if missing:
-            raise ValueError(f"provenance record lacks {missing}")
-        values = {name: record[name] for name in names}
-        values["bounds"] = tuple(float(value) for value in values["bounds"])
-        return cls(**values)
 
 
 # --------------------------------------------------------------------------- names
@@ -457,61 +388,25 @@ def _check_bounds(frame: gpd.GeoDataFrame, file: Path, data_dir: Path | str) -> 
     return west, south, east, north
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- the checks
 
 
-def _remove_temporaries(path: Path) -> None:
-    for sibling in path.parent.glob(f"{path.name}*"):
-        sibling.unlink(missing_ok=True)
-
-
-def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, family: GeometryFamily | None) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pyogrio.write_dataframe(
-            frame,
-            path,
-            layer=layer,
-            driver="GPKG",
-            promote_to_multi=family in ("line", "polygon"),
-        )
-    written = pyogrio.read_info(path, layer=layer)["features"]
-    if written != len(frame):
-        raise LayerImportError(f"wrote {written} features of {len(frame)} to {path.name}")
-
-
-def import_layer(
-    layer: str,
+def read_layer_file(
     file: Path | str,
-    layers_dir: Path | str,
+    family: GeometryFamily | None,
     *,
-    source: str,
-    licence: str,
-    imported_by: str | None,
-    replace: bool = False,
     source_layer: str | None = None,
     data_dir: Path | str = DEFAULT_DATA_DIR,
-) -> LayerProvenance:
-    """Validate a GeoJSON, GeoPackage or zipped shapefile and store it as an imported layer.
+) -> ValidatedLayer:
+    """Read a GeoJSON, GeoPackage or zipped shapefile and check it is a usable layer.
 
     Parameters
     ----------
-    layer : str
-        Target layer: a name of :data:`LAYER_GEOMETRY` (e.g. ``"protected_areas_federal"``,
-        ``"localities_inpi"``, or a bundled layer to replace such as ``"states"``) or
-        ``"extra_exclusion_<slug>"``.
     file : path-like
-        The file to import. The format is detected from its first bytes, not its name.
-    layers_dir : path-like
-        Directory of imported layers; created when absent (and only on success).
-    source : str
-        Where the data come from (publisher, edition, URL). Required.
-    licence : str
-        Terms the data are published under. Required.
-    imported_by : str or None
-        Who imports it.
-    replace : bool, default False
-        Allow replacing a layer imported before.
+        The file. The format is detected from its first bytes, not its name.
+    family : {"point", "line", "polygon"} or None
+        Geometry family every feature must have (:func:`expected_geometry`); None
+        accepts any.
     source_layer : str, optional
         Layer inside a multi-layer GeoPackage, or shapefile stem inside a zip.
     data_dir : path-like
@@ -519,28 +414,15 @@ def import_layer(
 
     Returns
     -------
-    LayerProvenance
-        The record also written to ``layers_dir/<layer>.provenance.json``.
+    ValidatedLayer
+        The features in EPSG:4326 and what was learnt about the input.
 
     Raises
     ------
     LayerImportError
-        On any failed check; ``layers_dir`` is then unchanged.
+        On the first failed check (see the module's docstring for the order).
     """
-    family = expected_geometry(layer)
-    for name, value in (("source", source), ("licence", licence)):
-        if not isinstance(value, str) or not value.strip():
-            raise LayerImportError(f"importing '{layer}' needs a non-empty {name}")
-    if imported_by is not None and (not isinstance(imported_by, str) or not imported_by.strip()):
-        raise LayerImportError("imported_by must be None or a non-empty string")
     file = Path(file)
-    layers_dir = Path(layers_dir)
-    gpkg_path, provenance_path = imported_layer_paths(layers_dir, layer)
-    if not replace and (gpkg_path.exists() or provenance_path.exists()):
-        raise LayerImportError(
-            f"layer '{layer}' is already imported in {layers_dir}; pass replace=True "
-            "(--replace) to replace it"
-        )
     if not file.is_file():
         raise LayerImportError(f"{file} does not exist or is not a file")
     input_bytes = file.stat().st_size
@@ -574,151 +456,12 @@ def import_layer(
             raise LayerImportError(f"{file.name}: cannot reproject from {_crs_label(input_crs)}: {exc}") from None
     frame, repaired_count = _repaired(frame, file, family)
     bounds = _check_bounds(frame, file, data_dir)
-
-    created_dir = not layers_dir.exists()
-    layers_dir.mkdir(parents=True, exist_ok=True)
-    handle_gpkg, temporary_gpkg_name = tempfile.mkstemp(prefix=f".tmp-{layer}-", suffix=".gpkg", dir=layers_dir)
-    os.close(handle_gpkg)
-    temporary_gpkg = Path(temporary_gpkg_name)
-    temporary_gpkg.unlink()  # the GPKG driver creates the file itself
-    temporary_json = temporary_gpkg.with_suffix(".json")
-    backups: list[tuple[Path, Path]] = []
-    moved: list[Path] = []
-    try:
-        _write_gpkg(frame, temporary_gpkg, layer, family)
-        provenance = LayerProvenance(
-            layer=layer,
-            original_filename=file.name,
-            input_sha256=input_sha256,
-            input_bytes=input_bytes,
-            input_format=file_format,
-            input_crs=_crs_label(input_crs),
-            feature_count=len(frame),
-            geometry_family=family,
-            repaired_geometry_count=repaired_count,
-            bounds=bounds,
-            source=source.strip(),
-            licence=licence.strip(),
-            imported_by=imported_by.strip() if imported_by else None,
-            imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            gpkg_file=gpkg_path.name,
-            gpkg_sha256=file_sha256(temporary_gpkg),
-            gpkg_bytes=temporary_gpkg.stat().st_size,
-        )
-        temporary_json.write_text(
-            json.dumps(provenance.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        for final in (gpkg_path, provenance_path):
-            if final.exists():
-                backup = final.with_name(f".bak-{temporary_gpkg.stem}-{final.name}")
-                os.replace(final, backup)
-                backups.append((backup, final))
-        os.replace(temporary_gpkg, gpkg_path)
-        moved.append(gpkg_path)
-        os.replace(temporary_json, provenance_path)
-        moved.append(provenance_path)
-    except BaseException as exc:
-        for path in moved:
-            path.unlink(missing_ok=True)
-        for backup, final in backups:
-            os.replace(backup, final)
-        _remove_temporaries(temporary_gpkg)
-        temporary_json.unlink(missing_ok=True)
-        if created_dir:
-            try:
-                layers_dir.rmdir()
-            except OSError:
-                pass
-        if isinstance(exc, LayerImportError) or not isinstance(exc, Exception):
-            raise
-        raise LayerImportError(f"could not write layer '{layer}' to {layers_dir}: {exc}") from exc
-    for backup, _ in backups:
-        backup.unlink(missing_ok=True)
-    return provenance
-
-
-# --------------------------------------------------------------------------- reading back
-
-
-def read_provenance(layers_dir: Path | str, layer: str) -> LayerProvenance | None:
-    """The provenance record of an imported layer, or None when it was never imported.
-
-    Parameters
-    ----------
-    layers_dir : path-like
-        Directory of imported layers.
-    layer : str
-        Layer name.
-
-    Raises
-    ------
-    LayerImportError
-        When the record exists but cannot be parsed.
-    """
-    _, provenance_path = imported_layer_paths(layers_dir, layer)
-    if not provenance_path.is_file():
-        return None
-    try:
-        return LayerProvenance.from_dict(json.loads(provenance_path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, ValueError, TypeError) as exc:
-        raise LayerImportError(f"provenance record {provenance_path} is unreadable: {exc}") from None
-
-
-def list_imported_layers(layers_dir: Path | str) -> list[LayerProvenance]:
-    """Provenance of every layer imported into ``layers_dir``, sorted by layer name."""
-    layers_dir = Path(layers_dir)
-    if not layers_dir.is_dir():
-        return []
-    suffix = ".provenance.json"
-    names = sorted(path.name[: -len(suffix)] for path in layers_dir.glob(f"*{suffix}"))
-    records = [read_provenance(layers_dir, name) for name in names]
-    return [record for record in records if record is not None]
-
-
-def check_imported_layers(layers_dir: Path | str) -> list[DatasetStatus]:
-    """Check every imported layer's GeoPackage against its provenance checksum.
-
-    Parameters
-    ----------
-    layers_dir : path-like
-        Directory of imported layers.
-
-    Returns
-    -------
-    list of DatasetStatus
-        One per provenance record, sorted by layer; ``dataset.kind`` is ``"imported"`` and
-        ``dataset.file`` the GeoPackage's name inside ``layers_dir``.
-    """
-    statuses = []
-    for record in list_imported_layers(layers_dir):
-        dataset = Dataset(
-            id=record.layer,
-            file=record.gpkg_file,
-            kind="imported",
-            layer=record.layer,
-            description=f"imported from {record.original_filename} on {record.imported_at}",
-            source=record.source,
-            original_provider=record.source,
-            licence=record.licence,
-            attribution=record.source,
-            sha256=record.gpkg_sha256,
-            bytes=record.gpkg_bytes,
-        )
-        statuses.append(dataset_status(dataset, Path(layers_dir)))
-    return statuses
-
-
-def remove_imported_layer(layers_dir: Path | str, layer: str) -> bool:
-    """Delete an imported layer, so the bundled one (if any) is served again.
-
-    Returns
-    -------
-    bool
-        True when something was removed.
-    """
-    removed = False
-    for path in imported_layer_paths(layers_dir, layer):
-        if path.exists():
-            path.unlink()
-            removed = True
-    return removed
+    return ValidatedLayer(
+        frame=frame,
+        input_format=file_format,
+        input_crs=_crs_label(input_crs),
+        input_sha256=input_sha256,
+        input_bytes=input_bytes,
+        repaired_geometry_count=repaired_count,
+        bounds=bounds,
+    )
