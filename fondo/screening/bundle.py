@@ -1,13 +1,13 @@
 """The screening layers of a process: built once from the checksummed datasets, then reused.
 
 :func:`screening_bundle` reads every layer the screening needs through the loaders of
-:mod:`fondo.datasets` (which verify each file's SHA-256 before parsing it), hands them to
+:mod:`fondo.data.service` (which verify each file's SHA-256 before parsing it), hands them to
 the pure :func:`siting.layers.layers_from_frames` and keeps the result for the life of the
 process. The cache key is the manifest's checksums of the files used plus the provenance
 (name and GeoPackage checksum) of every officer-imported layer, so replacing a bundled file
 or importing a layer makes the next call rebuild, and nothing else does.
 
-Imported layers (:func:`fondo.layers.layers_dir`) take precedence over the bundled layer of
+Imported layers (:func:`fondo.data.service.layers_dir`) take precedence over the bundled layer of
 the same name; imported ``protected_areas_federal`` and ``extra_exclusion_<slug>`` layers,
 which the bundle does not have, are applied as extra exclusions, each with its own reason.
 """
@@ -21,19 +21,38 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+from cachetools import LRUCache
 
-from siting.layers import ScreeningLayers, WindLayer
+from fondo.data.service import (
+    EXTRA_EXCLUSION_PREFIX,
+    layers_dir,
+    list_imported_layers,
+    load_dem,
+    load_layer,
+    load_manifest,
+    load_table,
+    load_wrf,
+    weather_files,
+)
+from siting.exclusions import prepare_exclusion_layers
+from siting.layers import (
+    ScreeningLayers,
+    WindLayer,
+    layers_from_frames,
+    station_table_from_weather,
+)
+from siting.weather import parse_epw, stack_weather
 
 __all__ = [
     "EXTRA_EXCLUSION_LAYERS",
-    "ScreeningBundle",
     "WRF_HEIGHT_M",
+    "ScreeningBundle",
     "clear_screening_cache",
     "screening_bundle",
 ]
 
 #: Imported layers applied as extra exclusions: federal protected areas (CONANP) and any
-#: officer-defined ``extra_exclusion_<slug>`` layer (see :mod:`fondo.layers_import`).
+#: officer-defined ``extra_exclusion_<slug>`` layer (see :mod:`fondo.data.service`).
 EXTRA_EXCLUSION_LAYERS: tuple[str, ...] = ("protected_areas_federal",)
 
 #: Height above ground of the WRF wind layers when a file lacks the ``zh`` variable
@@ -46,6 +65,12 @@ _VECTOR_LAYERS: tuple[str, ...] = (
     "localities_urban", "localities_points", "water_bodies", "mx_states",
 )
 _TABLES: tuple[str, ...] = ("indigenous_typology", "merra2_ghi")
+
+#: Bundles kept per process: the current one and a couple from before an import (each holds
+#: the projected layers, the DEM and the station weather: about 260 MB).
+MAX_BUNDLES = 3
+#: Buffered exclusion layers kept per bundle, one per distinct ``params.exclusions``.
+MAX_EXCLUSION_SETS = 8
 
 
 @dataclass(frozen=True)
@@ -63,59 +88,54 @@ class ScreeningBundle:
     imported : tuple of dict
         Provenance summary of each imported layer (``layer``, ``gpkg_sha256``, ``source``,
         ``licence``, ``imported_at``), shown with every screening.
-    derived : dict
-        Per-bundle cache of structures derived from parameters (buffered exclusion layers).
+    derived : LRUCache
+        Per-bundle cache of structures derived from parameters (buffered exclusion layers),
+        the :data:`MAX_EXCLUSION_SETS` most recently used.
     """
 
     layers: ScreeningLayers
     extra_layers: Mapping[str, gpd.GeoDataFrame]
     key: tuple
     imported: tuple[dict[str, Any], ...]
-    derived: dict = field(default_factory=dict, compare=False, repr=False)
+    derived: LRUCache = field(default_factory=lambda: LRUCache(maxsize=MAX_EXCLUSION_SETS),
+                              compare=False, repr=False)
 
     def exclusion_layers(self, params: Any) -> tuple:
         """Buffered exclusion layers (bundled + imported) for ``params.exclusions``, built once."""
-        from siting.exclusions import prepare_exclusion_layers
-
         cache_key = ("exclusions", params.exclusions)
-        with _LOCK:
-            if cache_key not in self.derived:
+        with _DERIVED_LOCK:  # held while building: two threads never buffer the same layers
+            found = self.derived.get(cache_key)
+            if found is None:
                 layers = self.layers
-                self.derived[cache_key] = prepare_exclusion_layers(
+                found = self.derived[cache_key] = prepare_exclusion_layers(
                     protected_areas=layers.protected_areas,
                     localities_polygons=layers.localities_polygons,
                     water_bodies=layers.water_bodies, params=params.exclusions,
                     extra_layers=dict(self.extra_layers) or None,
                 )
-            return self.derived[cache_key]
+            return found
 
 
-#: Bundles kept per process: the current one and a couple from before an import (each holds
-#: the projected layers, the DEM and the station weather: about 260 MB).
-_MAX_BUNDLES = 3
-
-_LOCK = threading.RLock()
-_BUNDLES: dict[tuple, ScreeningBundle] = {}
+#: The bundles of this process, least recently used dropped first; the lock is held while a
+#: bundle is built, so two threads never build the same ~260 MB twice.
+_BUNDLES: LRUCache = LRUCache(maxsize=MAX_BUNDLES)
+_BUNDLES_LOCK = threading.Lock()
+_DERIVED_LOCK = threading.Lock()
 
 
 def clear_screening_cache() -> None:
     """Forget the bundles built in this process."""
-    with _LOCK:
+    with _BUNDLES_LOCK:
         _BUNDLES.clear()
 
 
 def _is_extra_exclusion(layer: str) -> bool:
-    from fondo.data.imports import EXTRA_EXCLUSION_PREFIX
-
     return layer in EXTRA_EXCLUSION_LAYERS or layer.startswith(EXTRA_EXCLUSION_PREFIX)
 
 
-def _cache_key(data_dir: Path, layers_dir: Path) -> tuple[tuple, tuple[dict[str, Any], ...]]:
-    from fondo.data.datasets import load_manifest
-    from fondo.data.imports import list_imported_layers
-
+def _cache_key(data_dir: Path, folder: Path) -> tuple[tuple, tuple[dict[str, Any], ...]]:
     manifest = tuple(sorted((d.id, d.sha256) for d in load_manifest(data_dir)))
-    records = list_imported_layers(layers_dir) if layers_dir.is_dir() else []
+    records = list_imported_layers(folder) if folder.is_dir() else []
     imported = tuple(
         {"layer": r.layer, "gpkg_sha256": r.gpkg_sha256, "source": r.source,
          "licence": r.licence, "imported_at": r.imported_at}
@@ -128,8 +148,6 @@ def _cache_key(data_dir: Path, layers_dir: Path) -> tuple[tuple, tuple[dict[str,
 
 def _wind_layers(data_dir: Path) -> tuple[WindLayer, ...]:
     """WRF 80 m domains; annual mean = mean of the four seasonal means (SOURCES-weather.md §2)."""
-    from fondo.data.datasets import load_wrf
-
     out = []
     for domain in load_wrf(data_dir):
         height_m = float(domain["zh"].values) if "zh" in domain else WRF_HEIGHT_M
@@ -145,22 +163,15 @@ def _wind_layers(data_dir: Path) -> tuple[WindLayer, ...]:
 
 def _station_weather(data_dir: Path):
     """Stacked typical years of the bundled stations and their station table."""
-    from fondo.data.datasets import weather_files
-    from siting.layers import station_table_from_weather
-    from siting.weather import parse_epw, stack_weather
-
     parsed = [parse_epw(path.read_bytes(), source=path.name) for path in weather_files(data_dir)]
     weather = stack_weather([(station, frame) for frame, station in parsed])
     return weather, station_table_from_weather(weather, [station.name for _, station in parsed])
 
 
-def _build(data_dir: Path, layers_dir: Path, key: tuple,
+def _build(data_dir: Path, folder: Path, key: tuple,
            imported: tuple[dict[str, Any], ...]) -> ScreeningBundle:
-    from fondo.data.datasets import load_dem, load_layer, load_table
-    from siting.layers import layers_from_frames
-
-    folder = layers_dir if layers_dir.is_dir() else None
-    vector = {name: load_layer(data_dir, name, layers_dir=folder) for name in _VECTOR_LAYERS}
+    imports = folder if folder.is_dir() else None
+    vector = {name: load_layer(data_dir, name, layers_dir=imports) for name in _VECTOR_LAYERS}
     tables = {name: load_table(data_dir, name) for name in _TABLES}
     points = vector["localities_points"]
     points = points[points.geometry.notna() & ~points.geometry.is_empty].reset_index(drop=True)
@@ -177,7 +188,7 @@ def _build(data_dir: Path, layers_dir: Path, key: tuple,
         mexico_states=vector["mx_states"], weather=weather,
     )
     extra = {
-        record["layer"]: load_layer(data_dir, record["layer"], layers_dir=layers_dir)
+        record["layer"]: load_layer(data_dir, record["layer"], layers_dir=folder)
         for record in imported if _is_extra_exclusion(record["layer"])
     }
     return ScreeningBundle(layers=layers, extra_layers=extra, key=key, imported=imported)
@@ -197,21 +208,14 @@ def screening_bundle(settings: Mapping[str, Any]) -> ScreeningBundle:
 
     Raises
     ------
-    fondo.datasets.DatasetError
+    fondo.data.service.DatasetError
         A bundled or imported file is missing or fails its checksum.
     """
-    from fondo.data.service import layers_dir
-
     data_dir = Path(settings["DATA_DIR"])
     folder = layers_dir(settings)
     key, imported = _cache_key(data_dir, folder)
-    with _LOCK:
-        bundle = _BUNDLES.get(key)
+    with _BUNDLES_LOCK:
+        bundle = _BUNDLES.get(key)  # marks it most recently used
         if bundle is None:
-            bundle = _build(data_dir, folder, key, imported)
-            while len(_BUNDLES) >= _MAX_BUNDLES:
-                _BUNDLES.pop(next(iter(_BUNDLES)))  # oldest first
-            _BUNDLES[key] = bundle
-        else:
-            _BUNDLES[key] = _BUNDLES.pop(key)  # most recently used last
+            bundle = _BUNDLES[key] = _build(data_dir, folder, key, imported)
         return bundle

@@ -20,7 +20,9 @@ from typing import Any
 from celery import chord, group, shared_task
 
 from fondo.config import is_embedded
-from fondo.screening.service import SCREENING_TASK, STORE_TASK, TILE_TASK
+from fondo.errors import FondoError
+from fondo.screening import runs, tiles
+from fondo.screening.runs import SCREENING_TASK, STORE_TASK, TILE_TASK
 
 #: Retries of one tile after an unexpected error (a lost database connection, a full disk).
 TILE_MAX_RETRIES = 3
@@ -41,57 +43,50 @@ def _runs_in_process(task: Any) -> bool:
 @shared_task(bind=True, name=SCREENING_TASK)
 def run_screening(self: Any, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """Screen every tile of ``params["screening_id"]`` (chord, or in-process) and store the run."""
-    from fondo.screening import service as svc
-
     settings = _settings(self)
-    screening_id, tiles = int(params["screening_id"]), list(params["tiles"])
-    if not svc.mark_started(settings, job_id, screening_id):  # re-delivered after success
+    screening_id, tile_list = int(params["screening_id"]), list(params["tiles"])
+    if not runs.mark_started(settings, job_id, screening_id):  # re-delivered after success
         return {"screening_id": screening_id, "already_stored": True}
     if not _runs_in_process(self):
-        header = group(screen_tile.si(job_id, screening_id, tile) for tile in tiles)
+        header = group(screen_tile.si(job_id, screening_id, tile) for tile in tile_list)
         chord(header)(store_screening.si(job_id, screening_id))
-        return {"screening_id": screening_id, "tiles_sent": len(tiles)}
+        return {"screening_id": screening_id, "tiles_sent": len(tile_list)}
     try:
-        for tile in tiles:
-            svc.screen_tile(settings, screening_id, tile)
-            svc.tile_progress(settings, job_id, screening_id)
-        return svc.store_screening(settings, job_id, screening_id)
+        for tile in tile_list:
+            tiles.screen_tile(settings, screening_id, tile)
+            tiles.tile_progress(settings, job_id, screening_id)
+        return tiles.store_screening(settings, job_id, screening_id)
     except BaseException as exc:
-        svc.mark_failed(settings, job_id, screening_id, exc)
+        runs.mark_failed(settings, job_id, screening_id, exc)
         raise
 
 
 @shared_task(bind=True, name=TILE_TASK, max_retries=TILE_MAX_RETRIES)
 def screen_tile(self: Any, job_id: str, screening_id: int, tile: dict[str, Any]) -> str:
     """Screen one tile into its file (skipped when the file exists) and count progress."""
-    from fondo.screening import service as svc
-    from fondo.errors import FondoError
-
     settings = _settings(self)
     try:
-        path = svc.screen_tile(settings, screening_id, tile)
-    except (FondoError, svc.ScreeningLayersChanged, ValueError) as exc:  # retrying cannot help
-        svc.mark_failed(settings, job_id, screening_id, exc)
+        path = tiles.screen_tile(settings, screening_id, tile)
+    except (FondoError, runs.ScreeningLayersChanged, ValueError) as exc:  # retrying cannot help
+        runs.mark_failed(settings, job_id, screening_id, exc)
         raise
     except Exception as exc:
         if self.request.retries >= self.max_retries:
-            svc.mark_failed(settings, job_id, screening_id, exc)
+            runs.mark_failed(settings, job_id, screening_id, exc)
             raise
         raise self.retry(exc=exc, countdown=TILE_RETRY_DELAY_S) from None
-    svc.tile_progress(settings, job_id, screening_id)
+    tiles.tile_progress(settings, job_id, screening_id)
     return path.name
 
 
 @shared_task(bind=True, name=STORE_TASK, max_retries=TILE_MAX_RETRIES)
 def store_screening(self: Any, job_id: str, screening_id: int) -> dict[str, Any]:
     """Join the tiles of a run into its cells file and finish the run and job rows."""
-    from fondo.screening import service as svc
-
     settings = _settings(self)
     try:
-        return svc.store_screening(settings, job_id, screening_id)
+        return tiles.store_screening(settings, job_id, screening_id)
     except Exception as exc:
         if self.request.retries >= self.max_retries or isinstance(exc, ValueError):
-            svc.mark_failed(settings, job_id, screening_id, exc)
+            runs.mark_failed(settings, job_id, screening_id, exc)
             raise
         raise self.retry(exc=exc, countdown=TILE_RETRY_DELAY_S) from None

@@ -4,28 +4,34 @@ The area is a 0.2° x 0.18° box (about 20 x 20 km, 408 km²) at the city of Agu
 screened at 2 km in 25-cell tiles (9 tiles), on SQLite and PostgreSQL. Answers are checked
 against the bundled files read independently here: the lattice cells whose centre lies in
 the box, the CONABIO state protected area "Cerro del Muerto", the INEGI municipalities and
-the weather stations seeded from the EPW headers.
+the weather stations seeded from the EPW headers. Bad bodies are refused alike by the API
+and by ``fondo screen`` / ``fondo sites check``, which load them with the same schemas.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
-
-from fondo.data.datasets import load_layer
-from fondo.db import session_scope
-from fondo.data.models import WeatherStation
-from fondo.jobs import Job
-from fondo.screening.models import ScreeningRun
 from tests_support import DATA_DIR
+
+from fondo.cli import main as fondo_main
+from fondo.data.service import WeatherStation, load_layer
+from fondo.db import session_scope
+from fondo.jobs import Job
+from fondo.request_body import load_request
+from fondo.screening import service as svc
+from siting.screening import CELL_COLUMNS
+from web import create_app
 
 #: The screened box at Aguascalientes (EPSG:4326, lon/lat). [°]
 AGS_WEST, AGS_SOUTH, AGS_EAST, AGS_NORTH = -102.4, 21.75, -102.2, 21.93
@@ -57,13 +63,11 @@ def _request(**extra):
 
 def _count_rows(settings):
     with session_scope(settings) as session:
-        return (session.scalar(select(func.count()).select_from(ScreeningRun)),
+        return (session.scalar(select(func.count()).select_from(svc.ScreeningRun)),
                 session.scalar(select(func.count()).select_from(Job)))
 
 
 def _screenings_dir(settings):
-    from pathlib import Path
-
     return Path(settings["INSTANCE_PATH"]) / "screenings"
 
 
@@ -148,8 +152,6 @@ def test_officer_screens_a_polygon_and_the_cells_are_right(client, settings, off
     csv = _download(client, run["links"]["cells.csv"], officer)
     table = pd.read_csv(io.StringIO(csv.data.decode()), dtype={"municipality_cvegeo": str})
     assert csv.mimetype == "text/csv" and len(table) == expected
-    from siting.screening import CELL_COLUMNS
-
     assert set(CELL_COLUMNS) <= set(table.columns)
 
     gpkg = _download(client, run["links"]["cells.gpkg"], officer)
@@ -234,8 +236,6 @@ def test_bad_screening_requests_are_422_and_store_nothing(client, settings, offi
 
 
 def test_too_many_cells_for_the_configured_maximum_is_422(settings, make_user):
-    from web import create_app
-
     client = create_app({**settings, "SCREENING_MAX_CELLS": 50}).test_client()
     _email, _password, token = make_user("officer")
     before = _count_rows(settings)
@@ -273,10 +273,9 @@ def test_roles_officers_screen_analysts_read(client, settings, auth_headers):
 
 def test_unknown_screening_404_and_unfinished_409(client, settings, officer):
     assert client.get("/api/v1/screenings/999", headers=officer).status_code == 404
-    from fondo.screening.service import create_screening
-
     with session_scope(settings) as session:  # stored but never launched: still PENDING
-        run, _job = create_screening(session, settings, _request())
+        request = load_request(svc.ScreeningRequestSchema(), _request())
+        run, _job = svc.create_screening(session, settings, request)
         run_id = run.id
     answer = client.get(f"/api/v1/screenings/{run_id}/cells.geojson", headers=officer)
     assert answer.status_code == 409 and "PENDING" in answer.get_json()["detail"]
@@ -331,9 +330,101 @@ def test_bad_site_checks_are_422(client, officer):
         assert answer.status_code == 422 and answer.get_json()["field"] == field, (body, answer.get_json())
 
 
+# --------------------------------------------------------------------------- one schema, API and CLI
+
+_NAN = float("nan")  # json.dumps writes it as the literal NaN, which strict JSON refuses
+_TEXAS_POINT = {"type": "Point", "coordinates": [-99.9, 31.1]}
+
+#: (body, field, words in the detail) refused alike by POST /api/v1/screenings and fondo screen.
+SCREENING_SCHEMA_CASES = [
+    (_request(resolution_km=_NAN), "resolution_km", "NaN is not a JSON number"),
+    (_request(geometry={"type": "Polygon", "coordinates": [[[_NAN, 21.8], [-102.2, 21.8],
+                                                            [-102.2, 21.9], [_NAN, 21.8]]]}),
+     "geometry.coordinates[0][0][0]", "NaN is not a JSON number"),
+    (_request(resolution_km="2"), "resolution_km", "must be a number"),
+    (_request(technology=5), "technology", "'pv' or 'wind'"),
+    (_request(tile_cells=2.5), "tile_cells", "whole number"),
+    (_request(geometry="POLYGON ((-102.4 21.75, -102.2 21.75, -102.2 21.93, -102.4 21.75))"),
+     "geometry", "GeoJSON object"),
+    (_request(parameters={"exclusions": {"urban_buffer_m": "1000"}}),
+     "parameters.exclusions.urban_buffer_m", "must be a number"),
+    (_request(parameters={"exclusions": {"exclude_dem_nodata": "yes"}}),
+     "parameters.exclusions.exclude_dem_nodata", "true or false"),
+    ({"geometry": AGS_POLYGON, "resolution_km": RESOLUTION_KM}, "technology", "is required"),
+    ({"technology": "pv", "resolution_km": RESOLUTION_KM}, "geometry", "give a corridor"),
+    (_request(colour="red"), "colour", "unknown field"),
+    (_request(parameters={"exclusions": {"urban_buffer": 5}}), "parameters.exclusions.urban_buffer",
+     "unknown parameter"),
+    (_request(geometry=_OUTSIDE), "geometry", "outside Mexico"),
+    ([_request()], "body", "JSON object"),
+]
+
+#: The same for POST /api/v1/sites/check and fondo sites check.
+SITE_SCHEMA_CASES = [
+    ({"geometry": {"type": "Point", "coordinates": [_NAN, 21.85]}, "technology": "pv"},
+     "geometry.coordinates[0]", "NaN is not a JSON number"),
+    ({"geometry": "POINT (-102.3 21.85)", "technology": "pv"}, "geometry", "GeoJSON object"),
+    ({"geometry": {"type": "Point", "coordinates": list(AGS_CITY)}, "technology": ["pv"]},
+     "technology", "'pv' or 'wind'"),
+    ({"geometry": {"type": "Point", "coordinates": list(AGS_CITY)}, "technology": "pv",
+      "parameters": {"weights": {"lcoe": True}}}, "parameters.weights.lcoe", "must be a number"),
+    ({"technology": "pv"}, "geometry", "is required"),
+    ({"geometry": {"type": "Point", "coordinates": list(AGS_CITY)}}, "technology", "is required"),
+    ({"geometry": {"type": "Point", "coordinates": list(AGS_CITY)}, "technology": "pv",
+      "radius_km": 5}, "radius_km", "unknown field"),
+    ({"geometry": _TEXAS_POINT, "technology": "pv"}, "geometry", "outside Mexico"),
+    ({"geometry": _OUTSIDE, "technology": "wind"}, "geometry", "outside Mexico"),
+]
+
+
+def _invoke(settings, tmp_path, *args, body):
+    """Run ``fondo *args --input FILE`` with ``body`` (as JSON, NaN written as NaN) in FILE."""
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(body))
+    env = {f"FONDO_{k}": str(settings[k]) for k in
+           ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "TASK_ALWAYS_EAGER")}
+    return CliRunner().invoke(fondo_main, [*args, "--input", str(path)], env=env,
+                              catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("url", "command", "cases"), [
+    ("/api/v1/screenings", ("screen",), SCREENING_SCHEMA_CASES),
+    ("/api/v1/sites/check", ("sites", "check"), SITE_SCHEMA_CASES),
+], ids=["screening", "site-check"])
+def test_bad_bodies_are_refused_alike_by_the_api_and_the_cli(client, settings, officer, tmp_path,
+                                                               url, command, cases):
+    before = _count_rows(settings)
+    for body, field, words in cases:
+        answer = client.post(url, data=json.dumps(body), headers=officer | {
+            "Content-Type": "application/json"})
+        problem = answer.get_json()
+        assert answer.status_code == 422, (body, problem)
+        assert answer.mimetype == "application/problem+json"
+        assert problem["field"] == field and words in problem["detail"], (body, problem)
+        result = _invoke(settings, tmp_path, *command, body=body)
+        assert result.exit_code == 1, (body, result.output)
+        line = result.output.strip()
+        assert line.startswith("error:") and line.endswith(f"({field})"), (body, line)
+        assert words in line, (body, line)
+    assert _count_rows(settings) == before and not _screenings_dir(settings).exists()
+
+
 def test_openapi_documents_the_screening_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]
     assert "/api/v1/screenings" in paths and "/api/v1/sites/check" in paths
     assert "/api/v1/screenings/{screening_id}/cells.{fmt}" in paths
+    for path, name in [("/api/v1/screenings", "ScreeningRequest"),
+                       ("/api/v1/sites/check", "SiteCheckRequest")]:
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{name}"}
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["ScreeningRequest"]["required"]) == {"technology"}
+    assert schemas["ScreeningRequest"]["properties"]["technology"]["enum"] == ["pv", "wind"]
+    assert schemas["SiteCheckRequest"]["required"] == ["geometry", "technology"]
+    # the parameters are documented field by field, with their units, from siting.parameters
+    exclusions = schemas["ExclusionParameters"]["properties"]["urban_buffer_m"]
+    assert exclusions["type"] == "number" and exclusions["minimum"] == 0
+    assert exclusions["description"].endswith("[m]")
+    assert schemas["ScreeningParameters"]["properties"]["max_cells"]["readOnly"] is True
     json.dumps(spec)

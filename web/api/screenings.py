@@ -8,15 +8,12 @@ supply curve are served once it has succeeded. Every bad request is one 422 prob
 
 from __future__ import annotations
 
-
 from flask import Response, send_file
-from web.api.docs import Blueprint
-from marshmallow import Schema, fields, validate
 
-from fondo.screening import service as svc
-from fondo.jobs import job_status, launch
 from fondo.accounts.models import Role
-from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
+from fondo.jobs import job_status, launch
+from fondo.screening import service as svc
+from web.api.docs import Blueprint, responses_doc, strict_json
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -30,33 +27,6 @@ WRITE_ROLES = (Role.OFFICER,)
 READ_ROLES = (Role.OFFICER, Role.ANALYST)
 
 
-class ScreeningRequestSchema(Schema):
-    """A screening: a corridor or a polygon, a technology and a resolution."""
-
-    corridor = fields.String(validate=validate.OneOf(("bajio", "noreste")),
-                             metadata={"description": "Corridor to screen (instead of geometry)."})
-    geometry = fields.Dict(metadata={"description": "GeoJSON Polygon / MultiPolygon (or a Feature "
-                                                    "or FeatureCollection of them) in EPSG:4326; "
-                                                    "clipped to the corridor states."})
-    technology = fields.String(required=True, validate=validate.OneOf(("pv", "wind")))
-    resolution_km = fields.Float(load_default=2.0, metadata={"description": "Cell size. [km]"})
-    parameters = fields.Dict(metadata={"description": "Overrides of the engine's named parameters, "
-                                                      "nested as siting.parameters.ScreeningParameters "
-                                                      "(e.g. {\"exclusions\": {\"urban_buffer_m\": "
-                                                      "2000}}); echoed in full with the run."})
-    tile_cells = fields.Integer(metadata={"description": "Largest lattice cells per tile task "
-                                                         f"(default {svc.DEFAULT_TILE_CELLS})."})
-
-
-class SiteCheckRequestSchema(Schema):
-    """A candidate site: a point (a reference plant around it) or a polygon."""
-
-    geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Point / Polygon in "
-                                                                   "EPSG:4326."})
-    technology = fields.String(required=True, validate=validate.OneOf(("pv", "wind")))
-    parameters = fields.Dict(metadata={"description": "As for a screening."})
-
-
 def _file(path, fmt: str, name: str) -> Response:
     return send_file(path, mimetype=svc.MIME_TYPES[fmt], as_attachment=True, download_name=name,
                      max_age=0)
@@ -64,10 +34,10 @@ def _file(path, fmt: str, name: str) -> Response:
 
 @blp.post("/screenings")
 @require_role(*WRITE_ROLES)
-@blp.doc(**json_body_doc(ScreeningRequestSchema, "The area, technology and resolution."),
-         **responses_doc(202, TaskSchema, "The task; follow `Location`, then `screening`.",
-                      errors=(401, 403, 422)))
-def start_screening():
+@blp.arguments(svc.ScreeningRequestSchema, description="The area, technology and resolution.")
+@blp.doc(**responses_doc(202, TaskSchema, "The task; follow `Location`, then `screening`.",
+                         errors=(401, 403, 422)))
+def start_screening(request: dict):
     """Start a screening as a task with progress (202 + `Location` of the task).
 
     The area is split into tiles screened by the workers in parallel; `progress` counts
@@ -77,8 +47,7 @@ def start_screening():
     CRS, an unknown technology or corridor — is a 422 problem with `field`; nothing is stored.
     """
     session = db()
-    body = request_json()
-    run, job = svc.create_screening(session, settings(), body, user_id=api_user().id)
+    run, job = svc.create_screening(session, settings(), request, user_id=api_user().id)
     session.commit()
     launch(celery_app(), svc.SCREENING_TASK, job, job.params)
     session.refresh(job)
@@ -132,10 +101,9 @@ def get_supply_curve(screening_id: int, fmt: str):
 
 @blp.post("/sites/check")
 @require_role(*WRITE_ROLES)
-@blp.doc(**json_body_doc(SiteCheckRequestSchema, "The site and technology."),
-         **responses_doc(200, None, "Attributes, capacity, nearest station and constraints.",
-                      errors=(401, 403, 422)))
-def check_site():
+@blp.arguments(svc.SiteCheckRequestSchema, description="The site and technology.")
+@blp.doc(**responses_doc(200, None, "Attributes, capacity, nearest station and constraints.",
+                         errors=(401, 403, 422)))
+def check_site(request: dict):
     """Check a candidate site now: each constraint with `name`, `passed`, `value`, `limit`, `reason`."""
-    body = request_json()
-    return strict_json(svc.check_site_request(settings(), body))
+    return strict_json(svc.check_site_request(settings(), request))
