@@ -17,8 +17,9 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fondo.consultation.service import seed_demo_consultation
 from fondo.db import session_scope
-from fondo.data.models import Corridor, WeatherStation
+from fondo.data.service import Corridor, WeatherStation
 from fondo.fund.models import Fund, LimitedPartner, PipelineStage, Project, Site
 from fondo.orm import Technology
 
@@ -68,8 +69,6 @@ def seed_all(settings: Mapping[str, Any], demo: bool = False) -> dict[str, int]:
         if demo:
             counts.update(seed_demo(session))
     if demo:
-        from fondo.consultation.service import seed_demo_consultation
-
         with session_scope(settings) as session:
             counts.update(seed_demo_consultation(session, settings))
     return counts
@@ -77,7 +76,7 @@ def seed_all(settings: Mapping[str, Any], demo: bool = False) -> dict[str, int]:
 
 def seed_corridors(session: Session, data_dir: Path) -> int:
     """Insert or refresh the corridors ``bajio`` and ``noreste`` from the state boundaries."""
-    from fondo.data.datasets import corridor_geometries
+    from fondo.data.service import corridor_geometries
 
     frame = corridor_geometries(data_dir)
     areas = frame.to_crs(MEXICO_LCC_CRS).area / 1e6
@@ -103,7 +102,7 @@ def station_corridors(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame) -
 
 def seed_stations(session: Session, data_dir: Path) -> int:
     """Insert or refresh the weather stations of the bundled typical-year files."""
-    from fondo.data.datasets import corridor_geometries, file_sha256, weather_files
+    from fondo.data.service import corridor_geometries, file_sha256, weather_files
     from siting.weather import parse_epw
 
     rows = []

@@ -21,9 +21,12 @@ from flask_babel import get_locale, gettext
 from consultation import feedback as fb
 from consultation import protocol as pr
 from fondo.consultation import service
+from fondo.consultation.schemas import FeedbackRequestSchema, SubscriptionRequestSchema
 from fondo.errors import FondoError, InvalidInput, NotFound
+from fondo.request_body import load_request
 from web.context import db, settings
 from web.extensions import limiter
+from web.translations.strings_consultation import ES, FR
 
 bp = Blueprint("portal", __name__, url_prefix="/consulta")
 
@@ -37,8 +40,6 @@ def portal_gettext(msgid: str, **variables) -> str:
     text = gettext(msgid, **variables)
     locale = str(get_locale() or "es")
     if text == (msgid % variables if variables else msgid) and locale in ("es", "fr"):
-        from web.translations.strings_consultation import ES, FR
-
         table = ES if locale == "es" else FR
         if msgid in table:
             text = table[msgid] % variables if variables else table[msgid]
@@ -104,8 +105,9 @@ def submit_feedback(consultation_id: int):
     if upload is not None and upload.filename:
         attachment = (upload.filename, upload.read(), upload.mimetype or None)
     try:
-        view, _created = service.submit_feedback(session, settings(), consultation_id, body,
-                                                 attachment)
+        view, _created = service.submit_feedback(
+            session, settings(), consultation_id,
+            load_request(FeedbackRequestSchema(), body), attachment)
     except InvalidInput as exc:
         session.rollback()
         return _render("feedback_form.html", 422, c=c, form=form, error=exc.detail,
@@ -158,7 +160,7 @@ def subscribe(consultation_id: int):
             if k in ("email", "phone") and v.strip()}
     body["language"] = _lang()
     try:
-        service.subscribe(session, consultation_id, body)
+        service.subscribe(session, consultation_id, load_request(SubscriptionRequestSchema(), body))
     except FondoError as exc:
         session.rollback()
         return _render("subscribed.html", 422, c=c, error=exc.detail)

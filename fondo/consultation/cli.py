@@ -1,24 +1,51 @@
-"""``fondo consultation …``: the consultation API from the command line (same JSON in and out)."""
+"""``fondo consultation …``: the consultation API from the command line (same JSON in and out).
+
+A command that takes a body (``--input FILE``, ``-`` for standard input) reads it as strict
+JSON and loads it with the same schema as the REST endpoint it mirrors
+(:mod:`fondo.consultation.schemas`), so a bad value fails the same way, naming the field.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from marshmallow import Schema
 
-from fondo.commands import echo_json, handle_errors, read_json_input, settings_from
+from fondo.commands import echo_json, handle_errors, needs_database, read_json_input, settings_from
+from fondo.consultation import service as s
+from fondo.consultation.schemas import (
+    CommitmentRequestSchema,
+    CommitmentStatusRequestSchema,
+    CommunityChangeRequestSchema,
+    ConsultationRequestSchema,
+    EvidenceRequestSchema,
+    FeedbackActionRequestSchema,
+    FeedbackRequestSchema,
+    MeetingRequestSchema,
+    NoticeRequestSchema,
+    PhaseChangeRequestSchema,
+    SubscriptionRequestSchema,
+    TranslationRequestSchema,
+)
+from fondo.db import session_scope
+from fondo.request_body import load_request
 
 
-def _run(ctx: click.Context, fn, *args: Any, commit: bool = True) -> Any:
-    from fondo.db import session_scope
-
+def _run(ctx: click.Context, fn: Callable, *args: Any, commit: bool = True) -> Any:
     settings = settings_from(ctx)
     with session_scope(settings) as session:
         out = fn(session, settings, *args)
         if not commit:
             session.rollback()
     return out
+
+
+def _body(input_path: str, schema: Schema) -> Any:
+    """The request in ``input_path`` (strict JSON), loaded by ``schema``."""
+    return load_request(schema, read_json_input(input_path))
 
 
 _input = click.option("--input", "input_path", required=True, type=str,
@@ -35,10 +62,9 @@ def consultation() -> None:
 @consultation.command("list")
 @click.pass_context
 @handle_errors
+@needs_database
 def list_(ctx):
     """Print the consultations as JSON with their ids."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, s.list_consultations, commit=False))
 
 
@@ -46,10 +72,9 @@ def list_(ctx):
 @click.argument("consultation_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def show(ctx, consultation_id):
     """One consultation (as GET /api/v1/consultations/ID)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, s.get_consultation, consultation_id, commit=False))
 
 
@@ -58,40 +83,43 @@ def show(ctx, consultation_id):
 @_by
 @click.pass_context
 @handle_errors
+@needs_database
 def create(ctx, input_path, actor):
     """Open a consultation (body as POST /api/v1/consultations)."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, ConsultationRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.create_consultation(ses, st, body, actor)))
 
 
-def _officer_command(name: str, service_name: str, doc: str) -> click.Command:
+def _officer_command(name: str, service: Callable, schema: type[Schema], doc: str,
+                     ) -> click.Command:
     @click.command(name, help=doc)
     @click.argument("consultation_id", type=int)
     @_input
     @_by
     @click.pass_context
     @handle_errors
+    @needs_database
     def command(ctx, consultation_id, input_path, actor):
-        from fondo.consultation import service as s
-
-        body = read_json_input(input_path)
-        fn = getattr(s, service_name)
-        echo_json(_run(ctx, lambda ses, st: fn(ses, st, consultation_id, body, actor)))
+        body = _body(input_path, schema())
+        echo_json(_run(ctx, lambda ses, st: service(ses, st, consultation_id, body, actor)))
 
     return command
 
 
-for _name, _service, _doc in (
-    ("communities", "change_communities", "Add or remove a community (as POST …/communities)."),
-    ("evidence", "record_evidence", "Record steps, artefacts, conditions (as POST …/evidence)."),
-    ("phase", "change_phase", "Move the phase (as POST …/phase); refusal lists what is missing."),
-    ("meeting", "record_meeting", "Record a meeting held (as POST …/meetings)."),
-    ("notice", "publish_notice", "Publish the current phase's notice (as POST …/notices)."),
-    ("commitment-add", "add_commitment", "Record a commitment (as POST …/commitments)."),
+for _name, _service, _schema, _doc in (
+    ("communities", s.change_communities, CommunityChangeRequestSchema,
+     "Add or remove a community (as POST …/communities)."),
+    ("evidence", s.record_evidence, EvidenceRequestSchema,
+     "Record steps, artefacts, conditions (as POST …/evidence)."),
+    ("phase", s.change_phase, PhaseChangeRequestSchema,
+     "Move the phase (as POST …/phase); refusal lists what is missing."),
+    ("meeting", s.record_meeting, MeetingRequestSchema, "Record a meeting held (as POST …/meetings)."),
+    ("notice", s.publish_notice, NoticeRequestSchema,
+     "Publish the current phase's notice (as POST …/notices)."),
+    ("commitment-add", s.add_commitment, CommitmentRequestSchema,
+     "Record a commitment (as POST …/commitments)."),
 ):
-    consultation.add_command(_officer_command(_name, _service, _doc))
+    consultation.add_command(_officer_command(_name, _service, _schema, _doc))
 
 
 @consultation.command("translation")
@@ -101,11 +129,10 @@ for _name, _service, _doc in (
 @_by
 @click.pass_context
 @handle_errors
+@needs_database
 def translation(ctx, consultation_id, notice_id, input_path, actor):
     """Attach a translation to a notice (as POST …/notices/NID/translations)."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, TranslationRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.add_notice_translation(ses, st, consultation_id,
                                                                  notice_id, body, actor)))
 
@@ -115,10 +142,9 @@ def translation(ctx, consultation_id, notice_id, input_path, actor):
 @click.argument("notice_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def deliver(ctx, consultation_id, notice_id):
     """E-mail a notice to subscribers and queue SMS, here and now (prints the counts)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, lambda ses, st: s.deliver_notice(ses, st, consultation_id, notice_id)))
 
 
@@ -129,10 +155,9 @@ def deliver(ctx, consultation_id, notice_id):
 @click.option("--output", required=True, type=click.Path(dir_okay=False))
 @click.pass_context
 @handle_errors
+@needs_database
 def poster(ctx, consultation_id, notice_id, lang, output):
     """Write the notice's printable PDF poster to OUTPUT."""
-    from fondo.consultation import service as s
-
     data = _run(ctx, lambda ses, st: s.poster_pdf(ses, st, consultation_id, notice_id, lang),
                 commit=False)
     Path(output).write_bytes(data)
@@ -144,11 +169,10 @@ def poster(ctx, consultation_id, notice_id, lang, output):
 @_input
 @click.pass_context
 @handle_errors
+@needs_database
 def subscribe(ctx, consultation_id, input_path):
     """Subscribe an e-mail/phone to the notices (as POST …/subscribers)."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, SubscriptionRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.subscribe(ses, consultation_id, body)))
 
 
@@ -157,11 +181,10 @@ def subscribe(ctx, consultation_id, input_path):
 @_input
 @click.pass_context
 @handle_errors
+@needs_database
 def submit(ctx, consultation_id, input_path):
     """Submit feedback or a grievance (as POST …/feedback); prints the receipt."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, FeedbackRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.submit_feedback(ses, st, consultation_id, body)[0]))
 
 
@@ -169,10 +192,9 @@ def submit(ctx, consultation_id, input_path):
 @click.argument("code")
 @click.pass_context
 @handle_errors
+@needs_database
 def receipt(ctx, code):
     """Status and public answer of a submission (as GET /api/v1/feedback/CODE)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, lambda ses, st: s.feedback_by_receipt(ses, code), commit=False))
 
 
@@ -180,10 +202,9 @@ def receipt(ctx, code):
 @click.argument("consultation_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def feedback(ctx, consultation_id):
     """Every submission with contact details and SLA timers (as GET …/feedback)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, lambda ses, st: s.list_feedback(ses, consultation_id), commit=False))
 
 
@@ -194,11 +215,10 @@ def feedback(ctx, consultation_id):
 @_by
 @click.pass_context
 @handle_errors
+@needs_database
 def feedback_action(ctx, consultation_id, feedback_id, input_path, actor):
     """Acknowledge, answer, escalate or close a submission (as POST …/feedback/FID/actions)."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, FeedbackActionRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.feedback_action(ses, st, consultation_id, feedback_id,
                                                           body, actor)))
 
@@ -207,10 +227,9 @@ def feedback_action(ctx, consultation_id, feedback_id, input_path, actor):
 @click.argument("consultation_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def commitments(ctx, consultation_id):
     """Public status of the commitments (as GET …/commitments)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, lambda ses, st: s.list_commitments(ses, consultation_id), commit=False))
 
 
@@ -221,11 +240,10 @@ def commitments(ctx, consultation_id):
 @_by
 @click.pass_context
 @handle_errors
+@needs_database
 def commitment_status(ctx, consultation_id, commitment_id, input_path, actor):
     """Change a commitment's status (as POST …/commitments/CID/status)."""
-    from fondo.consultation import service as s
-
-    body = read_json_input(input_path)
+    body = _body(input_path, CommitmentStatusRequestSchema())
     echo_json(_run(ctx, lambda ses, st: s.change_commitment(ses, st, consultation_id,
                                                             commitment_id, body, actor)))
 
@@ -234,10 +252,9 @@ def commitment_status(ctx, consultation_id, commitment_id, input_path, actor):
 @click.argument("project_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def social_risk(ctx, project_id):
     """A project's social risk (as GET /api/v1/projects/ID/social-risk)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, lambda ses, st: s.social_risk_for_project(ses, st, project_id),
                    commit=False))
 
@@ -246,10 +263,9 @@ def social_risk(ctx, project_id):
 @click.argument("consultation_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def verify(ctx, consultation_id):
     """Check the record's hash chain; exit 1 naming the first broken event."""
-    from fondo.consultation import service as s
-
     out = _run(ctx, lambda ses, st: s.verify_consultation(ses, consultation_id), commit=False)
     echo_json(out)
     if not out["ok"]:
@@ -264,10 +280,9 @@ def verify(ctx, consultation_id):
               help="Write the PDF export here instead of printing the JSON.")
 @click.pass_context
 @handle_errors
+@needs_database
 def record(ctx, consultation_id, pdf_path):
     """Export the whole record (as GET …/record.json, or record.pdf with --pdf)."""
-    from fondo.consultation import service as s
-
     if pdf_path:
         data = _run(ctx, lambda ses, st: s.record_pdf(ses, st, consultation_id), commit=False)
         Path(pdf_path).write_bytes(data)
@@ -279,10 +294,7 @@ def record(ctx, consultation_id, pdf_path):
 @consultation.command("seed-demo")
 @click.pass_context
 @handle_errors
+@needs_database
 def seed_demo(ctx):
     """Add the demo consultation (needs `fondo seed --demo`; labelled as demo)."""
-    from fondo.consultation import service as s
-
     echo_json(_run(ctx, s.seed_demo_consultation))
-
-

@@ -6,6 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
+from fondo.consultation.deliveries import deliver_notice as deliver
+from fondo.db import session_scope
 from fondo.jobs import FondoTask
 
 
@@ -16,12 +18,9 @@ def deliver_notice(self: FondoTask, job_id: str, params: dict[str, Any]) -> tupl
     Idempotent: deliveries already made are skipped, so a retried or re-delivered task
     never sends a second e-mail to the same subscriber.
     """
-    from fondo.consultation import service
-    from fondo.db import session_scope
-
     cid, nid = int(params["consultation_id"]), int(params["notice_id"])
     with session_scope(self.settings) as session:
-        result = service.deliver_notice(
+        result = deliver(
             session, self.settings, cid, nid,
             progress=lambda done, total, stage: self.progress(job_id, done, total, stage))
     return result, f"/api/v1/consultations/{cid}/notices/{nid}/deliveries"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 import shapely
@@ -13,12 +14,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import select, text
 
+import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
+from fondo.consultation.models import ConsultationEvent
+from fondo.consultation.schemas import CommunityChangeRequestSchema, ConsultationRequestSchema
 from fondo.db import engine_for, session_factory, session_scope
 from fondo.errors import Conflict, InvalidInput
-from fondo.consultation.models import ConsultationEvent
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
+from fondo.request_body import load_request
+from tests_support import DATA_DIR
 
 UTC = dt.timezone.utc
 #: Tamazunchale, San Luis Potosí (INEGI 240370001): municipality 24037 is INPI type A.
@@ -44,7 +49,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     c = Clock(START)
-    monkeypatch.setattr(cs, "clock", c)
+    monkeypatch.setattr(consultation_clock, "clock", c)
     return c
 
 
@@ -115,7 +120,8 @@ def test_bad_inputs_name_the_field_and_store_nothing(settings, clock):
     for body, field in cases:
         with session_scope(settings) as session:
             with pytest.raises(InvalidInput) as err:
-                cs.create_consultation(session, settings, body, "ana")
+                request = load_request(ConsultationRequestSchema(), body)  # as the API and CLI
+                cs.create_consultation(session, settings, request, "ana")
             assert err.value.field == field
     with session_scope(settings) as session:
         assert cs.list_consultations(session, settings) == {"consultations": []}
@@ -128,8 +134,7 @@ def test_communities_changes_are_recorded_with_reason(settings, opened):
                                   {"action": "add", "cvegeo": "999999999", "reason": "x"}, "ana")
         assert err.value.field == "cvegeo"
         with pytest.raises(InvalidInput) as err:
-            cs.change_communities(session, settings, opened,
-                                  {"action": "add", "cvegeo": "240370005"}, "ana")
+            load_request(CommunityChangeRequestSchema(), {"action": "add", "cvegeo": "240370005"})
         assert err.value.field == "reason"
         c = cs.get_consultation(session, settings, opened)
         assert "240370001" not in {x["cvegeo"] for x in c["communities"]}
@@ -336,6 +341,72 @@ def test_cli_mirrors_the_services(settings, opened, tmp_path):
     assert out.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF-")
 
 
+#: (command and its arguments, raw JSON of --input, field the error names).
+CLI_BAD_INPUTS = [
+    (["create"], '{"project_id": NaN}', "project_id"),
+    (["create"], '{"project_id": "1"}', "project_id"),
+    (["create"], "{}", "project_id"),
+    (["create"], '{"project_id": 1, "colour": "red"}', "colour"),
+    (["communities", "{cid}"], '{"action": "move", "cvegeo": "240370005", "reason": "x"}',
+     "action"),
+    (["evidence", "{cid}"], '{"steps": [1]}', "steps[0]"),
+    (["phase", "{cid}"], '{"to_phase": 5}', "to_phase"),
+    (["meeting", "{cid}"], '{"held_at": "2026-03-02T10:00:00-06:00", "place": "Auditorio", '
+                           '"attendance_count": -1}', "attendance_count"),
+    (["notice", "{cid}"], '{"community": "Tamazunchale", "starts_at": "2026-04-02T10:00:00", '
+                          '"place": "Auditorio", "meeting_language": "Español"}', "starts_at"),
+    (["translation", "{cid}", "1"], '{"language_name": "Tének", "title": "t", "body": "b"}',
+     "translated_by"),
+    (["subscribe", "{cid}"], '{"email": "ana@example.org", "language": "fr"}', "language"),
+    (["submit", "{cid}"], '{"kind": "feedback", "category": "other"}', "text"),
+    (["submit", "{cid}"], '{"kind": "feedback", "category": "other", "text": "x", '
+                          '"anonymous": 1}', "anonymous"),
+    (["feedback-action", "{cid}", "1"], '{"action": "answer"}', "public_answer"),
+    (["feedback-action", "{cid}", "1"], '{"action": "escalate", "public_answer": "x"}', "reason"),
+    (["commitment-add", "{cid}"], '{"kind": "mitigation", "description": "x", "owner": "y", '
+                                  '"due_date": "2026-12-01", "amount_mxn": Infinity}',
+     "amount_mxn"),
+    (["commitment-status", "{cid}", "C-1"], '{"status": "fulfilled", "why": "x"}', "why"),
+]
+
+
+def test_cli_bad_inputs_exit_1_naming_the_field_and_store_nothing(settings, opened, tmp_path):
+    from fondo.cli import main
+
+    def events() -> int:
+        with session_scope(settings) as session:
+            return cs.verify_consultation(session, opened)["length"]
+
+    before = events()
+    body = tmp_path / "body.json"
+    for command, raw, field in CLI_BAD_INPUTS:
+        body.write_text(raw)
+        args = [a.format(cid=opened) for a in command]
+        result = CliRunner().invoke(main, ["consultation", *args, "--input", str(body)],
+                                    obj={"settings": settings})
+        assert result.exit_code == 1, (command, raw, result.output)
+        assert "error:" in result.output and f"({field})" in result.output, (command, raw,
+                                                                              result.output)
+    assert events() == before
+    with session_scope(settings) as session:
+        assert [c["id"] for c in cs.list_consultations(session, settings)["consultations"]] == [
+            opened]
+
+
+def test_cli_on_a_fresh_instance_folder_migrates_and_seeds(tmp_path):
+    from fondo.cli import main
+
+    instance = tmp_path / "fresh"
+    env = {k: None for k in os.environ if k.startswith("FONDO_") and not k.startswith("FONDO_TEST_")}
+    env |= {"FONDO_INSTANCE_PATH": str(instance), "FONDO_DATA_DIR": str(DATA_DIR)}
+    result = CliRunner().invoke(main, ["consultation", "list"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"consultations": []}
+    assert (instance / "fondo.sqlite").is_file()
+    result = CliRunner().invoke(main, ["consultation", "show", "1"], env=env)
+    assert result.exit_code == 1 and "consultation 1 does not exist" in result.output
+
+
 def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(settings, opened, clock):
     """Two workers delivering the same notice: the claim row decides who sends each message.
 
@@ -366,7 +437,7 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(settings, opened
 
     other_worker = session_factory(settings)()
     try:
-        assert cs._claim_delivery(other_worker, opened, notice_id, subscriber_id, "sms") is not None
+        assert cs.claim_delivery(other_worker, opened, notice_id, subscriber_id, "sms") is not None
     finally:
         other_worker.close()
     with session_scope(settings) as session:

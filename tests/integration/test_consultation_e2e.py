@@ -12,7 +12,7 @@ import socket
 import pytest
 import shapely
 
-import fondo.consultation.service as cs
+import fondo.consultation.clock as cs
 from consultation.protocol import load_protocol
 from fondo.db import session_scope
 from fondo.fund.models import Project, Site

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import shapely
 
-import fondo.consultation.service as cs
+import fondo.consultation.clock as consultation_clock
 from fondo.db import session_scope
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
@@ -28,7 +28,7 @@ def officer(auth_headers):
 
 @pytest.fixture
 def cid(settings, client, officer, monkeypatch):
-    monkeypatch.setattr(cs, "clock", lambda: dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+    monkeypatch.setattr(consultation_clock, "clock", lambda: dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
     lat, lon = TAMAZUNCHALE
     with session_scope(settings) as session:
         site = Site(name="s", technology=Technology.WIND, geometry=shapely.Point(lon, lat))
@@ -178,8 +178,13 @@ def test_commitment_outside_consultiva_is_refused(client, cid, officer):
 
 def test_notice_lead_time_and_fields(client, cid, officer, settings, monkeypatch):
     # Notices exist from acuerdos_previos on; preparacion has none.
-    r = client.post(f"/api/v1/consultations/{cid}/notices", headers=officer, json={})
+    notice = {"community": "Tamazunchale", "starts_at": "2026-04-02T10:00:00-06:00",
+              "place": "Auditorio", "meeting_language": "Español"}
+    r = client.post(f"/api/v1/consultations/{cid}/notices", headers=officer, json=notice)
     assert r.status_code == 409 and r.json["field"] == "phase"
+    # The body's shape is checked first: a body without the notice's fields is a 422.
+    r = client.post(f"/api/v1/consultations/{cid}/notices", headers=officer, json={})
+    assert r.status_code == 422 and r.json["field"] == "community"
 
 
 def test_verify_and_record_exports(client, cid, officer):
@@ -200,3 +205,95 @@ def test_social_risk_endpoint(client, cid, officer):
     assert r.json["social_risk"] == "medium" and r.json["phase"] == "preparacion"
     assert c["social_risk"] == "medium"
     assert client.get("/api/v1/projects/999999/social-risk", headers=officer).status_code == 404
+
+
+# --- request schemas -------------------------------------------------------------------
+
+#: (path under /api/v1/consultations/{cid}, raw JSON body, field the 422 problem names).
+BAD_BODIES = [
+    # NaN and Infinity are not JSON numbers (strict JSON, before the schema).
+    ("", '{"project_id": NaN}', "project_id"),
+    ("/commitments", '{"kind": "mitigation", "description": "x", "owner": "y", '
+                     '"due_date": "2026-12-01", "amount_mxn": Infinity}', "amount_mxn"),
+    # Wrong types.
+    ("", '{"project_id": "1"}', "project_id"),
+    ("", '{"project_id": true}', "project_id"),
+    ("", '{"project_id": 1, "max_distance_km": "10"}', "max_distance_km"),
+    ("", '{"project_id": 1, "known_indigenous_localities": "240370001"}',
+     "known_indigenous_localities"),
+    ("/phase", '{"to_phase": 5}', "to_phase"),
+    ("/evidence", '{"steps": "identify_communities"}', "steps"),
+    ("/evidence", '{"steps": [1]}', "steps[0]"),
+    ("/meetings", '{"held_at": "2026-03-02T10:00:00", "place": "Auditorio", '
+                  '"attendance_count": 5}', "held_at"),
+    ("/meetings", '{"held_at": "2026-03-02T10:00:00-06:00", "place": "Auditorio", '
+                  '"attendance_count": 5.5}', "attendance_count"),
+    ("/feedback", '{"kind": "feedback", "category": "other", "text": "x", "anonymous": "yes"}',
+     "anonymous"),
+    ("/feedback", '{"kind": "feedback", "category": "other", "text": "x", '
+                  '"location": {"latitude": "norte", "longitude": -98.8}}', "location.latitude"),
+    ("/feedback", '{"kind": "feedback", "category": "other", "text": "x", '
+                  '"attachment": {"content_base64": "%%%"}}', "attachment"),
+    ("/commitments", '{"kind": "mitigation", "description": "x", "owner": "y", '
+                     '"due_date": "next year"}', "due_date"),
+    ("/commitments/C-1/status", '{"status": "done"}', "status"),
+    ("/subscribers", '{"email": "ana@example.org", "language": "fr"}', "language"),
+    # Missing required fields.
+    ("", "{}", "project_id"),
+    ("/communities", '{"action": "add", "cvegeo": "240370005"}', "reason"),
+    ("/communities", '{"action": "add", "cvegeo": "240370005", "reason": "   "}', "reason"),
+    ("/feedback", '{"kind": "feedback", "category": "other"}', "text"),
+    ("/phase", '{"reason": "x"}', "to_phase"),
+    # Unknown fields.
+    ("", '{"project_id": 1, "colour": "red"}', "colour"),
+    ("/evidence", '{"step": ["identify_communities"]}', "step"),
+    ("/feedback", '{"kind": "feedback", "category": "other", "text": "x", "nombre": "Ana"}',
+     "nombre"),
+    ("/subscribers", '{"email": "ana@example.org", "sms": true}', "sms"),
+    # Not an object.
+    ("/phase", '["acuerdos_previos"]', "body"),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "field"), BAD_BODIES)
+def test_bad_bodies_are_422_naming_the_field_and_store_nothing(client, cid, officer, settings,
+                                                               path, raw, field):
+    from fondo.consultation.models import (
+        ConsultationEvent,
+        ConsultationFeedback,
+        ConsultationSubscriber,
+    )
+
+    before = [_count(settings, m) for m in (ConsultationEvent, ConsultationFeedback,
+                                            ConsultationSubscriber)]
+    r = client.post(f"/api/v1/consultations{'/' + str(cid) if path else ''}{path}", data=raw,
+                    content_type="application/json", headers=officer)
+    assert r.status_code == 422 and r.mimetype == PROBLEM, r.get_data(as_text=True)
+    assert r.json["field"] == field, r.json
+    after = [_count(settings, m) for m in (ConsultationEvent, ConsultationFeedback,
+                                           ConsultationSubscriber)]
+    assert after == before
+
+
+def test_the_role_is_checked_before_the_body(client, cid, auth_headers):
+    r = client.post(f"/api/v1/consultations/{cid}/phase", data="{NaN",
+                    content_type="application/json", headers=auth_headers("investor"))
+    assert r.status_code == 403
+
+
+def test_openapi_documents_every_request_body(client):
+    doc = client.get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    posts = {path: ops["post"] for path, ops in doc["paths"].items()
+             if path.startswith("/api/v1/consultations") and "post" in ops
+             and not path.endswith("/deliver")}
+    assert len(posts) == 12
+    for path, op in posts.items():
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schema = schemas[ref.rsplit("/", 1)[-1]]
+        assert schema["additionalProperties"] is False, path
+    feedback = posts["/api/v1/consultations/{consultation_id}/feedback"]["requestBody"]
+    assert "multipart/form-data" in feedback["content"]
+    created = schemas["ConsultationRequest"]
+    assert created["required"] == ["project_id"]
+    assert created["properties"]["max_distance_km"]["maximum"] == 50.0

@@ -10,10 +10,13 @@ import re
 import pytest
 import shapely
 
+import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
+from fondo.consultation.schemas import NoticeRequestSchema
 from fondo.db import session_scope
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
+from fondo.request_body import load_request
 
 UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)
@@ -22,7 +25,7 @@ SCRIPT = "<script>document.title='pwned'</script>"
 
 @pytest.fixture
 def cid(settings, monkeypatch):
-    monkeypatch.setattr(cs, "clock", lambda: dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+    monkeypatch.setattr(consultation_clock, "clock", lambda: dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
     lat, lon = TAMAZUNCHALE
     with session_scope(settings) as session:
         site = Site(name="s", technology=Technology.WIND, geometry=shapely.Point(lon, lat))
@@ -97,7 +100,7 @@ def test_form_errors_are_shown_and_nothing_stored(client, cid, settings):
 
 def test_notice_page_poster_and_subscription(client, cid, settings, monkeypatch):
     start = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
-    monkeypatch.setattr(cs, "clock", lambda: start + dt.timedelta(days=20))
+    monkeypatch.setattr(consultation_clock, "clock", lambda: start + dt.timedelta(days=20))
     with session_scope(settings) as session:
         cs.record_evidence(session, settings, cid, {
             "steps": ["identify_communities", "assess_depth_of_consultation", "designate_roles",
@@ -109,10 +112,10 @@ def test_notice_page_poster_and_subscription(client, cid, settings, monkeypatch)
             "conditions": ["communities_identified", "roles_designated",
                            "grievance_mechanism_open", "no_irreversible_decision_taken"]}, "ana")
         cs.change_phase(session, settings, cid, {"to_phase": "acuerdos_previos"}, "ana")
-        n = cs.publish_notice(session, settings, cid, {
+        n = cs.publish_notice(session, settings, cid, load_request(NoticeRequestSchema(), {
             "community": "Tamazunchale", "starts_at": "2026-04-02T10:00:00-06:00",
             "ends_at": "2026-04-02T14:00:00-06:00", "place": "Auditorio <b>municipal</b>",
-            "meeting_language": "Náhuatl"}, "ana")
+            "meeting_language": "Náhuatl"}), "ana")
         cs.add_notice_translation(session, settings, cid, n["id"], {
             "language_name": "Náhuatl de la Huasteca", "language_code": "nhe",
             "title": "Tlanonotzaliztli", "body": "Texto del intérprete " + SCRIPT,

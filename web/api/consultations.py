@@ -3,7 +3,8 @@
 Officer endpoints need the ``officer`` role (admins pass); public endpoints (notices,
 posters, commitments, feedback submission, receipt lookup, subscription) need no account
 and submissions and subscriptions are rate-limited (``RATELIMIT_PUBLIC``). Bodies are
-JSON objects validated by :mod:`fondo.consultations`, whose errors name the field.
+strict JSON objects loaded by the request schemas of :mod:`fondo.consultation.schemas`
+(``@blp.arguments``); a bad value is a 422 problem whose ``field`` names it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
-from web.api.docs import Blueprint
 
+from fondo.accounts.service import Role
 from fondo.consultation import service
-from fondo.errors import InvalidInput
+from fondo.consultation.schemas import (
+    CommitmentRequestSchema,
+    CommitmentStatusRequestSchema,
+    CommunityChangeRequestSchema,
+    ConsultationRequestSchema,
+    EvidenceRequestSchema,
+    FeedbackActionRequestSchema,
+    FeedbackRequestSchema,
+    MeetingRequestSchema,
+    NoticeRequestSchema,
+    PhaseChangeRequestSchema,
+    SubscriptionRequestSchema,
+    TranslationRequestSchema,
+)
 from fondo.jobs import create_job, job_status, launch
-from fondo.accounts.models import Role
+from fondo.request_body import load_request
+from web.api.docs import Blueprint, request_json
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
 from web.extensions import limiter
@@ -30,13 +45,6 @@ OFFICER = Role.OFFICER
 def public_rate_limit() -> str:
     """The configured limit of public submissions per client address."""
     return str(current_app.config.get("RATELIMIT_PUBLIC", "10 per minute"))
-
-
-def _json() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput("send a JSON object (Content-Type: application/json)", field="body")
-    return body
 
 
 def _actor() -> str:
@@ -60,7 +68,8 @@ def list_consultations():
 
 @blp.post("/consultations")
 @require_role(OFFICER)
-def create_consultation():
+@blp.arguments(ConsultationRequestSchema)
+def create_consultation(body: dict[str, Any]):
     """Open a consultation for a project whose site meets the trigger rule.
 
     Body: `project_id`, optional `max_distance_km` (default 10), `known_indigenous_localities`,
@@ -68,7 +77,7 @@ def create_consultation():
     already open.
     """
     session = db()
-    out = service.create_consultation(session, settings(), _json(), _actor())
+    out = service.create_consultation(session, settings(), body, _actor())
     session.commit()
     return out, 201, {"Location": f"/api/v1/consultations/{out['id']}"}
 
@@ -82,41 +91,45 @@ def get_consultation(consultation_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/communities")
 @require_role(OFFICER)
-def change_communities(consultation_id: int):
+@blp.arguments(CommunityChangeRequestSchema)
+def change_communities(body: dict[str, Any], consultation_id: int):
     """Add or remove a community (`action`, `cvegeo`, `reason`; the reason is recorded)."""
     session = db()
-    out = service.change_communities(session, settings(), consultation_id, _json(), _actor())
+    out = service.change_communities(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out
 
 
 @blp.post("/consultations/<int:consultation_id>/evidence")
 @require_role(OFFICER)
-def record_evidence(consultation_id: int):
+@blp.arguments(EvidenceRequestSchema)
+def record_evidence(body: dict[str, Any], consultation_id: int):
     """Record `steps`, `artefacts`, `conditions` of the current phase (and, in consultiva,
     the `community_position`)."""
     session = db()
-    out = service.record_evidence(session, settings(), consultation_id, _json(), _actor())
+    out = service.record_evidence(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out
 
 
 @blp.post("/consultations/<int:consultation_id>/phase")
 @require_role(OFFICER)
-def change_phase(consultation_id: int):
+@blp.arguments(PhaseChangeRequestSchema)
+def change_phase(body: dict[str, Any], consultation_id: int):
     """Move to `to_phase` (with `reason` for a return); 409 lists what is missing."""
     session = db()
-    out = service.change_phase(session, settings(), consultation_id, _json(), _actor())
+    out = service.change_phase(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out
 
 
 @blp.post("/consultations/<int:consultation_id>/meetings")
 @require_role(OFFICER)
-def record_meeting(consultation_id: int):
+@blp.arguments(MeetingRequestSchema)
+def record_meeting(body: dict[str, Any], consultation_id: int):
     """Record a meeting held (`held_at`, `place`, `attendance_count`, …)."""
     session = db()
-    out = service.record_meeting(session, settings(), consultation_id, _json(), _actor())
+    out = service.record_meeting(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out, 201
 
@@ -172,11 +185,12 @@ def list_notices(consultation_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/notices")
 @require_role(OFFICER)
-def publish_notice(consultation_id: int):
+@blp.arguments(NoticeRequestSchema)
+def publish_notice(body: dict[str, Any], consultation_id: int):
     """Publish the current phase's notice in Spanish and English (`community`, `starts_at`,
     `ends_at`, `place`, `meeting_language`, `interpreter_language`)."""
     session = db()
-    out = service.publish_notice(session, settings(), consultation_id, _json(), _actor())
+    out = service.publish_notice(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out, 201
 
@@ -189,12 +203,13 @@ def get_notice(consultation_id: int, notice_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/notices/<int:notice_id>/translations")
 @require_role(OFFICER)
-def add_translation(consultation_id: int, notice_id: int):
+@blp.arguments(TranslationRequestSchema)
+def add_translation(body: dict[str, Any], consultation_id: int, notice_id: int):
     """Attach a translation in the community's language (`language_name`, `language_code`,
     `title`, `body`, `translated_by`)."""
     session = db()
     out = service.add_notice_translation(session, settings(), consultation_id, notice_id,
-                                         _json(), _actor())
+                                         body, _actor())
     session.commit()
     return out, 201
 
@@ -230,10 +245,11 @@ def deliveries(consultation_id: int, notice_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/subscribers")
 @limiter.limit(public_rate_limit)
-def subscribe(consultation_id: int):
+@blp.arguments(SubscriptionRequestSchema)
+def subscribe(body: dict[str, Any], consultation_id: int):
     """Subscribe an `email` and/or `phone` to the notices (public; same answer either way)."""
     session = db()
-    out = service.subscribe(session, consultation_id, _json())
+    out = service.subscribe(session, consultation_id, body)
     session.commit()
     return out, 201
 
@@ -241,30 +257,49 @@ def subscribe(consultation_id: int):
 # --- feedback and grievances -----------------------------------------------------------
 
 
-def _submission() -> tuple[Any, tuple[str, bytes, str | None] | None]:
-    if request.mimetype == "multipart/form-data":
-        body: dict[str, Any] = {k: v for k, v in request.form.items() if v != ""}
-        body["anonymous"] = body.get("anonymous") in ("1", "true", "on", "yes")
-        if "latitude" in body or "longitude" in body:
-            body["location"] = {"latitude": body.pop("latitude", None),
-                                "longitude": body.pop("longitude", None)}
-        upload = request.files.get("attachment")
-        attachment = None
-        if upload is not None and upload.filename:
-            attachment = (upload.filename, upload.read(), upload.mimetype or None)
-        return body, attachment
-    return _json(), None
+#: The multipart form of a submission: the JSON body's fields as form fields, with the
+#: location as ``latitude``/``longitude`` and the attachment as a file.
+_SUBMISSION_FORM = {
+    "type": "object",
+    "required": ["kind", "category", "text"],
+    "properties": {
+        **{name: {"type": "string"} for name in (
+            "kind", "category", "text", "language", "anonymous", "name", "email", "phone",
+            "latitude", "longitude", "client_token")},
+        "attachment": {"type": "string", "format": "binary"},
+    },
+}
+
+
+def _submission() -> tuple[dict[str, Any], tuple[str, bytes, str | None] | None]:
+    """The submission (loaded by its schema) and a multipart form's attached file."""
+    if request.mimetype != "multipart/form-data":
+        return load_request(FeedbackRequestSchema(), request_json()), None
+    body: dict[str, Any] = {k: v for k, v in request.form.items() if v != ""}
+    body["anonymous"] = body.get("anonymous") in ("1", "true", "on", "yes")
+    if "latitude" in body or "longitude" in body:
+        body["location"] = {"latitude": body.pop("latitude", None),
+                            "longitude": body.pop("longitude", None)}
+    upload = request.files.get("attachment")
+    attachment = None
+    if upload is not None and upload.filename:
+        attachment = (upload.filename, upload.read(), upload.mimetype or None)
+    return load_request(FeedbackRequestSchema(), body), attachment
 
 
 @blp.post("/consultations/<int:consultation_id>/feedback")
 @limiter.limit(public_rate_limit)
+@blp.doc(requestBody={"required": True, "description": "The submission, as JSON or a form.",
+                      "content": {"application/json": {"schema": FeedbackRequestSchema},
+                                  "multipart/form-data": {"schema": _SUBMISSION_FORM}}})
 def submit_feedback(consultation_id: int):
     """Submit feedback or a grievance without an account; returns the receipt code.
 
     JSON (or multipart with an `attachment` file): `kind`, `category`, `text`, optional
     `language`, `anonymous`, `name`, `email`, `phone`, `location`, `client_token`,
     `attachment` {filename, content_type, content_base64}. The same `client_token` twice
-    stores once (200 the second time).
+    stores once (200 the second time). Both forms are loaded by the same schema; a bad
+    value is a 422 problem naming the field.
     """
     session = db()
     body, attachment = _submission()
@@ -288,11 +323,12 @@ def list_feedback(consultation_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/feedback/<int:feedback_id>/actions")
 @require_role(OFFICER)
-def feedback_action(consultation_id: int, feedback_id: int):
+@blp.arguments(FeedbackActionRequestSchema)
+def feedback_action(body: dict[str, Any], consultation_id: int, feedback_id: int):
     """Triage: `action` acknowledge | answer | escalate | close (+ `public_answer`,
     `officer_notes`, `reason`)."""
     session = db()
-    out = service.feedback_action(session, settings(), consultation_id, feedback_id, _json(),
+    out = service.feedback_action(session, settings(), consultation_id, feedback_id, body,
                                   _actor())
     session.commit()
     return out
@@ -318,20 +354,22 @@ def list_commitments(consultation_id: int):
 
 @blp.post("/consultations/<int:consultation_id>/commitments")
 @require_role(OFFICER)
-def add_commitment(consultation_id: int):
+@blp.arguments(CommitmentRequestSchema)
+def add_commitment(body: dict[str, Any], consultation_id: int):
     """Record a commitment (`kind`, `description`, `owner`, `due_date`, `amount_mxn`)."""
     session = db()
-    out = service.add_commitment(session, settings(), consultation_id, _json(), _actor())
+    out = service.add_commitment(session, settings(), consultation_id, body, _actor())
     session.commit()
     return out, 201
 
 
 @blp.post("/consultations/<int:consultation_id>/commitments/<commitment_id>/status")
 @require_role(OFFICER)
-def change_commitment(consultation_id: int, commitment_id: str):
+@blp.arguments(CommitmentStatusRequestSchema)
+def change_commitment(body: dict[str, Any], consultation_id: int, commitment_id: str):
     """Follow-up: `status` pending | in_progress | fulfilled | cancelled (+ `reason`)."""
     session = db()
     out = service.change_commitment(session, settings(), consultation_id, commitment_id,
-                                    _json(), _actor())
+                                    body, _actor())
     session.commit()
     return out
