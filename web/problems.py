@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from fondo.errors import FondoError
+from fondo.errors import FondoError, InvalidInput
 from fondo.request_body import flatten_messages
 
 PROBLEM_MIME = "application/problem+json"
@@ -47,6 +47,9 @@ def problem_response(error: HTTPException) -> Response:
         first = next(iter(errors), None)
         extra["field"] = first
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        # a request schema's verdict is the same problem as a service's InvalidInput
+        title = InvalidInput.title
+        extra["type_"] = PROBLEM_TYPE_BASE + InvalidInput.__name__.lower()
     elif isinstance(data, dict) and data.get("message"):
         detail = data["message"]
     if not is_api_request():
