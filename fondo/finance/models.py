@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fondo.jobs import JobState
 from fondo.orm import Base, UTCDateTime, _enum, utcnow
 
+#: Request fields the shell keeps in their own columns and does not hand to the engine.
+SHELL_FIELDS = ("name", "project_id", "study_id")
+
 
 class FinanceCase(Base):
     """A finance case: one project's cash flows, capital stack and returns."""

@@ -11,18 +11,16 @@ from typing import Any
 
 from celery import shared_task
 
-from fondo.jobs import FondoTask
+from fondo.db import session_scope
+from fondo.finance.models import FinanceCase, FinanceMonteCarloRun
+from fondo.finance.service import MONTECARLO_TASK, montecarlo_run_url, run_montecarlo_for_case
+from fondo.jobs import FondoTask, JobState
+from fondo.orm import utcnow
 
 
-@shared_task(bind=True, base=FondoTask, name="fondo.finance.montecarlo")
+@shared_task(bind=True, base=FondoTask, name=MONTECARLO_TASK)
 def montecarlo(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
     """Run ``params["spec"]`` over case ``params["case_id"]``, storing into run ``params["run_id"]``."""
-    from fondo.db import session_scope
-    from fondo.finance.service import montecarlo_run_url, run_montecarlo_for_case
-    from fondo.jobs import JobState
-    from fondo.orm import utcnow
-    from fondo.finance.models import FinanceCase, FinanceMonteCarloRun
-
     case_id, run_id, spec = params["case_id"], params["run_id"], params["spec"]
     with session_scope(self.settings) as session:
         request = session.get(FinanceCase, case_id).request

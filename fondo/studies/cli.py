@@ -1,17 +1,28 @@
 """``fondo yield`` and ``fondo study``: yield studies from the command line (issue 3).
 
 ``fondo yield pv --input FILE`` and ``fondo yield wind --input FILE`` take the JSON of
-``POST /api/v1/yield/pv`` / ``…/wind`` (``-`` for standard input) and print the same JSON
-the API answers. ``fondo study create --input FILE`` stores and runs a study (the body of
-``POST /api/v1/studies``); ``fondo study export ID --format csv|xlsx|pdf|json [--out FILE]``
-writes one of its exports (to standard output when ``--out`` is not given).
+``POST /api/v1/yield/pv`` / ``…/wind`` (``-`` for standard input), validated by the same
+request schema, and print the same JSON the API answers. ``fondo study create --input FILE``
+stores and runs a study (the body of ``POST /api/v1/studies``); ``fondo study export ID
+--format csv|xlsx|pdf|json [--out FILE]`` writes one of its exports (to standard output when
+``--out`` is not given). Each migrates and seeds a fresh instance on first use.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from fondo.commands import echo_json, handle_errors, read_json_input, settings_from
+from fondo.celery_app import make_celery
+from fondo.commands import (echo_json, handle_errors, needs_database, read_json_input,
+                            settings_from)
+from fondo.db import session_scope
+from fondo.errors import FondoError
+from fondo.jobs import Job, JobState, job_status, launch
+from fondo.request_body import load_request
+from fondo.studies import service as svc
+from fondo.studies.schemas import REQUEST_SCHEMAS, StudyRequestSchema
 
 
 @click.group("yield")
@@ -20,11 +31,8 @@ def yield_group() -> None:
 
 
 def _quick(ctx: click.Context, technology: str, input_path: str, hourly: bool) -> None:
-    from fondo.studies import service as svc
-    from fondo.db import session_scope
-
     settings = settings_from(ctx)
-    body = read_json_input(input_path)
+    body = load_request(REQUEST_SCHEMAS[technology](), read_json_input(input_path))
     with session_scope(settings) as session:
         echo_json(svc.run_quick(settings, session, technology, body, hourly=hourly))
 
@@ -35,6 +43,7 @@ def _quick(ctx: click.Context, technology: str, input_path: str, hourly: bool) -
 @click.option("--hourly", is_flag=True, help="Include the 8,760 hourly values.")
 @click.pass_context
 @handle_errors
+@needs_database
 def yield_pv(ctx: click.Context, input_path: str, hourly: bool) -> None:
     """Run a PV yield study and print the API's JSON."""
     _quick(ctx, "pv", input_path, hourly)
@@ -46,6 +55,7 @@ def yield_pv(ctx: click.Context, input_path: str, hourly: bool) -> None:
 @click.option("--hourly", is_flag=True, help="Include the 8,760 hourly values.")
 @click.pass_context
 @handle_errors
+@needs_database
 def yield_wind(ctx: click.Context, input_path: str, hourly: bool) -> None:
     """Run a wind yield study and print the API's JSON."""
     _quick(ctx, "wind", input_path, hourly)
@@ -64,17 +74,11 @@ def study_group() -> None:
               help="Send the task to the workers and print the task instead of waiting.")
 @click.pass_context
 @handle_errors
+@needs_database
 def study_create(ctx: click.Context, input_path: str, queue: bool) -> None:
     """Store a study and run it (here, or on the workers with --queue)."""
-    from fondo.studies import service as svc
-    from fondo.celery_app import make_celery
-    from fondo.db import session_scope
-    from fondo.errors import FondoError
-    from fondo.jobs import job_status, launch
-    from fondo.jobs import Job, JobState
-
     settings = settings_from(ctx)
-    body = read_json_input(input_path)
+    body = load_request(StudyRequestSchema(), read_json_input(input_path))
     with session_scope(settings) as session:
         job, study = svc.create_study(settings, session, body)
         job_id, study_id, params = job.id, study.id, dict(job.params)
@@ -96,30 +100,24 @@ def study_create(ctx: click.Context, input_path: str, queue: bool) -> None:
 @click.argument("study_id", type=int)
 @click.pass_context
 @handle_errors
+@needs_database
 def study_show(ctx: click.Context, study_id: int) -> None:
     """Print a stored study (the JSON of GET /api/v1/studies/ID)."""
-    from fondo.studies import service as svc
-    from fondo.db import session_scope
-
     with session_scope(settings_from(ctx)) as session:
         echo_json(svc.study_json(svc.get_study(session, study_id)))
 
 
 @study_group.command("export")
 @click.argument("study_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf", "json"]),
-              default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(svc.EXPORT_FORMATS), default="json",
+              show_default=True)
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
               help="File to write (default: standard output).")
 @click.pass_context
 @handle_errors
+@needs_database
 def study_export(ctx: click.Context, study_id: int, fmt: str, out: str | None) -> None:
     """Write a stored study as CSV (hourly), XLSX, PDF or JSON."""
-    from pathlib import Path
-
-    from fondo.studies import service as svc
-    from fondo.db import session_scope
-
     settings = settings_from(ctx)
     with session_scope(settings) as session:
         data = svc.export_study(settings, svc.get_study(session, study_id), fmt)
@@ -127,5 +125,3 @@ def study_export(ctx: click.Context, study_id: int, fmt: str, out: str | None) -
         click.echo(data, nl=False)  # bytes go to the binary standard output
     else:
         Path(out).write_bytes(data)
-
-

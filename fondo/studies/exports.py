@@ -1,10 +1,11 @@
 """Exports of a stored yield study: JSON, XLSX and a PDF report (the CSV is the stored file).
 
-Each takes the study's JSON (:func:`fondo.yield_studies.study_json`) and, where needed, its
-hourly table; none touches the database. The XLSX has the sheets ``summary``, ``monthly``,
-``loss tree``, ``p-values`` and ``assumptions``; the PDF report (reportlab, with a
-matplotlib chart) shows the assumptions, the station and its distance, a monthly bar chart,
-the loss tree and the P-values table.
+Each takes the study's JSON (:func:`fondo.studies.service.study_json`) and, where needed, its
+hourly table (:mod:`fondo.studies.hourly`); none touches the database. The XLSX has the
+sheets ``summary``, ``monthly``, ``loss tree``, ``p-values`` and ``assumptions``; the PDF
+report (reportlab, with a matplotlib chart) shows the assumptions, the station and its
+distance, a monthly bar chart, the loss tree and the P-values table. openpyxl, reportlab and
+matplotlib are imported when an export is made, not with the module.
 """
 
 from __future__ import annotations
@@ -12,9 +13,21 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pandas as pd
 
+from fondo.studies.hourly import HOURLY_ENERGY_COLUMN, HOURLY_TIME_COLUMN
+
+#: Export formats of a stored study.
+EXPORT_FORMATS = ("csv", "xlsx", "pdf", "json")
+#: MIME type per export format.
+EXPORT_MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "json": "application/json",
+}
 #: Month labels of the monthly tables.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Sheet names of the XLSX export.
@@ -44,8 +57,6 @@ def _cell(value: Any) -> Any:
 
 def study_json_bytes(record: dict[str, Any], hourly: pd.DataFrame) -> bytes:
     """The study's JSON with its hourly series (``times``, ``energy_hourly_kwh``)."""
-    from fondo.studies.service import HOURLY_ENERGY_COLUMN, HOURLY_TIME_COLUMN
-
     body = dict(record)
     body["hourly"] = {"times": hourly[HOURLY_TIME_COLUMN].tolist(),
                       "energy_hourly_kwh": [float(x) for x in hourly[HOURLY_ENERGY_COLUMN]],
@@ -137,7 +148,6 @@ def study_pdf(record: dict[str, Any]) -> bytes:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     result = record["result"]
     station = result["station"]

@@ -13,13 +13,12 @@ from typing import Any
 from celery import shared_task
 
 from fondo.jobs import FondoTask
+from fondo.studies.service import STUDY_TASK, run_stored_study, study_url
 
 
-@shared_task(bind=True, base=FondoTask, name="fondo.yield.study")
+@shared_task(bind=True, base=FondoTask, name=STUDY_TASK)
 def study(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
     """Run stored yield study ``params["study_id"]``; stages: weather, simulation, writing."""
-    from fondo.studies.service import run_stored_study, study_url
-
     study_id = int(params["study_id"])
 
     def on_progress(done: int, total: int, stage: str) -> None:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import numpy as np
 import numpy_financial as npf
 import pytest
 
-from fondo.request_body import parse_json_body
 from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
-from fondo.finance import service as svc
 from fondo.cli import main
 from fondo.db import session_scope
 from fondo.errors import InvalidInput, NotFound
-from fondo.jobs import Job, JobState
+from fondo.finance import service as svc
 from fondo.finance.models import FinanceCase, FinanceMonteCarloRun
+from fondo.finance.schemas import MonteCarloRequestSchema
+from fondo.jobs import Job, JobState
+from fondo.request_body import load_request, parse_json_body
 
 #: IRR/NPV agreement with numpy-financial on the same flows (issue 4 bar). [-]
 IRR_RTOL = 1e-9
@@ -100,24 +102,31 @@ def test_unknown_case_is_not_found(settings):
         svc.get_case(session, 12345)
 
 
-def test_strict_json_decoding_refuses_nan():
+def test_strict_json_decoding_refuses_nan_naming_the_field():
     with pytest.raises(InvalidInput) as err:
         parse_json_body(b'{"capex_usd": NaN}')
-    assert err.value.field == "body"
+    assert err.value.field == "capex_usd"
     assert parse_json_body('{"a": 1.5}') == {"a": 1.5}
 
 
+def montecarlo_spec(body):
+    """The spec of a Monte Carlo request, loaded as the API and the CLI load it."""
+    return svc.montecarlo_spec(load_request(MonteCarloRequestSchema(), body))
+
+
 def test_montecarlo_spec_defaults_and_bounds():
-    spec = svc.parse_montecarlo_request({"n_draws": 2000})
+    spec = montecarlo_spec({"n_draws": 2000})
     assert spec["n_draws"] == 2000 and spec["seed"] == 0 and spec["breach_dscr"] == 1.0
-    assert spec["chunk"] >= svc.MIN_MONTECARLO_CHUNK
+    # about ten progress steps, never chunks smaller than the vectorization needs
+    assert spec["chunk"] == 200 and montecarlo_spec({"n_draws": 300})["chunk"] == 100
     assert spec["energy_sigma"] is None
-    with pytest.raises(InvalidInput) as err:
-        svc.parse_montecarlo_request({"n_draws": True})
-    assert err.value.field == "n_draws"
-    with pytest.raises(InvalidInput) as err:
-        svc.parse_montecarlo_request({"capex_sigma": -1})
-    assert err.value.field == "capex_sigma"
+    assert montecarlo_spec({}) == montecarlo_spec({"n_draws": None, "seed": None})
+    for bad, field in (({"n_draws": True}, "n_draws"), ({"capex_sigma": -1}, "capex_sigma"),
+                       ({"n_draws": 2.5}, "n_draws"), ({"seed": "7"}, "seed"),
+                       ({"draws": 10}, "draws")):
+        with pytest.raises(InvalidInput) as err:
+            montecarlo_spec(bad)
+        assert err.value.field == field, bad
 
 
 # ------------------------------------------------------------------ task
@@ -210,6 +219,25 @@ def test_cli_run_bad_input_names_the_field_and_exits_1(settings):
     assert count(settings, FinanceCase) == 0
     out = invoke(settings, "finance", "run", "--input", "-", input="{not json")
     assert out.exit_code == 1 and "not valid JSON" in out.stderr
+
+
+def test_cli_run_on_a_fresh_instance_answers_json(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(CASE))
+    fresh = tmp_path / "fresh-instance"
+    env = {k: None for k in os.environ if k.startswith("FONDO_")}  # nothing but the folder
+    out = CliRunner().invoke(main, ["finance", "run", "--input", str(path)],
+                             env=env | {"FONDO_INSTANCE_PATH": str(fresh)})
+    assert out.exit_code == 0, out.output
+    printed = strict_loads(out.stdout)
+    assert printed["id"] == 1 and printed["links"]["self"] == "/api/v1/finance/cases/1"
+    assert len(printed["cashflows"]) == 1 + CASE["life_years"]
+    # --no-store needs no database: another fresh folder stays untouched
+    untouched = tmp_path / "untouched"
+    out = CliRunner().invoke(main, ["finance", "run", "--no-store", "--input", str(path)],
+                             env=env | {"FONDO_INSTANCE_PATH": str(untouched)})
+    assert out.exit_code == 0, out.output
+    assert not (untouched / "fondo.sqlite").exists()
 
 
 def test_cli_montecarlo_runs_and_prints_the_summary(settings, tmp_path):

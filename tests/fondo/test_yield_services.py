@@ -9,18 +9,23 @@ and which station a site gets).
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from marshmallow import ValidationError, validate
 from numpy.testing import assert_allclose
 
-from fondo.studies import service as svc
 from fondo.db import session_scope
 from fondo.errors import InvalidInput
+from fondo.studies import service as svc
+from fondo.studies.runs import REQUEST_CLASSES
+from fondo.studies.schemas import REQUEST_SCHEMAS, JSONInteger
 from siting.weather import choose_station, haversine_km, parse_epw
-from siting.yield_study import PVRequest, run_pv_study
+from siting.yield_study import PVRequest, YieldInputError, run_pv_study
 from tests_support import DATA_DIR
 
 #: The service passes the engine's numbers through unchanged. [-]
@@ -209,3 +214,107 @@ def test_cli_bad_input_exits_non_zero(settings):
                                 obj={"settings": settings})
     assert result.exit_code == 1
     assert "hub_height_m" in result.output
+
+
+# ------------------------------------------------------------------ request schemas
+
+
+def _range_bounds(schema):
+    """(field name, lower, upper, lower inclusive, upper inclusive, integer) of each bound."""
+    for name, field in schema().fields.items():
+        for check in field.validators:
+            if isinstance(check, validate.Range):
+                yield (name, check.min, check.max, check.min_inclusive, check.max_inclusive,
+                       isinstance(field, JSONInteger))
+
+
+def _engine_accepts(request_class, body, name) -> bool:
+    try:
+        request_class.from_dict(body)
+    except YieldInputError as exc:
+        assert exc.field == name, (exc.field, name)
+        return False
+    return True
+
+
+def _schema_accepts(schema, body, name) -> bool:
+    try:
+        schema().load(body)
+    except ValidationError as exc:
+        assert list(exc.messages) == [name], exc.messages
+        return False
+    return True
+
+
+@pytest.mark.parametrize("technology, base", [("pv", LEON | {"capacity_dc_kw": 1000.0}),
+                                              ("wind", WIND_BODY)])
+def test_schema_bounds_are_the_engines(technology, base):
+    """On each bound and one step outside it, the schema and the engine agree."""
+    schema, request_class = REQUEST_SCHEMAS[technology], REQUEST_CLASSES[technology]
+    checked = 0
+    for name, low, high, low_in, high_in, integer in _range_bounds(schema):
+        for bound, inclusive, outward in ((low, low_in, -math.inf), (high, high_in, math.inf)):
+            if bound is None:
+                continue
+            outside = bound + math.copysign(1, outward) if integer else math.nextafter(bound,
+                                                                                      outward)
+            for value, accepted in ((bound, inclusive), (outside, False)):
+                body = base | {name: value}
+                assert _schema_accepts(schema, body, name) is accepted, (name, value)
+                assert _engine_accepts(request_class, body, name) is accepted, (name, value)
+                checked += 1
+    assert checked >= 20
+
+
+def test_null_optional_fields_mean_the_engines_defaults():
+    body = PV_BODY | {"tilt_deg": None, "station_id": None, "operating_year": None}
+    loaded = REQUEST_SCHEMAS["pv"]().load(body)
+    assert PVRequest.from_dict(loaded) == PVRequest.from_dict(
+        {k: v for k, v in PV_BODY.items() if k != "tilt_deg"})
+
+
+# ------------------------------------------------------------------ command line
+
+
+def _fresh_instance_env(tmp_path: Path) -> dict[str, str | None]:
+    """Environment of a never-served instance folder: no FONDO_* but the folder and data."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("FONDO_")}
+    return env | {"FONDO_INSTANCE_PATH": str(tmp_path / "fresh-instance"),
+                  "FONDO_DATA_DIR": str(DATA_DIR)}
+
+
+def test_cli_yield_pv_on_a_fresh_instance_answers_json(tmp_path):
+    from fondo.cli import main
+
+    path = tmp_path / "pv.json"
+    path.write_text(json.dumps(PV_BODY))
+    result = CliRunner().invoke(main, ["yield", "pv", "--input", str(path)],
+                                env=_fresh_instance_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["station"]["corridor"] == "bajio" and out["energy_annual_kwh"] > 0
+    assert (tmp_path / "fresh-instance" / "fondo.sqlite").exists()
+
+
+@pytest.mark.parametrize("command, text, field", [
+    ("pv", json.dumps(PV_BODY).replace("1000.0", "NaN"), "capacity_dc_kw"),
+    ("pv", json.dumps(PV_BODY).replace("1000.0", "Infinity"), "capacity_dc_kw"),
+    ("pv", '{"lat": 21.12, "lat": 21.2, "lon": -101.68, "capacity_dc_kw": 1000}', "lat"),
+    ("pv", json.dumps(PV_BODY | {"capacity_dc_kw": "1000"}), "capacity_dc_kw"),
+    ("pv", json.dumps(PV_BODY | {"tilt_deg": True}), "tilt_deg"),
+    ("pv", json.dumps({k: v for k, v in PV_BODY.items() if k != "capacity_dc_kw"}),
+     "capacity_dc_kw"),
+    ("pv", json.dumps(PV_BODY | {"capacity_dc_kw": -1000}), "capacity_dc_kw"),
+    ("pv", json.dumps(PV_BODY | {"capacity_kw": 1000}), "capacity_kw"),
+    ("wind", json.dumps(WIND_BODY | {"turbine_count": 2.5}), "turbine_count"),
+    ("wind", json.dumps(WIND_BODY | {"land_cover": "moon"}), "land_cover"),
+])
+def test_cli_refuses_a_bad_body_in_one_line_naming_the_field(settings, command, text, field):
+    from fondo.cli import main
+
+    result = CliRunner().invoke(main, ["yield", command, "--input", "-"], input=text,
+                                obj={"settings": settings})
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:")
+    assert result.stderr.rstrip().endswith(f"({field})"), result.stderr

@@ -16,6 +16,7 @@ import re
 import numpy as np
 import numpy_financial as npf
 import pytest
+from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
@@ -418,6 +419,10 @@ def test_openapi_describes_the_request_fields(client):
     assert units.search(request_schema["properties"]["capex_usd"]["description"])
     mc = spec["paths"]["/api/v1/finance/cases/{case_id}/montecarlo"]["post"]
     assert "202" in mc["responses"]
+    body = mc["requestBody"]  # optional: an empty body takes every default
+    assert body["required"] is False
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/MonteCarloRequest")
+    assert schemas["MonteCarloRequest"]["properties"]["n_draws"]["maximum"] == 100_000
 
 
 # ------------------------------------------------------------------ Monte Carlo
@@ -479,3 +484,91 @@ def test_montecarlo_of_an_unknown_case_is_404(client, analyst, settings):
     response = client.post("/api/v1/finance/cases/999/montecarlo", json={}, headers=analyst)
     assert response.status_code == 404
     assert count(settings, Job) == 0
+
+
+# ------------------------------------------------------------------ one schema, two doors
+
+
+def _raw(body: dict, **literals: str) -> str:
+    """``body`` as JSON text with the string values ``"<name>"`` replaced by literals."""
+    text = json.dumps(body)
+    for name, literal in literals.items():
+        text = text.replace(f'"<{name}>"', literal)
+    return text
+
+
+def _without(name: str) -> dict:
+    return {k: v for k, v in case().items() if k != name}
+
+
+#: Case bodies both the API and ``fondo finance run`` refuse, and the field each names.
+REFUSED_CASES = [
+    ("NaN", _raw(case(capex_usd="<x>"), x="NaN"), "capex_usd"),
+    ("Infinity in a tranche", _raw(_set(("tranches", 1, "fee"), "<x>")(case()), x="Infinity"),
+     "tranches[1].fee"),
+    ("repeated key", '{"capex_usd": 1, ' + json.dumps(case())[1:], "capex_usd"),
+    ("number as a string", json.dumps(case(capex_usd="36e6")), "capex_usd"),
+    ("boolean as a number", json.dumps(case(capacity_mw=True)), "capacity_mw"),
+    ("tranche field of the wrong type", json.dumps(_set(("tranches", 1, "coverage"), "half")(
+        case())), "tranches[1].coverage"),
+    ("missing field", json.dumps(_without("ppa_price_usd_per_mwh")), "ppa_price_usd_per_mwh"),
+    ("missing tranche field", json.dumps(_set(("tranches", 2), {"kind": "equity",
+                                                                "share": 0.6})(case())),
+     "tranches[2].name"),
+    ("negative CAPEX", json.dumps(case(capex_usd=-36e6)), "capex_usd"),
+    ("unknown currency", json.dumps(case(fx={"EUR": {"spot_per_usd": 0.9}})), "fx.EUR"),
+    ("name too long", json.dumps(case(name="x" * 201)), "name"),
+    ("id beyond 64 bits", json.dumps(case(project_id=2**64)), "project_id"),
+    ("empty object", "{}", "body"),
+    ("not an object", "[1, 2]", "body"),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "field"), REFUSED_CASES,
+                         ids=[r[0] for r in REFUSED_CASES])
+def test_api_and_cli_refuse_the_same_case_naming_the_same_field(client, analyst, settings,
+                                                               label, text, field):
+    from fondo.cli import main
+
+    response = client.post("/api/v1/finance/cases", data=text, headers=analyst,
+                           content_type="application/json")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert strict_loads(response.get_data())["field"] == field
+    result = CliRunner().invoke(main, ["finance", "run", "--input", "-"], input=text,
+                                obj={"settings": settings})
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.rstrip().endswith(f"({field})")
+    assert count(settings, FinanceCase) == 0
+
+
+#: Monte Carlo bodies both the API and ``fondo finance montecarlo`` refuse.
+REFUSED_MONTECARLO = [
+    (_raw({"capex_sigma": "<x>"}, x="NaN"), "capex_sigma"),
+    ('{"seed": 1, "seed": 2}', "seed"),
+    (json.dumps({"n_draws": 100.5}), "n_draws"),
+    (json.dumps({"chunk": 0}), "chunk"),
+    (json.dumps({"seed": -1}), "seed"),
+]
+
+
+@pytest.mark.parametrize(("text", "field"), REFUSED_MONTECARLO)
+def test_api_and_cli_refuse_the_same_montecarlo_request(client, analyst, created, settings,
+                                                        text, field):
+    from fondo.cli import main
+
+    response = client.post(created.json["links"]["montecarlo"], data=text, headers=analyst,
+                           content_type="application/json")
+    assert response.status_code == 422 and response.json["field"] == field
+    result = CliRunner().invoke(main, ["finance", "montecarlo", str(created.json["id"]),
+                                       "--input", "-"], input=text, obj={"settings": settings})
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.rstrip().endswith(f"({field})")
+    assert count(settings, Job) == 0 and count(settings, FinanceMonteCarloRun) == 0
+
+
+def test_montecarlo_with_an_empty_body_takes_the_defaults(client, analyst, created):
+    started = client.post(created.json["links"]["montecarlo"], headers=analyst)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    run = client.get(started.json["run"], headers=analyst).json
+    assert run["spec"]["n_draws"] == 10_000 and run["spec"]["seed"] == 0

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
+from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from sqlalchemy import func, select
 
@@ -159,3 +161,67 @@ def test_turbines_and_stations_are_public(client):
     stations = client.get("/api/v1/stations").get_json()["stations"]
     assert {"765710", "763930"} <= {s["id"] for s in stations}
     assert {s["corridor"] for s in stations} == {"bajio", "noreste"}
+
+
+def _raw(body: dict, **literals: str) -> str:
+    """``body`` as JSON text with the string values ``"<name>"`` replaced by literals."""
+    text = json.dumps(body)
+    for name, literal in literals.items():
+        text = text.replace(f'"<{name}>"', literal)
+    return text
+
+
+#: Bodies both the API and the command line refuse, and the field each names.
+REFUSED = [
+    ("pv", _raw(PV | {"capacity_dc_kw": "<x>"}, x="NaN"), "capacity_dc_kw"),
+    ("pv", _raw(PV | {"tilt_deg": "<x>"}, x="-Infinity"), "tilt_deg"),
+    ("pv", '{"capacity_dc_kw": 2000, ' + json.dumps(PV)[1:], "capacity_dc_kw"),
+    ("pv", json.dumps(PV | {"capacity_dc_kw": "2000"}), "capacity_dc_kw"),
+    ("pv", json.dumps(PV | {"tracking": 1}), "tracking"),
+    ("pv", json.dumps({k: v for k, v in PV.items() if k != "lat"}), "lat"),
+    ("pv", json.dumps(PV | {"capacity_dc_kw": -2000}), "capacity_dc_kw"),
+    ("pv", json.dumps(PV | {"azimuth": 180}), "azimuth"),
+    ("wind", json.dumps(WIND | {"turbine_count": "3"}), "turbine_count"),
+    ("wind", json.dumps(WIND | {"hub_height_m": None}), "hub_height_m"),
+    ("study", json.dumps({"technology": "pv", "request": PV | {"tilt_deg": "22"}}), "tilt_deg"),
+    ("study", json.dumps({"technology": "pv"}), "request"),
+    ("study", json.dumps({"technology": "pv", "request": PV, "site_id": "1"}), "site_id"),
+    ("study", json.dumps({"technology": "pv", "request": PV, "site_id": 2**64}), "site_id"),
+    ("study", json.dumps({"technology": "pv", "request": PV, "priority": 1}), "priority"),
+    ("study", json.dumps({"technology": "wind", "request": "<x>"}).replace('"<x>"', "[]"),
+     "request"),
+]
+
+
+@pytest.mark.parametrize("kind, text, field", REFUSED)
+def test_api_and_cli_refuse_the_same_body_naming_the_same_field(client, auth_headers, settings,
+                                                                kind, text, field):
+    from fondo.cli import main
+
+    url = "/api/v1/studies" if kind == "study" else f"/api/v1/yield/{kind}"
+    response = client.post(url, data=text, content_type="application/json",
+                           headers=auth_headers("analyst"))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["field"] == field
+    args = ["study", "create"] if kind == "study" else ["yield", kind]
+    result = CliRunner().invoke(main, [*args, "--input", "-"], input=text,
+                                obj={"settings": settings})
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.rstrip().endswith(f"({field})")
+    assert _rows(settings, YieldStudy) == 0 and _rows(settings, Job) == 0
+
+
+def test_openapi_documents_the_request_schemas_with_their_bounds(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for path, name in (("/api/v1/yield/pv", "PVRequest"), ("/api/v1/yield/wind", "WindRequest"),
+                       ("/api/v1/studies", "StudyRequest")):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert body["schema"]["$ref"].endswith(f"/{name}")
+    pv = schemas["PVRequest"]
+    assert set(pv["required"]) == {"lat", "lon", "capacity_dc_kw"}
+    assert (pv["properties"]["tilt_deg"]["minimum"], pv["properties"]["tilt_deg"]["maximum"]) \
+        == (0.0, 90.0)
+    # optional fields are nullable: null means the engine's default
+    assert pv["properties"]["tracking"]["enum"] == ["fixed", "single_axis", None]

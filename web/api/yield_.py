@@ -1,21 +1,24 @@
 """Energy yield (issue 3): quick PV and wind runs, stored studies and their exports, the
 turbine and weather-station catalogues.
 
-The engine (``siting.yield_study``) validates the requests, so each rejection is one 422
-problem whose ``field`` names the request field; nothing is stored on a rejection.
+Request bodies are loaded by the feature's request schemas (:mod:`fondo.studies.schemas`,
+the same the ``fondo yield`` and ``fondo study`` commands load) and then checked by the
+engine, so each rejection is one 422 problem whose ``field`` names the request field;
+nothing is stored on a rejection.
 """
 
 from __future__ import annotations
 
+from typing import Any
 
 from flask import Response, request
-from web.api.docs import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from fondo.studies import service as svc
-from fondo.jobs import job_status, launch
 from fondo.accounts.models import Role
-from web.api.docs import json_body_doc, request_json, responses_doc, strict_json
+from fondo.jobs import job_status, launch
+from fondo.studies import service as svc
+from fondo.studies.schemas import PVRequestSchema, StudyRequestSchema, WindRequestSchema
+from web.api.docs import Blueprint, responses_doc, strict_json
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -25,47 +28,6 @@ blp = Blueprint("yield", __name__, url_prefix="/api/v1",
 
 #: Roles that run, read and export stored studies (admins pass every check).
 STUDY_ROLES = (Role.ANALYST, Role.OFFICER)
-
-
-def _num(description: str, **kw) -> fields.Float:
-    return fields.Float(metadata={"description": description}, **kw)
-
-
-class PVRequestSchema(Schema):
-    """A PV request (issue 3 contract names)."""
-
-    lat = _num("Site latitude, in Mexico. [°]", required=True)
-    lon = _num("Site longitude, in Mexico. [°]", required=True)
-    capacity_dc_kw = _num("DC capacity (> 0). [kW]", required=True)
-    dc_ac_ratio = _num("DC/AC ratio, 0.5–2.5 (default 1.15). [-]")
-    tilt_deg = _num("Tilt, 0–90 (default near-optimal for the latitude). [°]")
-    azimuth_deg = _num("Azimuth, 180 = south. [°]")
-    tracking = fields.String(validate=validate.OneOf(("fixed", "single_axis")),
-                             metadata={"description": "fixed or single_axis (backtracking)."})
-    gcr = _num("Ground coverage ratio. [fraction]")
-    system_losses = _num("System losses, e.g. 0.14. [fraction]")
-    station_id = fields.String(metadata={"description": "WMO id forcing the station."})
-    degradation_rate_per_year = _num("[fraction/year]")
-    operating_year = fields.Integer(metadata={"description": "1 = first year."})
-    bifacial_gain = _num("[fraction]")
-    site_elevation_m = _num("Default: the bundled DEM. [m]")
-
-
-class WindRequestSchema(Schema):
-    """A wind request (issue 3 contract names)."""
-
-    lat = _num("Site latitude, in Mexico. [°]", required=True)
-    lon = _num("Site longitude, in Mexico. [°]", required=True)
-    turbine_type = fields.String(required=True, metadata={
-        "description": "windpowerlib turbine type (see GET /api/v1/turbines)."})
-    hub_height_m = _num("Hub height, 10–250. [m]", required=True)
-    turbine_count = fields.Integer(metadata={"description": "Turbines in the farm."})
-    roughness_length_m = _num("Roughness length (or give land_cover). [m]")
-    land_cover = fields.String(metadata={"description": "Land cover for the roughness."})
-    station_id = fields.String(metadata={"description": "WMO id forcing the station."})
-    wake_losses = _num("Default: windpowerlib dena_mean farm efficiency. [fraction]")
-    other_losses = _num("Availability and electrical (default SAM's). [fraction]")
-    site_elevation_m = _num("Default: the bundled DEM. [m]")
 
 
 class LossSchema(Schema):
@@ -99,15 +61,6 @@ class YieldResultSchema(Schema):
     assumptions = fields.Dict()
 
 
-class StudyRequestSchema(Schema):
-    """A stored study: the technology, the request of that technology, optionally a site."""
-
-    technology = fields.String(required=True, validate=validate.OneOf(("pv", "wind")))
-    request = fields.Dict(required=True, metadata={
-        "description": "The PV or wind request (same fields as /yield/pv or /yield/wind)."})
-    site_id = fields.Integer(metadata={"description": "Stored site the study belongs to."})
-
-
 def _hourly_flag() -> bool:
     return request.args.get("hourly", "false").lower() in {"1", "true", "yes"}
 
@@ -118,37 +71,39 @@ _HOURLY_PARAM = [{"in": "query", "name": "hourly", "schema": {"type": "boolean"}
 
 @blp.post("/yield/pv")
 @require_role()
-@blp.doc(**json_body_doc(PVRequestSchema, "The PV request."), parameters=_HOURLY_PARAM,
+@blp.arguments(PVRequestSchema, description="The PV request.")
+@blp.doc(parameters=_HOURLY_PARAM,
          **responses_doc(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
-                      errors=(401, 422)))
-def quick_pv():
+                         errors=(401, 422)))
+def quick_pv(body: dict[str, Any]):
     """Run a PV study now (pvlib, PVWatts chain); nothing is stored."""
-    return strict_json(svc.run_quick(settings(), db(), "pv", request_json(), hourly=_hourly_flag()))
+    return strict_json(svc.run_quick(settings(), db(), "pv", body, hourly=_hourly_flag()))
 
 
 @blp.post("/yield/wind")
 @require_role()
-@blp.doc(**json_body_doc(WindRequestSchema, "The wind request."), parameters=_HOURLY_PARAM,
+@blp.arguments(WindRequestSchema, description="The wind request.")
+@blp.doc(parameters=_HOURLY_PARAM,
          **responses_doc(200, YieldResultSchema, "Energy, P-values, losses, station, assumptions.",
-                      errors=(401, 422)))
-def quick_wind():
+                         errors=(401, 422)))
+def quick_wind(body: dict[str, Any]):
     """Run a wind study now (windpowerlib); nothing is stored."""
-    return strict_json(svc.run_quick(settings(), db(), "wind", request_json(), hourly=_hourly_flag()))
+    return strict_json(svc.run_quick(settings(), db(), "wind", body, hourly=_hourly_flag()))
 
 
 @blp.post("/studies")
 @require_role(*STUDY_ROLES)
-@blp.doc(**json_body_doc(StudyRequestSchema, "Technology and request."),
-         **responses_doc(202, TaskSchema, "The task; follow `Location`. `study_id` and "
-                      "`study_url` name the study resource.", errors=(401, 403, 422)))
-def create_study():
+@blp.arguments(StudyRequestSchema, description="Technology and request.")
+@blp.doc(**responses_doc(202, TaskSchema, "The task; follow `Location`. `study_id` and "
+                         "`study_url` name the study resource.", errors=(401, 403, 422)))
+def create_study(body: dict[str, Any]):
     """Store a study and run it as a task with progress (202 + `Location` of the task).
 
     Everything that depends on the request (fields, site in Mexico, station, weather file)
     is checked before anything is stored: a rejection is a 422 and no row is added.
     """
     session = db()
-    job, study = svc.create_study(settings(), session, request_json(), user_id=api_user().id)
+    job, study = svc.create_study(settings(), session, body, user_id=api_user().id)
     session.commit()
     launch(celery_app(), svc.STUDY_TASK, job, job.params)
     session.refresh(job)
