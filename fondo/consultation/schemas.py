@@ -35,6 +35,7 @@ from consultation import notices as nt
 from consultation import protocol as pr
 from consultation import trigger as tg
 from fondo.consultation.feedback import FEEDBACK_ACTIONS
+from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber
 
 #: Largest screening radius an officer may ask for. [km] (fund decision: beyond 50 km the
 #: municipal typology says nothing about a site's neighbours)
@@ -70,24 +71,6 @@ class Text(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-class StrictFloat(fields.Float):
-    """A JSON number (``true`` and ``"10"`` are refused)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, (str, bool)):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON ``true`` or ``false`` (``1`` and ``"yes"`` are refused)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
 def _optional_text(max_chars: int, description: str) -> Text:
     return Text(load_default=None, allow_none=True, validate=validate.Length(max=max_chars),
                 metadata={"description": description})
@@ -117,9 +100,9 @@ class RequestSchema(Schema):
 class ConsultationRequestSchema(RequestSchema):
     """Open a consultation (``POST /consultations``, ``fondo consultation create``)."""
 
-    project_id = fields.Integer(strict=True, required=True,
+    project_id = JSONInteger(required=True,
                                 metadata={"description": "The project whose site is screened."})
-    max_distance_km = StrictFloat(
+    max_distance_km = JSONNumber(
         load_default=tg.SCREENING_DISTANCE_KM,
         validate=validate.Range(min=0, max=MAX_SCREENING_DISTANCE_KM, min_inclusive=False),
         metadata={"description": "Screening radius around the site. [km]"})
@@ -177,7 +160,7 @@ class MeetingRequestSchema(RequestSchema):
     held_at = fields.AwareDateTime(required=True,
                                    metadata={"description": "ISO-8601 with a UTC offset."})
     place = _required_text(MAX_REFERENCE_CHARS, "Where it was held.")
-    attendance_count = fields.Integer(strict=True, required=True, validate=validate.Range(min=0),
+    attendance_count = JSONInteger(required=True, validate=validate.Range(min=0),
                                       metadata={"description": "People present. [persons]"})
     interpreter_language = _optional_text(MAX_REFERENCE_CHARS, "Language interpreted into.")
     minutes_reference = _optional_text(MAX_REFERENCE_CHARS, "Reference of the minutes.")
@@ -230,8 +213,8 @@ class SubscriptionRequestSchema(RequestSchema):
 class FeedbackLocationSchema(RequestSchema):
     """A point inside Mexico. [degrees, EPSG:4326]"""
 
-    latitude = fields.Float(required=True)
-    longitude = fields.Float(required=True)
+    latitude = JSONNumber(required=True)
+    longitude = JSONNumber(required=True)
 
 
 class FeedbackAttachmentSchema(RequestSchema):
@@ -268,7 +251,7 @@ class FeedbackRequestSchema(RequestSchema):
     text = fields.String(required=True)
     language = fields.String(load_default="es",
                              metadata={"description": "Language code of the text, e.g. 'es'."})
-    anonymous = StrictBoolean(load_default=False,
+    anonymous = JSONBoolean(load_default=False,
                               metadata={"description": "No name or contact may be given."})
     name = fields.String(load_default=None, allow_none=True)
     email = fields.String(load_default=None, allow_none=True)
@@ -309,7 +292,7 @@ class CommitmentRequestSchema(RequestSchema):
     description = fields.String(required=True)
     owner = fields.String(required=True, metadata={"description": "Who must fulfil it."})
     due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD."})
-    amount_mxn = StrictFloat(load_default=None, allow_none=True,
+    amount_mxn = JSONNumber(load_default=None, allow_none=True,
                              validate=validate.Range(min=0),
                              metadata={"description": "Amount committed. [MXN]"})
     commitment_id = fields.String(load_default=None, allow_none=True,

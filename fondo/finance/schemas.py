@@ -22,21 +22,27 @@ engine reads fields beyond the contract); a Monte Carlo request refuses unknown 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+)
 
 from finance.inputs import CURRENCIES, TRANCHE_KINDS
 from finance.tax import DEPRECIATION_METHODS
+from fondo.schema_fields import DATABASE_ID_RANGE, JSONInteger, JSONNumber
 
 #: Largest Monte Carlo run accepted from a request (a 10 000-draw run takes ~0.1 s of
 #: engine time; 100 000 keeps one task within seconds). [draws]
 MAX_DRAWS = 100_000
 #: Largest length of a case name. [characters]
 MAX_NAME_LENGTH = 200
-#: Database ids are signed 64-bit integers (as the API's URLs take them).
-ID = validate.Range(min=1, max=2**63 - 1)
 #: Bases the senior debt may be sized on.
 SIZING_BASES = ("p50", "p90")
 #: Repayment profiles of a debt tranche.
@@ -58,27 +64,6 @@ FRACTION_UP_TO_ONE = validate.Range(min=0.0, max=1.0, min_inclusive=False)
 ABOVE_ONE = validate.Range(min=1.0, min_inclusive=False)
 
 
-class JSONNumber(fields.Float):
-    """A finite JSON number, loaded as given (``int`` or ``float``); never a string or bool."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.make_error("invalid", input=value)
-        if not math.isfinite(value):
-            raise self.make_error("special")
-        return value
-
-
-class JSONInteger(fields.Integer):
-    """A JSON number without a fractional part (``25`` or ``25.0``), loaded as ``int``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (isinstance(value, float) and not value.is_integer())):
-            raise self.make_error("invalid", input=value)
-        return int(value)
-
-
 def _number(description: str, check: validate.Validator | None = None, *,
             required: bool = False) -> JSONNumber:
     return JSONNumber(required=required, allow_none=not required, validate=check,
@@ -98,7 +83,7 @@ def _choice(description: str, choices: tuple[str, ...], *, required: bool = Fals
 
 
 def _id(description: str) -> fields.Integer:
-    return fields.Integer(strict=True, allow_none=True, validate=ID,
+    return JSONInteger(allow_none=True, validate=DATABASE_ID_RANGE,
                           metadata={"description": description})
 
 

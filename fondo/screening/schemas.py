@@ -27,6 +27,7 @@ from typing import Any, get_origin, get_type_hints
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber
 from siting.grid import MAX_RESOLUTION_KM, MIN_RESOLUTION_KM
 from siting.parameters import (
     CORRIDOR_STATES,
@@ -67,44 +68,6 @@ _CORRIDOR_CHOICES = " or ".join(repr(c) for c in CORRIDOR_STATES)
 
 
 # --------------------------------------------------------------------------- JSON fields
-
-
-class JSONNumber(fields.Float):
-    """A JSON number: no string that looks like one, no ``true``/``false``, no NaN."""
-
-    default_error_messages = {"invalid": "must be a number, got {input!r}",
-                              "special": "must be a finite number"}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_nan=False, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("invalid", input=value)
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class WholeNumber(fields.Integer):
-    """A JSON number with no fractional part (``3`` or ``3.0``), loaded as an ``int``."""
-
-    default_error_messages = {"invalid": "must be a whole number, got {input!r}"}
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or not math.isfinite(value) or value != int(value)):
-            raise self.make_error("invalid", input=value)
-        return int(value)
-
-
-class JSONBoolean(fields.Boolean):
-    """``true`` or ``false`` and nothing else (not ``1``, not ``"yes"``)."""
-
-    default_error_messages = {"invalid": "must be true or false, got {input!r}"}
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 class VoltageMapping(fields.Field):
@@ -186,7 +149,7 @@ def _parameter_field(hint: Any, path: str, description: str) -> fields.Field:
     if hint is bool:
         return JSONBoolean(metadata=metadata)
     if hint is int:
-        return WholeNumber(validate=_number_range(path), metadata=metadata)
+        return JSONInteger(validate=_number_range(path), metadata=metadata)
     if hint is float:
         return JSONNumber(validate=_number_range(path), metadata=metadata)
     if get_origin(hint) is Mapping:
@@ -267,7 +230,7 @@ class ScreeningRequestSchema(_RequestSchema):
                                 error="must be between {min} and {max} km, got {input}"),
         metadata={"description": "Cell size. [km]"})
     parameters = _parameters()
-    tile_cells = WholeNumber(
+    tile_cells = JSONInteger(
         load_default=DEFAULT_TILE_CELLS,
         validate=validate.Range(MIN_TILE_CELLS, MAX_TILE_CELLS,
                                 error="must be a whole number from {min} to {max}, got {input}"),

@@ -21,14 +21,19 @@ The bounds are the engine's (:mod:`siting.yield_study`, :mod:`siting.wind`);
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from fondo.schema_fields import DATABASE_ID_RANGE, JSONInteger, JSONNumber
 from siting import wind as windmod
-from siting.yield_study import (DC_AC_RATIO_RANGE, GCR_RANGE, MEASUREMENT_HEIGHT_M,
-                                MEXICO_LATITUDE_RANGE, MEXICO_LONGITUDE_RANGE)
+from siting.yield_study import (
+    DC_AC_RATIO_RANGE,
+    GCR_RANGE,
+    MEASUREMENT_HEIGHT_M,
+    MEXICO_LATITUDE_RANGE,
+    MEXICO_LONGITUDE_RANGE,
+)
 
 #: Tilt of a fixed array or tracker axis. [°]
 TILT_RANGE_DEG = (0.0, 90.0)
@@ -50,29 +55,6 @@ TURBINE_COUNT_RANGE = (1, 2000)
 MAX_ROUGHNESS_LENGTH_M = 5.0
 #: Technologies of a stored study.
 TECHNOLOGIES = ("pv", "wind")
-#: Database ids are signed 64-bit integers (as the API's URLs take them).
-ID = validate.Range(min=1, max=2**63 - 1)
-
-
-class JSONNumber(fields.Float):
-    """A finite JSON number, loaded as given (``int`` or ``float``); never a string or bool."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.make_error("invalid", input=value)
-        if not math.isfinite(value):
-            raise self.make_error("special")
-        return value
-
-
-class JSONInteger(fields.Integer):
-    """A JSON number without a fractional part (``12`` or ``12.0``), loaded as ``int``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (isinstance(value, float) and not value.is_integer())):
-            raise self.make_error("invalid", input=value)
-        return int(value)
 
 
 #: Lower and upper bound (None: unbounded on that side).
@@ -174,7 +156,7 @@ class StudyRequestSchema(Schema):
     technology = _text("pv or wind.", required=True, choices=TECHNOLOGIES)
     request = fields.Dict(required=True, metadata={
         "description": "The PV or wind request (same fields as /yield/pv or /yield/wind)."})
-    site_id = fields.Integer(strict=True, allow_none=True, validate=ID, metadata={
+    site_id = JSONInteger(allow_none=True, validate=DATABASE_ID_RANGE, metadata={
         "description": "Stored site the study belongs to."})
 
     @post_load
