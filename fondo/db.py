@@ -1,4 +1,8 @@
-"""Database engine and sessions (SQLAlchemy 2), shared by web, worker and command line."""
+"""Database engine and sessions (SQLAlchemy 2), shared by web, worker and command line.
+
+Importing this module registers every table (:mod:`fondo.models`), so that a session in
+any process (a worker that imported one feature's tasks, say) can resolve every foreign key.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from fondo import models  # noqa: F401 - registers every table (foreign keys resolve)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -9,48 +9,17 @@ result instead of producing a second one.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from celery import Task
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from fondo.db import session_scope
-from fondo.orm import Base, UTCDateTime, _enum, utcnow
+from fondo.orm import Job, JobState, utcnow
 
-
-class JobState(str, enum.Enum):
-    """States of a long-running task as shown to users."""
-
-    PENDING = "PENDING"
-    STARTED = "STARTED"
-    PROGRESS = "PROGRESS"
-    SUCCESS = "SUCCESS"
-    FAILURE = "FAILURE"
-
-
-class Job(Base):
-    """A long-running task (Celery) with its progress and where its result is."""
-
-    __tablename__ = "jobs"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the Celery task id
-    kind: Mapped[str] = mapped_column(String(64))
-    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.PENDING)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int | None] = mapped_column(Integer)
-    stage: Mapped[str | None] = mapped_column(String(200))
-    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    result_url: Mapped[str | None] = mapped_column(String(500))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+__all__ = ["FondoTask", "Job", "JobState", "create_job", "job_status", "launch"]
 
 
 def create_job(

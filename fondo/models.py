@@ -7,7 +7,7 @@ here: import a table from its feature (``fondo.fund.models.Project``).
 
 from __future__ import annotations
 
-from fondo import jobs
+from fondo import orm
 from fondo.accounts import models as accounts_models
 from fondo.consultation import models as consultation_models
 from fondo.data import models as data_models
@@ -22,7 +22,7 @@ MODEL_MODULES = (
     accounts_models,
     data_models,
     fund_models,
-    jobs,
+    orm,
     screening_models,
     studies_models,
     consultation_models,

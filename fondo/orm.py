@@ -1,4 +1,5 @@
-"""The declarative base, UTC datetimes and the vocabulary shared by several features' tables.
+"""The declarative base, UTC datetimes, the vocabulary shared by several features' tables
+and the platform's own table, ``jobs`` (long tasks; their logic is in :mod:`fondo.jobs`).
 
 Every column that holds a quantity carries its unit in its name. Geometries are EPSG:4326
 (see :mod:`fondo.geometry`). Times are UTC and timezone-aware.
@@ -10,13 +11,8 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Enum,
-    MetaData,
-)
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -74,3 +70,32 @@ def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
         length=32,
     )
 
+
+class JobState(str, enum.Enum):
+    """States of a long-running task as shown to users."""
+
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    PROGRESS = "PROGRESS"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+
+class Job(Base):
+    """A long-running task (Celery) with its progress and where its result is."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the Celery task id
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.PENDING)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str | None] = mapped_column(String(200))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_url: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fondo.jobs import JobState
-from fondo.orm import Base, UTCDateTime, _enum, utcnow
+from fondo.orm import Base, JobState, UTCDateTime, _enum, utcnow
 
 #: Request fields the shell keeps in their own columns and does not hand to the engine.
 SHELL_FIELDS = ("name", "project_id", "study_id")

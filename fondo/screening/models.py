@@ -17,8 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fondo.geometry import Geometry
-from fondo.jobs import JobState
-from fondo.orm import Base, Technology, UTCDateTime, _enum, utcnow
+from fondo.orm import Base, JobState, Technology, UTCDateTime, _enum, utcnow
 
 
 class ScreeningRun(Base):

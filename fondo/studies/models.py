@@ -16,8 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fondo.jobs import JobState
-from fondo.orm import Base, Technology, UTCDateTime, _enum, utcnow
+from fondo.orm import Base, JobState, Technology, UTCDateTime, _enum, utcnow
 
 
 class YieldStudy(Base):
