@@ -129,7 +129,7 @@ def client(app):
 def make_user(settings):
     """Create a user and return (email, password, bearer token)."""
     from fondo.db import session_scope
-    from fondo.users import create_token, create_user
+    from fondo.accounts.service import create_token, create_user
 
     def _make(role: str = "officer", email: str | None = None, password: str = "correct horse"):
         email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.org"
@@ -150,3 +150,48 @@ def auth_headers(make_user):
         return {"Authorization": f"Bearer {token}"}
 
     return _headers
+
+
+# ------------------------------------------------------------------- what did not run
+
+#: Skip reasons of the optional backends (``tests/integration/conftest.py::redis_url``,
+#: ``tests/web/browser_support.py::chromium_path``) → what did not run, singular and plural.
+NOT_RUN_SKIP_REASONS = {
+    "FONDO_TEST_REDIS_URL is not set": ("Celery/Redis integration test",
+                                        "Celery/Redis integration tests",
+                                        "FONDO_TEST_REDIS_URL unset"),
+    "chromium is not installed": ("browser test", "browser tests",
+                                  "no chromium: FONDO_TEST_CHROMIUM unset and none on PATH"),
+}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark each setup report with the test's database backend (survives pytest-xdist)."""
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    if call.when == "setup" and callspec is not None and "backend" in callspec.params:
+        report.fondo_backend = callspec.params["backend"]
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """End the run with one line naming what did not run for want of a backend."""
+    reports = [r for group in terminalreporter.stats.values() for r in group
+               if getattr(r, "when", None) in {"setup", "call"}]
+    not_run = []
+    if not PG_URL:
+        # each test run on SQLite would have had a PostgreSQL + PostGIS variant
+        missing = sum(getattr(r, "fondo_backend", None) == "sqlite" for r in reports)
+        if missing:
+            variants = "variant" if missing == 1 else "variants"
+            not_run.append(f"{missing} PostgreSQL+PostGIS {variants} "
+                           "(FONDO_TEST_DATABASE_URL unset)")
+    for reason, (one, many, why) in NOT_RUN_SKIP_REASONS.items():
+        skipped = sum(r.skipped and isinstance(r.longrepr, tuple) and reason in r.longrepr[2]
+                      for r in reports)
+        if skipped:
+            not_run.append(f"{skipped} {one if skipped == 1 else many} ({why})")
+    if not_run:
+        terminalreporter.write_sep("-", "not run: " + ", ".join(not_run), yellow=True,
+                                   bold=True)

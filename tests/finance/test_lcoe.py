@@ -1,38 +1,67 @@
-"""LCOE against NREL SAM (PySAM ``Lcoefcr`` and ``LcoefcrDesign``)."""
+"""LCOE against NREL SAM (PySAM ``Lcoefcr`` and ``LcoefcrDesign``).
+
+SAM's outputs are stored in ``tests/reference/finance/sam_lcoefcr.json`` with the exact
+inputs of every case; they were made by ``tests/reference/finance/make_sam_references.py``
+(see the README there). The SAM cases compare Fondo with the stored values and need no
+PySAM. Only ``test_stored_sam_references_are_current`` needs PySAM: it runs every case
+through SAM again and fails if the stored outputs are stale.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from finance.lcoe import KWH_PER_MWH, capital_recovery_factor, fixed_charge_rate, lcoe_discounted, lcoe_fcr
+from finance.lcoe import (
+    KWH_PER_MWH,
+    capital_recovery_factor,
+    fixed_charge_rate,
+    lcoe_discounted,
+    lcoe_fcr,
+)
 
-Lcoefcr = pytest.importorskip("PySAM.Lcoefcr")
-LcoefcrDesign = pytest.importorskip("PySAM.LcoefcrDesign")
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "finance"
+SAM_REFERENCE = json.loads((REFERENCE_DIR / "sam_lcoefcr.json").read_text(encoding="utf-8"))
+REGENERATE = ("regenerate with `.venv/bin/python tests/reference/finance/make_sam_references.py` "
+              "(PySAM installed)")
 
 #: Bar of issue 4: lcoe_fcr within 0.5 % of SAM.
 SAM_RTOL = 0.005
 #: What we actually expect (same formula, double precision).
 SAM_RTOL_TIGHT = 1e-10
+#: SAM run again against the stored outputs (deterministic double-precision arithmetic). [-]
+FRESHNESS_RTOL = 1e-12
 
-CASES = [
-    # fcr, capital [USD], fixed O&M [USD/yr], variable [USD/MWh], energy [MWh]
-    (0.0708, 90e6, 1.2e6, 0.0, 250_000.0),
-    (0.095, 55e6, 750e3, 2.5, 120_000.0),
-    (0.12, 1.0e6, 20e3, 4.0, 1_800.0),
-]
+LCOE_CASES = SAM_REFERENCE["lcoe_fcr"]
+FCR_CASES = SAM_REFERENCE["fixed_charge_rate"]
 
 
-@pytest.mark.parametrize("fcr, cc, foc, voc, aep", CASES)
-def test_lcoe_fcr_matches_pysam(fcr, cc, foc, voc, aep):
-    m = Lcoefcr.new()
-    m.SimpleLCOE.fixed_charge_rate = fcr
-    m.SimpleLCOE.capital_cost = cc
-    m.SimpleLCOE.fixed_operating_cost = foc
-    m.SimpleLCOE.variable_operating_cost = voc / KWH_PER_MWH  # $/kWh
-    m.SimpleLCOE.annual_energy = aep * KWH_PER_MWH  # kWh
-    m.execute(0)
-    sam = m.Outputs.lcoe_fcr * KWH_PER_MWH  # $/kWh -> $/MWh
-    ours = lcoe_fcr(fcr, cc, foc, voc, aep)
+def _generator():
+    """``tests/reference/finance/make_sam_references.py`` as a module (PySAM imported lazily)."""
+    spec = importlib.util.spec_from_file_location("make_finance_sam_references",
+                                                  REFERENCE_DIR / "make_sam_references.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_references_cover_the_generator_cases():
+    generator = _generator()
+    assert [c["inputs"] for c in LCOE_CASES] == generator.lcoe_cases(), REGENERATE
+    assert [c["inputs"] for c in FCR_CASES] == generator.fcr_cases(), REGENERATE
+    assert LCOE_CASES and FCR_CASES
+
+
+@pytest.mark.parametrize("case", LCOE_CASES, ids=lambda c: f"fcr{c['inputs']['fixed_charge_rate']}")
+def test_lcoe_fcr_matches_sam(case):
+    i = case["inputs"]
+    sam = case["sam"]["lcoe_fcr_usd_per_kwh"] * KWH_PER_MWH  # $/kWh -> $/MWh
+    ours = lcoe_fcr(i["fixed_charge_rate"], i["capital_cost_usd"],
+                    i["fixed_operating_cost_usd_per_year"],
+                    i["variable_operating_cost_usd_per_mwh"], i["annual_energy_mwh"])
     assert_allclose(ours, sam, rtol=SAM_RTOL)
     assert_allclose(ours, sam, rtol=SAM_RTOL_TIGHT)
 
@@ -42,32 +71,30 @@ def test_lcoe_fcr_vectorized():
     assert_allclose(out, [8.0, 10.0], rtol=1e-12)
 
 
-FCR_CASES = [
-    # inflation, equity return, debt fraction, interest, tax, life, depreciation, cons. interest, cons. schedule
-    (0.025, 0.10, 0.5, 0.05, 0.25, 30, [20, 32, 19.2, 11.52, 11.52, 5.76], 0.04, [100]),
-    (0.03, 0.12, 0.7, 0.07, 0.30, 25, [100], 0.07, [60, 40]),
-    (0.02, 0.09, 0.0, 0.06, 0.30, 20, [5] * 20, 0.0, [100]),
-]
+@pytest.mark.parametrize("case", FCR_CASES, ids=lambda c: f"life{c['inputs']['life_years']}")
+def test_fixed_charge_rate_matches_sam_design(case):
+    i = case["inputs"]
+    ours = fixed_charge_rate(i["inflation_rate"], i["equity_return"], i["debt_fraction"],
+                             i["debt_interest_rate"], i["tax_rate"], i["life_years"],
+                             np.array(i["depreciation_schedule_percent"]) / 100,
+                             i["construction_interest_rate"],
+                             np.array(i["construction_schedule_percent"]) / 100)
+    assert_allclose(ours, case["sam"]["fixed_charge_rate_calc"], rtol=SAM_RTOL_TIGHT)
 
 
-@pytest.mark.parametrize("i, roe, df, k, tr, n, dep, kc, con", FCR_CASES)
-def test_fixed_charge_rate_matches_sam_design(i, roe, df, k, tr, n, dep, kc, con):
-    m = LcoefcrDesign.new()
-    m.SystemControl.sim_type = 2  # design only
-    s = m.SimpleLCOE
-    s.ui_fcr_input_option = 1
-    s.c_inflation = i * 100
-    s.c_equity_return = roe * 100
-    s.c_debt_percent = df * 100
-    s.c_nominal_interest_rate = k * 100
-    s.c_tax_rate = tr * 100
-    s.c_lifetime = n
-    s.c_depreciation_schedule = dep
-    s.c_construction_interest = kc * 100
-    s.c_construction_cost = con
-    m.execute(0)
-    ours = fixed_charge_rate(i, roe, df, k, tr, n, np.array(dep) / 100, kc, np.array(con) / 100)
-    assert_allclose(ours, m.Outputs.fixed_charge_rate_calc, rtol=SAM_RTOL_TIGHT)
+def test_stored_sam_references_are_current():
+    """Every case run through SAM again gives the stored inputs and outputs (needs PySAM)."""
+    pytest.importorskip("PySAM.Lcoefcr")
+    pytest.importorskip("PySAM.LcoefcrDesign")
+    generator = _generator()
+    for run, cases in ((generator.run_sam_lcoe, LCOE_CASES), (generator.run_sam_fcr, FCR_CASES)):
+        for case in cases:
+            sam_inputs, outputs = run(case["inputs"])
+            assert sam_inputs == case["sam_inputs"], (case["inputs"], REGENERATE)
+            assert outputs.keys() == case["sam"].keys(), REGENERATE
+            for name, value in outputs.items():
+                assert_allclose(value, case["sam"][name], rtol=FRESHNESS_RTOL,
+                                err_msg=f"{case['inputs']} {name}: {REGENERATE}")
 
 
 def test_capital_recovery_factor_textbook():

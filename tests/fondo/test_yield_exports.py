@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
-from fondo import exports_yield
-from fondo import yield_studies as svc
+from fondo.studies import exports as exports_yield
+from fondo.studies import service as svc
 from fondo.db import session_scope
 from fondo.errors import Conflict, InvalidInput
 
@@ -91,7 +91,18 @@ def test_json_export_matches_csv(settings, stored):
     study_id, record = stored
     body = json.loads(_export(settings, study_id, "json"))
     assert body["result"] == record["result"]
-    assert len(body["hourly"]["energy_hourly_kwh"]) == HOURS_PER_YEAR
+    # the study's stored hourly CSV, read as written (not through the export code)
+    with session_scope(settings) as session:
+        path = svc.hourly_path(settings, svc.get_study(session, study_id))
+    with path.open(encoding="utf-8", newline="") as stored_csv:
+        rows = list(csv.DictReader(stored_csv))
+    assert len(rows) == HOURS_PER_YEAR
+    assert body["hourly"]["times"] == [r[svc.HOURLY_TIME_COLUMN] for r in rows]
+    # the same doubles, to one ulp: the export parses the CSV's 17 significant digits with
+    # pandas' default float parser, which may round the last bit unlike float() [-]
+    one_ulp_rtol = 2.0**-52
+    assert_allclose(body["hourly"]["energy_hourly_kwh"],
+                    [float(r[svc.HOURLY_ENERGY_COLUMN]) for r in rows], rtol=one_ulp_rtol, atol=0)
     assert_allclose(sum(body["hourly"]["energy_hourly_kwh"]),
                     record["result"]["energy_annual_kwh"], rtol=SUM_RTOL)
 

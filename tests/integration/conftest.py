@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -29,6 +32,45 @@ def redis_url():
     client.flushdb()
     yield REDIS_URL
     client.flushdb()
+
+
+#: Channels on which Celery's Redis result backend publishes every task state it stores.
+TASK_META_CHANNELS = "celery-task-meta-*"
+
+
+class TaskMessages:
+    """Celery's task-state messages, read as the result backend publishes them.
+
+    Celery's Redis result backend publishes each state it stores (``PROGRESS`` from
+    ``update_state``, then ``SUCCESS``, ``RETRY`` or ``FAILURE``) on
+    ``celery-task-meta-<task id>``; ``result_extended`` adds the task's ``name`` and
+    ``worker``. The test waits on the subscription instead of polling the API.
+    """
+
+    def __init__(self, pubsub):
+        self._pubsub = pubsub
+
+    def follow(self, timeout_s: float) -> Iterator[dict]:
+        """Each message (Celery's meta: ``status``, ``result``, ``task_id``, ``name``) until
+        the timeout; blocks until the next one arrives."""
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            message = self._pubsub.get_message(timeout=remaining)
+            if message is not None and message["type"] == "pmessage":
+                yield json.loads(message["data"])
+
+
+@pytest.fixture
+def task_messages(redis_url):
+    """Subscribed to every task's state before the test launches anything (none is missed)."""
+    client = redis.Redis.from_url(redis_url)
+    pubsub = client.pubsub()
+    pubsub.psubscribe(TASK_META_CHANNELS)
+    confirmed = pubsub.get_message(timeout=10)
+    assert confirmed is not None and confirmed["type"] == "psubscribe", confirmed
+    yield TaskMessages(pubsub)
+    pubsub.close()
+    client.close()
 
 
 @pytest.fixture

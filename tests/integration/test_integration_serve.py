@@ -55,8 +55,9 @@ def embedded(tmp_path):
                     if _get(f"{base}/healthz")[0] == 200:
                         break
                 except OSError:
-                    time.sleep(0.5)
+                    pass
                 assert process.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.5)  # first start migrates and seeds for tens of seconds
             yield base, env, fondo
         finally:
             process.terminate()

@@ -1,4 +1,9 @@
-"""Fixtures of the yield-engine tests: bundled weather files and SAM runners."""
+"""Fixtures of the yield-engine tests: bundled weather files, and SAM's solar resource.
+
+:func:`sam_solar_resource` builds PySAM's input from a parsed EPW; it is used by
+``tests/reference/yield/make_sam_references.py`` (the stored SAM references) and by the
+freshness test in ``test_vs_sam.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,24 +1,44 @@
 """Accuracy against NREL SAM (PySAM ``Pvwattsv8`` and ``Windpower``) on bundled EPW files.
 
+SAM's outputs are stored in ``tests/reference/yield/sam_pvwattsv8.json`` and
+``sam_windpower.json`` with the exact inputs of every case; they were made by
+``tests/reference/yield/make_sam_references.py`` (see the README there). The accuracy cases
+compare Fondo with the stored values and need no PySAM. Only
+``test_stored_sam_references_are_current`` needs PySAM: it runs a few cases through SAM again
+and fails if the stored outputs are stale.
+
 Run with ``-s`` to see the accuracy table (station, configuration, Fondo, SAM, difference).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
-Pvwattsv8 = pytest.importorskip("PySAM.Pvwattsv8")
-Windpower = pytest.importorskip("PySAM.Windpower")
+from siting import pv
+from siting.wind import (
+    DENSITY_CORRECTION_SAM,
+    DENSITY_CORRECTION_WINDPOWERLIB,
+    simulate_wind,
+    turbine_curve,
+)
 
-from siting import pv  # noqa: E402
-from siting.wind import (DENSITY_CORRECTION_SAM, DENSITY_CORRECTION_WINDPOWERLIB,  # noqa: E402
-                         simulate_wind, turbine_curve)
-from tests.siting.conftest import sam_solar_resource  # noqa: E402
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "yield"
+PV_REFERENCE = json.loads((REFERENCE_DIR / "sam_pvwattsv8.json").read_text(encoding="utf-8"))
+WIND_REFERENCE = json.loads((REFERENCE_DIR / "sam_windpower.json").read_text(encoding="utf-8"))
+REGENERATE = ("regenerate with `.venv/bin/python tests/reference/yield/make_sam_references.py` "
+              "(PySAM installed)")
 
 #: With SAM's own density correction the residual is the gas constant (windpowerlib's
 #: barometric density uses 101330/(1.225·288.15) = 287.06 J/(kg·K), SAM 287.058) and
-#: SAM's single-precision outputs: measured ≤ 0.002 %. [-]
+#: SAM's single-precision outputs: measured ≤ 0.002 % a year, ≤ 0.004 % a month. [-]
 WIND_SAM_METHOD_RTOL = 1e-4
 #: Issue 3 bars.
 PV_ANNUAL_RTOL = 0.02
@@ -28,137 +48,210 @@ WIND_ANNUAL_RTOL = 0.03
 #: factor as a 32-bit float; a residual of up to 2e-4 at GCR 0.45 remains
 #: (effect on energy < 0.01 %).
 SKY_FACTOR_RTOL = 1e-3
-CAPACITY_DC_KW = 1000.0
-SYSTEM_LOSSES = 0.140757
+#: Fondo's hub-height wind speed against the series SAM was given (same log profile,
+#: operations in another order). [-]
+HUB_SPEED_RTOL = 1e-12
+#: SAM run again against the stored outputs: SAM is deterministic, so a difference beyond
+#: rounding means the references are stale (new SAM version or changed inputs). [-]
+FRESHNESS_RTOL = 1e-9
 
-PV_STATIONS = ("765710", "766250", "763930", "763990", "762430")
-PV_CONFIGS = [  # (label, array_type, tilt, gcr, dc_ac)
-    ("fixed 20° gcr0.30 dc/ac1.15", 0, 20.0, 0.30, 1.15),
-    ("fixed 30° gcr0.45 dc/ac1.30", 0, 30.0, 0.45, 1.30),
-    ("fixed 10° gcr0.30 dc/ac1.50", 0, 10.0, 0.30, 1.50),
-    ("1-axis bt gcr0.35 dc/ac1.30", 3, 0.0, 0.35, 1.30),
-    ("1-axis bt gcr0.30 dc/ac1.10", 3, 0.0, 0.30, 1.10),
-]
-WIND_CASES = [  # station, turbine, hub
-    ("763990", "E-126/4200", 135.0), ("763990", "V126/3300", 117.0),
-    ("762863", "E-126/4200", 135.0), ("762863", "V126/3300", 117.0),
-    ("763503", "E-126/4200", 135.0), ("762430", "V126/3300", 117.0),
-    ("765260", "E-126/4200", 135.0), ("765260", "V126/3300", 117.0),
-    # Saltillo, 1,790 m, ρ ≈ 0.97 kg/m³: with windpowerlib's variable exponent it was
-    # -3.44 % (E-126); with SAM's own cube-root correction it agrees (see the table)
-    ("763900", "E-126/4200", 135.0),
-    ("763900", "V126/3300", 117.0),
-]
-
-ACCURACY_TABLE: list = []
+PV_CASES = PV_REFERENCE["cases"]
+WIND_CASES = WIND_REFERENCE["cases"]
 
 
-def _run_sam_pv(frame, station, array_type, tilt, gcr, dc_ac):
-    m = Pvwattsv8.default("PVWattsNone")
-    m.SolarResource.solar_resource_data = sam_solar_resource(frame, station)
-    m.SystemDesign.array_type = float(array_type)
-    m.SystemDesign.tilt = float(tilt)
-    m.SystemDesign.azimuth = 180.0
-    m.SystemDesign.gcr = float(gcr)
-    m.SystemDesign.dc_ac_ratio = float(dc_ac)
-    m.SystemDesign.system_capacity = CAPACITY_DC_KW
-    m.SystemDesign.losses = SYSTEM_LOSSES * 100.0
-    m.execute()
-    out = m.Outputs
-    return (float(out.annual_energy), np.array(out.monthly_energy),
-            np.array(out.ss_sky_diffuse_factor), np.array(out.sunup))
+def _pv_id(case: dict) -> str:
+    return f"{case['inputs']['station_id']}-{case['inputs']['configuration']}"
 
 
-@pytest.mark.parametrize("label, array_type, tilt, gcr, dc_ac", PV_CONFIGS)
-@pytest.mark.parametrize("sid", PV_STATIONS)
-def test_pv_against_pvwattsv8(parsed, sid, label, array_type, tilt, gcr, dc_ac):
-    frame, station = parsed[sid]
-    sam_annual, sam_monthly, sky_factor, sunup = _run_sam_pv(frame, station, array_type, tilt,
-                                                             gcr, dc_ac)
+def _wind_id(case: dict) -> str:
+    i = case["inputs"]
+    return f"{i['station_id']}-{i['turbine_type']}-hub{i['hub_height_m']:.0f}"
+
+
+def _generator():
+    """``tests/reference/yield/make_sam_references.py`` as a module (PySAM imported lazily)."""
+    spec = importlib.util.spec_from_file_location("make_sam_references",
+                                                  REFERENCE_DIR / "make_sam_references.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the accuracy table; differences in percent."""
+
+    tech: str
+    station: str
+    configuration: str
+    fondo_kwh: float
+    sam_kwh: float
+    annual_rtol: float
+    monthly_rtol: float | None
+    annual_diff_pct: float
+    monthly_max_diff_pct: float | None = None
+    windpowerlib_diff_pct: float | None = None
+
+    @property
+    def within_bar(self) -> bool:
+        monthly_ok = (self.monthly_rtol is None
+                      or self.monthly_max_diff_pct <= 100 * self.monthly_rtol)
+        return abs(self.annual_diff_pct) <= 100 * self.annual_rtol and monthly_ok
+
+
+def _fondo_pv(parsed, inputs: dict):
+    """Fondo's hourly PV result and monthly AC energy [kWh] for one stored case."""
+    frame, station = parsed[inputs["station_id"]]
     h = pv.simulate_pv(frame.index, frame["dni"], frame["dhi"], frame["temp_air"],
                        frame["wind_speed"], frame["atmospheric_pressure"],
                        latitude=station.latitude, longitude=station.longitude,
-                       elevation_m=station.elevation_m, capacity_dc_kw=CAPACITY_DC_KW,
-                       dc_ac_ratio=dc_ac, tilt_deg=tilt, azimuth_deg=180.0,
-                       tracking=array_type == 3, gcr=gcr, system_losses=SYSTEM_LOSSES,
+                       elevation_m=station.elevation_m, capacity_dc_kw=inputs["capacity_dc_kw"],
+                       dc_ac_ratio=inputs["dc_ac_ratio"], tilt_deg=inputs["tilt_deg"],
+                       azimuth_deg=inputs["azimuth_deg"], tracking=inputs["tracking"],
+                       gcr=inputs["gcr"], system_losses=inputs["system_losses"],
                        albedo=frame["albedo"])
-    ours = h.ac_kw.sum()
-    monthly = np.bincount(frame.index.month - 1, weights=h.ac_kw, minlength=12)
-    ACCURACY_TABLE.append(("PV", f"{station.name} {sid}", label, ours, sam_annual,
-                           100 * (ours / sam_annual - 1),
-                           100 * np.max(np.abs(monthly / sam_monthly - 1)), float("nan")))
-    np.testing.assert_allclose(ours, sam_annual, rtol=PV_ANNUAL_RTOL)
-    np.testing.assert_allclose(monthly, sam_monthly, rtol=PV_MONTHLY_RTOL)
-    if array_type == 0:
-        # SAM's self-shading sky-view derate of a fixed row equals ours
-        up = (sunup == 1) & (sky_factor < 1)
-        np.testing.assert_allclose(sky_factor[up][0], pv.sky_diffuse_row_factor(tilt, gcr),
-                                   rtol=SKY_FACTOR_RTOL)
+    return h, _monthly(parsed, inputs, h.ac_kw)
 
 
-def _run_sam_wind(curve, hub, temp_hub_c, pressure_hub_pa, speed, station):
-    m = Windpower.default("WindPowerNone")
-    data = [[float(t), float(p / 101325.0), float(v), 180.0]
-            for t, p, v in zip(temp_hub_c, pressure_hub_pa, speed)]
-    m.Resource.wind_resource_model_choice = 0.0
-    m.Resource.wind_resource_data = {
-        "heights": [float(hub)] * 4, "fields": [1.0, 2.0, 3.0, 4.0], "data": data,
-        "lat": float(station.latitude), "lon": float(station.longitude),
-        "elev": float(station.elevation_m)}
-    m.Turbine.wind_turbine_hub_ht = float(hub)
-    m.Turbine.wind_turbine_powercurve_windspeeds = tuple(float(x) for x in curve.wind_speed_m_s)
-    m.Turbine.wind_turbine_powercurve_powerout = tuple(float(x) for x in curve.power_kw)
-    m.Turbine.wind_turbine_rotor_diameter = 126.0
-    m.Turbine.wind_resource_shear = 0.14
-    m.Farm.wind_farm_xCoordinates = (0.0,)
-    m.Farm.wind_farm_yCoordinates = (0.0,)
-    m.Farm.system_capacity = float(curve.nominal_power_kw)
-    for name in m.Losses.export():
-        setattr(m.Losses, name, 0.0)
-    m.execute()
-    return float(m.Outputs.annual_energy)
+def _monthly(parsed, inputs: dict, ac_kw) -> np.ndarray:
+    """Monthly sums of an hourly series of the case's station. [kWh]"""
+    frame, _station = parsed[inputs["station_id"]]
+    return np.bincount(frame.index.month - 1, weights=ac_kw, minlength=12)
 
 
-@pytest.mark.parametrize("sid, turbine, hub", WIND_CASES)
-def test_wind_against_windpower(parsed, sid, turbine, hub):
-    frame, station = parsed[sid]
-    h = simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
-                      turbine_type=turbine, hub_height_m=hub, roughness_length_m=0.1,
-                      station_elevation_m=station.elevation_m,
-                      site_elevation_m=station.elevation_m, turbine_count=1,
-                      wake_losses=0.0, other_losses=0.0, density_correction=True,
-                      density_correction_method=DENSITY_CORRECTION_SAM)
-    # same hub-height state for SAM: windpowerlib's temperature gradient and barometric
-    # pressure at the hub (heights from the station ground, temperature sensor at 2 m)
-    temp_hub = frame["temp_air"].to_numpy() - 0.0065 * (hub - 2.0)
-    pressure_hub = (frame["atmospheric_pressure"].to_numpy() / 100.0 - hub / 8.0) * 100.0
-    sam = _run_sam_wind(turbine_curve(turbine), hub, temp_hub, pressure_hub, h.hub_wind_speed,
-                        station)
-    ours = h.ac_kw.sum()
+def _fondo_wind(parsed, inputs: dict, method: str = DENSITY_CORRECTION_SAM):
+    """Fondo's hourly wind result for one stored case."""
+    frame, station = parsed[inputs["station_id"]]
+    return simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
+                         turbine_type=inputs["turbine_type"], hub_height_m=inputs["hub_height_m"],
+                         roughness_length_m=inputs["roughness_length_m"],
+                         measurement_height_m=inputs["measurement_height_m"],
+                         station_elevation_m=station.elevation_m,
+                         site_elevation_m=station.elevation_m,
+                         turbine_count=inputs["turbine_count"],
+                         wake_losses=inputs["wake_losses"], other_losses=inputs["other_losses"],
+                         density_correction=True, density_correction_method=method)
+
+
+def _pv_row(parsed, case: dict) -> Row:
+    inputs, sam = case["inputs"], case["sam"]
+    h, monthly = _fondo_pv(parsed, inputs)
+    ours = float(h.ac_kw.sum())
+    month_diff = np.abs(monthly / np.array(sam["monthly_energy_kwh"]) - 1)
+    return Row("PV", f"{parsed[inputs['station_id']][1].name} {inputs['station_id']}",
+               inputs["configuration"], ours, sam["annual_energy_kwh"], PV_ANNUAL_RTOL,
+               PV_MONTHLY_RTOL, 100 * (ours / sam["annual_energy_kwh"] - 1),
+               100 * float(month_diff.max()))
+
+
+def _wind_row(parsed, case: dict) -> Row:
+    inputs, sam = case["inputs"], case["sam"]["annual_energy_kwh"]
+    h = _fondo_wind(parsed, inputs)
+    ours = float(h.ac_kw.sum())
+    month_diff = np.abs(_monthly(parsed, inputs, h.ac_kw)
+                        / np.array(case["sam"]["monthly_energy_kwh"]) - 1)
     # for the record: windpowerlib's variable-exponent correction (the study default)
-    wpl = simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
-                        turbine_type=turbine, hub_height_m=hub, roughness_length_m=0.1,
-                        station_elevation_m=station.elevation_m,
-                        site_elevation_m=station.elevation_m, wake_losses=0.0,
-                        other_losses=0.0,
-                        density_correction_method=DENSITY_CORRECTION_WINDPOWERLIB).ac_kw.sum()
-    ACCURACY_TABLE.append(("wind", f"{station.name} {sid}", f"{turbine} hub {hub:.0f} m",
-                           ours, sam, 100 * (ours / sam - 1), float("nan"),
-                           100 * (wpl / sam - 1)))
-    np.testing.assert_allclose(ours, sam, rtol=WIND_ANNUAL_RTOL)
-    np.testing.assert_allclose(ours, sam, rtol=WIND_SAM_METHOD_RTOL)
+    wpl = float(_fondo_wind(parsed, inputs, DENSITY_CORRECTION_WINDPOWERLIB).ac_kw.sum())
+    return Row("wind", f"{parsed[inputs['station_id']][1].name} {inputs['station_id']}",
+               f"{inputs['turbine_type']} hub {inputs['hub_height_m']:.0f} m", ours, sam,
+               WIND_SAM_METHOD_RTOL, WIND_SAM_METHOD_RTOL, 100 * (ours / sam - 1),
+               100 * float(month_diff.max()), 100 * (wpl / sam - 1))
 
 
-def test_print_accuracy_table(capsys):
-    """Print the table collected above (visible with ``-s``)."""
-    if not ACCURACY_TABLE:
-        pytest.skip("run with the accuracy tests")
-    with capsys.disabled():
-        print("\n| tech | station | configuration | Fondo kWh | SAM kWh | diff % | "
-              "max month diff % | wind: windpowerlib correction diff % |")
-        print("|---|---|---|---|---|---|---|---|")
-        for tech, st, cfg, ours, sam, diff, mdiff, wdiff in ACCURACY_TABLE:
-            month = "" if np.isnan(mdiff) else f"{mdiff:.2f}"
-            wpl = "" if np.isnan(wdiff) else f"{wdiff:+.2f}"
-            print(f"| {tech} | {st} | {cfg} | {ours:,.0f} | {sam:,.0f} | {diff:+.3f} | {month} "
-                  f"| {wpl} |")
+@pytest.mark.parametrize("reference", [PV_REFERENCE, WIND_REFERENCE],
+                         ids=["pvwattsv8", "windpower"])
+def test_references_were_made_from_the_bundled_weather(epw_paths, reference):
+    """SAM's stored outputs belong to the EPW files Fondo reads now."""
+    for sid, record in reference["weather"].items():
+        digest = hashlib.sha256(epw_paths[sid].read_bytes()).hexdigest()
+        assert digest == record["sha256"], f"{record['file']} changed since: {REGENERATE}"
+
+
+@pytest.mark.parametrize("case", PV_CASES, ids=_pv_id)
+def test_pv_against_pvwattsv8(parsed, case):
+    inputs, sam = case["inputs"], case["sam"]
+    h, monthly = _fondo_pv(parsed, inputs)
+    assert_allclose(h.ac_kw.sum(), sam["annual_energy_kwh"], rtol=PV_ANNUAL_RTOL)
+    assert_allclose(monthly, sam["monthly_energy_kwh"], rtol=PV_MONTHLY_RTOL)
+    if sam["sky_diffuse_factor"] is not None:
+        # SAM's self-shading sky-view derate of a fixed row equals ours
+        assert_allclose(sam["sky_diffuse_factor"],
+                        pv.sky_diffuse_row_factor(inputs["tilt_deg"], inputs["gcr"]),
+                        rtol=SKY_FACTOR_RTOL)
+
+
+@pytest.mark.parametrize("case", WIND_CASES, ids=_wind_id)
+def test_wind_against_windpower(parsed, case):
+    inputs, sam_inputs = case["inputs"], case["sam_inputs"]
+    h = _fondo_wind(parsed, inputs)
+    # SAM ran on the same turbine and the same hub-height wind as Fondo
+    curve = turbine_curve(inputs["turbine_type"])
+    assert curve.wind_speed_m_s.tolist() == sam_inputs["Turbine"][
+        "wind_turbine_powercurve_windspeeds"], REGENERATE
+    assert curve.power_kw.tolist() == sam_inputs["Turbine"][
+        "wind_turbine_powercurve_powerout"], REGENERATE
+    assert_allclose(h.hub_wind_speed.mean(),
+                    sam_inputs["wind_resource"]["hub_wind_speed_mean_m_s"], rtol=HUB_SPEED_RTOL)
+    ours, sam = h.ac_kw.sum(), case["sam"]["annual_energy_kwh"]
+    assert_allclose(ours, sam, rtol=WIND_ANNUAL_RTOL)
+    assert_allclose(ours, sam, rtol=WIND_SAM_METHOD_RTOL)
+    assert_allclose(_monthly(parsed, inputs, h.ac_kw), case["sam"]["monthly_energy_kwh"],
+                    rtol=WIND_SAM_METHOD_RTOL)
+
+
+def test_accuracy_table_is_complete_and_within_its_bars(parsed):
+    """One row per case the generator defines, each within its bar.
+
+    The table is printed (visible with ``-s``, and in the report when the test fails).
+    """
+    generator = _generator()
+    assert [c["inputs"] for c in PV_CASES] == generator.pv_cases(), REGENERATE
+    assert [c["inputs"] for c in WIND_CASES] == generator.wind_cases(), REGENERATE
+    rows = ([_pv_row(parsed, case) for case in PV_CASES]
+            + [_wind_row(parsed, case) for case in WIND_CASES])
+    assert len(rows) == len(generator.PV_STATIONS) * len(generator.PV_CONFIGS) + len(
+        generator.WIND_CASES)
+    assert len({(r.tech, r.station, r.configuration) for r in rows}) == len(rows)
+    print("\n| tech | station | configuration | Fondo kWh | SAM kWh | diff % | "
+          "max month diff % | bar % (year, month) | wind: windpowerlib correction diff % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        month = "" if r.monthly_max_diff_pct is None else f"{r.monthly_max_diff_pct:.3f}"
+        month_bar = "" if r.monthly_rtol is None else f"{100 * r.monthly_rtol:g}"
+        bar = f"{100 * r.annual_rtol:g}, {month_bar}"
+        wpl = "" if r.windpowerlib_diff_pct is None else f"{r.windpowerlib_diff_pct:+.2f}"
+        print(f"| {r.tech} | {r.station} | {r.configuration} | {r.fondo_kwh:,.0f} | "
+              f"{r.sam_kwh:,.0f} | {r.annual_diff_pct:+.3f} | {month} | {bar} | {wpl} |")
+    outside = [r for r in rows if not r.within_bar]
+    assert not outside, outside
+
+
+def test_stored_sam_references_are_current(parsed):
+    """A few cases run through SAM again give the stored outputs (needs PySAM)."""
+    pytest.importorskip("PySAM.Pvwattsv8")
+    pytest.importorskip("PySAM.Windpower")
+    generator = _generator()
+    # every PV configuration at Aguascalientes; both turbines at sea level and at Saltillo
+    pv_cases = [c for c in PV_CASES if c["inputs"]["station_id"] == "765710"]
+    wind_cases = [c for c in WIND_CASES if c["inputs"]["station_id"] in {"763990", "763900"}]
+    assert len(pv_cases) == 5 and len(wind_cases) == 4
+    for case in pv_cases:
+        frame, station = parsed[case["inputs"]["station_id"]]
+        design, outputs = generator.run_sam_pv(frame, station, case["inputs"])
+        assert design == case["sam_system_design"], (_pv_id(case), REGENERATE)
+        _assert_same_outputs(outputs, case["sam"], _pv_id(case))
+    for case in wind_cases:
+        frame, station = parsed[case["inputs"]["station_id"]]
+        sam_inputs, outputs = generator.run_sam_wind(frame, station, case["inputs"])
+        assert sam_inputs == case["sam_inputs"], (_wind_id(case), REGENERATE)
+        _assert_same_outputs(outputs, case["sam"], _wind_id(case))
+
+
+def _assert_same_outputs(outputs: dict, stored: dict, case_id: str) -> None:
+    assert outputs.keys() == stored.keys(), (case_id, REGENERATE)
+    for name, value in outputs.items():
+        if value is None:
+            assert stored[name] is None, (case_id, name, REGENERATE)
+        else:
+            assert_allclose(value, stored[name], rtol=FRESHNESS_RTOL,
+                            err_msg=f"{case_id} {name}: {REGENERATE}")

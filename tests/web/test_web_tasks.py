@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from fondo.data.datasets import load_manifest
+from fondo.data.service import load_manifest
 from fondo.db import session_scope
 from fondo.jobs import Job
 from tests_support import DATA_DIR
