@@ -41,7 +41,7 @@ def handle_errors(command: Callable) -> Callable:
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
         except FondoError as exc:
-            where = f" ({exc.field})" if exc.field else ""
+            where = f" ({exc.field})" if exc.field and f"({exc.field})" not in exc.detail else ""
             fail(f"{exc.detail}{where}")
 
     return wrapped
