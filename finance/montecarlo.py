@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri  # the standard normal quantile (what scipy.stats.norm.ppf calls)
 
 from finance.case import dscr_lines
 from finance.cashflow import Drivers, simulate
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Standard normal quantile of the 90 % exceedance level. [-]
-Z_P90 = float(norm.ppf(0.9))
+Z_P90 = float(ndtri(0.9))
 #: A draw breaches when its minimum DSCR falls below this (cash no longer covers senior
 #: debt service) or any senior service goes unpaid. [-]
 DSCR_BREACH_THRESHOLD = 1.0

@@ -9,13 +9,17 @@ module).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import io
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from siting.parameters import CORRIDOR_STATES
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not at start-up
+    from matplotlib.figure import Figure
 
 __all__ = ["MWH_PER_GWH", "SUPPLY_CURVE_COLUMNS", "corridor_of_state", "supply_curve", "supply_curve_figure", "figure_png"]
 
@@ -111,6 +115,8 @@ def supply_curve_figure(curve: pd.DataFrame, *, title: str = "Supply curve") -> 
     matplotlib.figure.Figure
         Built with the object API (no pyplot state).
     """
+    from matplotlib.figure import Figure  # heavy: only when a figure is drawn
+
     fig = Figure(figsize=(8, 5), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     for (corridor, tech), g in curve.groupby(["corridor", "technology"], sort=True):

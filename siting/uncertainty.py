@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri  # the standard normal quantile (what scipy.stats.norm.ppf calls)
 
 __all__ = [
     "PV_UNCERTAINTY_DEFAULTS",
@@ -120,7 +120,7 @@ def exceedance_values(p50_kwh, budget: UncertaintyBudget, years: int = 1,
     p50 = np.asarray(p50_kwh, dtype=float)
     out = {}
     for level in levels:
-        z = norm.ppf(level)
+        z = ndtri(level)
         value = np.maximum(p50 * (1.0 - z * sigma), 0.0)
         out[f"p{int(round(level * 100))}"] = float(value) if value.ndim == 0 else value
     return out
