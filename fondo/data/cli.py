@@ -52,15 +52,25 @@ def data_check(ctx: click.Context) -> None:
 @click.option("--licence", required=True, help="Licence of the data.")
 @click.option("--by", "imported_by", default=None, help="Email of the officer importing it.")
 @click.option("--replace", is_flag=True, help="Replace a layer imported before.")
+@click.option("--confirm-shrink", is_flag=True,
+              help="Allow a replacement that loses more than half of the served layer's "
+                   "features or area.")
 @click.option("--source-layer", default=None, help="Layer to read from a multi-layer file.")
 @click.pass_context
 @handle_errors
 @needs_database
 def data_import(ctx: click.Context, layer: str, file: str, source: str, licence: str,
-                imported_by: str | None, replace: bool, source_layer: str | None) -> None:
-    """Import or replace LAYER from FILE (GeoJSON, GeoPackage or zipped shapefile)."""
+                imported_by: str | None, replace: bool, confirm_shrink: bool,
+                source_layer: str | None) -> None:
+    """Import or replace LAYER from FILE (GeoJSON, GeoPackage or zipped shapefile).
+
+    Refused, with nothing stored, when a feature lies wholly outside Mexico's land, or
+    when replacing the served layer would lose more than half its features or area
+    (the line gives both before and after) unless --confirm-shrink is given.
+    """
     body = load_request(LayerImportSchema(), {"layer": layer, "source": source, "licence": licence,
-                                              "replace": replace, "source_layer": source_layer})
+                                              "replace": replace, "confirm_shrink": confirm_shrink,
+                                              "source_layer": source_layer})
     provenance = import_layer_recorded(settings_from(ctx), file=Path(file),
                                        imported_by=imported_by, **body)
     echo_json(provenance)

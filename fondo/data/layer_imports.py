@@ -10,6 +10,13 @@ read and validated by :func:`fondo.data.layer_validation.read_layer_file`, and w
 imported layer in place of the bundled one, after checking the GeoPackage's SHA-256
 against the provenance record.
 
+Replacing the layer served now (an earlier import, or the bundled layer of that name)
+is compared with it first (:class:`~fondo.data.layer_extent.LayerChange`): losing more
+than :data:`~fondo.data.layer_extent.SHRINK_CONFIRMATION_FRACTION` of its features or of
+its area is refused unless ``confirm_shrink=True``; the comparison is kept in the
+provenance (``replaced``), with the features found partly outside Mexico's land
+(``land_check``) and the layer's area (``area_km2``).
+
 Nothing is written until every check has passed, and the two output files are moved
 into place with :func:`os.replace`; on any error ``layers_dir`` is left exactly as it
 was and :class:`~fondo.data.layer_validation.LayerImportError` explains why.
@@ -37,14 +44,15 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 
+from fondo.data.layer_extent import LayerChange, area_km2, layer_change, projected
 from fondo.data.layer_validation import (
     GeometryFamily,
     LayerImportError,
     expected_geometry,
     read_layer_file,
 )
-from fondo.data.loaders import imported_layer_paths
-from fondo.data.manifest import DEFAULT_DATA_DIR, Dataset, file_sha256
+from fondo.data.loaders import imported_layer_paths, load_layer
+from fondo.data.manifest import DEFAULT_DATA_DIR, Dataset, DatasetError, file_sha256, load_manifest
 from fondo.data.verification import DatasetStatus, dataset_status
 
 __all__ = [
@@ -56,8 +64,12 @@ __all__ = [
     "remove_imported_layer",
 ]
 
-#: Version of the provenance record this module writes.
-_PROVENANCE_VERSION: int = 1
+#: Version of the provenance record this module writes (2 added ``area_km2``,
+#: ``land_check`` and ``replaced``; version 1 records read with those None).
+_PROVENANCE_VERSION: int = 2
+
+#: Fields a version 1 record lacks.
+_ADDED_IN_VERSION_2: tuple[str, ...] = ("area_km2", "land_check", "replaced")
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,15 @@ class LayerProvenance:
         SHA-256 of the written GeoPackage, checked by :func:`fondo.data.loaders.load_layer`.
     gpkg_bytes : int
         Size of the written GeoPackage. [bytes]
+    area_km2 : float or None
+        Summed feature area in EPSG:6372 of a polygon layer, else None. [km²]
+    land_check : dict or None
+        :meth:`fondo.data.layer_extent.LandCheck.to_dict`: the land tolerance and the
+        features partly outside Mexico's land, kept whole.
+    replaced : dict or None
+        :meth:`fondo.data.layer_extent.LayerChange.to_dict` when the import replaced a
+        served layer (features and area before and after, whether a shrink was
+        confirmed); None for a new layer.
     """
 
     layer: str
@@ -117,6 +138,9 @@ class LayerProvenance:
     gpkg_file: str
     gpkg_sha256: str
     gpkg_bytes: int
+    area_km2: float | None = None
+    land_check: dict[str, Any] | None = None
+    replaced: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able mapping, with a schema ``version`` key."""
@@ -128,12 +152,57 @@ class LayerProvenance:
     def from_dict(cls, record: dict[str, Any]) -> LayerProvenance:
         """Inverse of :meth:`to_dict`; raises ValueError on missing keys."""
         names = [field.name for field in fields(cls)]
-        missing = [name for name in names if name not in record]
+        missing = [name for name in names if name not in record and name not in _ADDED_IN_VERSION_2]
         if missing:
             raise ValueError(f"provenance record lacks {missing}")
-        values = {name: record[name] for name in names}
+        values = {name: record[name] for name in names if name in record}
         values["bounds"] = tuple(float(value) for value in values["bounds"])
         return cls(**values)
+
+# --------------------------------------------------------------------------- replacing
+
+
+def _frame_size(frame: gpd.GeoDataFrame, family: GeometryFamily | None) -> tuple[int, float | None]:
+    if family != "polygon":
+        return len(frame), None
+    present = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    return len(frame), area_km2(projected(present))
+
+
+def _served_layer(layer: str, layers_dir: Path, data_dir: Path,
+                  family: GeometryFamily | None) -> tuple[str, int, float | None] | None:
+    """("imported" | "bundled", features, area km²) of the layer served now, None if none."""
+    record = read_provenance(layers_dir, layer)
+    if record is not None:
+        if family != "polygon" or record.area_km2 is not None:
+            return "imported", record.feature_count, record.area_km2
+        try:
+            return "imported", *_frame_size(load_layer(data_dir, layer, layers_dir), family)
+        except DatasetError:  # unreadable now: its recorded count, area unknown
+            return "imported", record.feature_count, None
+    if not any(dataset.layer == layer for dataset in load_manifest(data_dir)):
+        return None
+    try:
+        return "bundled", *_frame_size(load_layer(data_dir, layer), family)
+    except DatasetError:  # not a vector layer, or missing/corrupted: nothing is served now
+        return None
+
+
+def _change(layer: str, layers_dir: Path, data_dir: Path, family: GeometryFamily | None,
+            features_after: int, area_after: float | None, confirm_shrink: bool) -> LayerChange | None:
+    served = _served_layer(layer, layers_dir, data_dir, family)
+    if served is None:
+        return None
+    replaced, features_before, area_before = served
+    change = layer_change(replaced, features_before, area_before, features_after, area_after,
+                          confirmed=confirm_shrink)
+    if change.shrinks and not confirm_shrink:
+        raise LayerImportError(
+            f"replacing the {replaced} layer '{layer}' would shrink it: {change.describe()}; "
+            "confirm with confirm_shrink=True (--confirm-shrink) if that is intended",
+            field="confirm_shrink", extra={"shrink": change.to_dict()})
+    return change
+
 
 # --------------------------------------------------------------------------- writing
 
@@ -167,6 +236,7 @@ def import_layer(
     licence: str,
     imported_by: str | None,
     replace: bool = False,
+    confirm_shrink: bool = False,
     source_layer: str | None = None,
     data_dir: Path | str = DEFAULT_DATA_DIR,
 ) -> LayerProvenance:
@@ -190,10 +260,13 @@ def import_layer(
         Who imports it.
     replace : bool, default False
         Allow replacing a layer imported before.
+    confirm_shrink : bool, default False
+        Allow replacing the served layer (imported or bundled) by one with fewer than
+        half its features or area (:class:`~fondo.data.layer_extent.LayerChange`).
     source_layer : str, optional
         Layer inside a multi-layer GeoPackage, or shapefile stem inside a zip.
     data_dir : path-like
-        Bundled data directory, for the ``mx_states`` bounds.
+        Bundled data directory: Mexico's bounds and land, the bundled layer replaced.
 
     Returns
     -------
@@ -221,7 +294,8 @@ def import_layer(
         )
     checked = read_layer_file(file, family, source_layer=source_layer, data_dir=data_dir)
     frame = checked.frame
-
+    change = _change(layer, layers_dir, Path(data_dir), family, len(frame), checked.area_km2,
+                     confirm_shrink)
 
     created_dir = not layers_dir.exists()
     layers_dir.mkdir(parents=True, exist_ok=True)
@@ -252,6 +326,9 @@ def import_layer(
             gpkg_file=gpkg_path.name,
             gpkg_sha256=file_sha256(temporary_gpkg),
             gpkg_bytes=temporary_gpkg.stat().st_size,
+            area_km2=None if checked.area_km2 is None else round(checked.area_km2, 3),
+            land_check=checked.land.to_dict(),
+            replaced=None if change is None else change.to_dict(),
         )
         temporary_json.write_text(
             json.dumps(provenance.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -12,7 +12,9 @@ by RFC 7946 §4; a shapefile without ``.prj`` is refused); every feature has a g
 of the family the layer expects; the data are reprojected to EPSG:4326; invalid
 geometries are repaired with :func:`shapely.make_valid` and counted (refused when
 nothing of the expected family is left); the bounds lie inside Mexico (bundled
-``mx_states`` bounds widened by :data:`MEXICO_BOUNDS_MARGIN_DEG`).
+``mx_states`` bounds widened by :data:`MEXICO_BOUNDS_MARGIN_DEG`); every feature touches
+Mexico's land widened by :data:`~fondo.data.layer_extent.LAND_TOLERANCE_M` (features
+partly beyond it are kept whole and counted; see :mod:`fondo.data.layer_extent`).
 
 Examples
 --------
@@ -29,7 +31,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +39,14 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from fondo.data.layer_extent import (
+    MAX_LISTED_FEATURES,
+    LandCheck,
+    OutsideLandError,
+    area_km2,
+    check_on_land,
+    projected,
+)
 from fondo.data.loaders import LAYER_CRS, mexico_bounds
 from fondo.data.manifest import DEFAULT_DATA_DIR, file_sha256
 
@@ -126,7 +136,17 @@ _PART_TYPE_IDS: dict[GeometryFamily, tuple[int, ...]] = {
 
 
 class LayerImportError(ValueError):
-    """An imported layer was refused; the message says which check failed and why."""
+    """An imported layer was refused; the message says which check failed and why.
+
+    ``field`` names the request field at fault (None: the file); ``extra`` holds
+    JSON-able details for the API's problem (the features outside Mexico, a shrink).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 extra: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.field = field
+        self.extra = dict(extra or {})
 
 
 @dataclass(frozen=True)
@@ -149,6 +169,10 @@ class ValidatedLayer:
         Invalid geometries repaired with :func:`shapely.make_valid`.
     bounds : tuple of float
         (west, south, east, north) of ``frame`` in EPSG:4326. [°]
+    land : LandCheck
+        The features partly beyond Mexico's land (kept whole).
+    area_km2 : float or None
+        Summed feature area in EPSG:6372 for polygon layers, else None. [km²]
     """
 
     frame: gpd.GeoDataFrame
@@ -158,6 +182,8 @@ class ValidatedLayer:
     input_bytes: int
     repaired_geometry_count: int
     bounds: tuple[float, float, float, float]
+    land: LandCheck
+    area_km2: float | None
 
 
 # --------------------------------------------------------------------------- names
@@ -410,7 +436,7 @@ def read_layer_file(
     source_layer : str, optional
         Layer inside a multi-layer GeoPackage, or shapefile stem inside a zip.
     data_dir : path-like
-        Bundled data directory, for the ``mx_states`` bounds.
+        Bundled data directory, for Mexico's bounds and land.
 
     Returns
     -------
@@ -456,6 +482,13 @@ def read_layer_file(
             raise LayerImportError(f"{file.name}: cannot reproject from {_crs_label(input_crs)}: {exc}") from None
     frame, repaired_count = _repaired(frame, file, family)
     bounds = _check_bounds(frame, file, data_dir)
+    geometries = projected(frame)
+    try:
+        land = check_on_land(geometries, file.name, data_dir)
+    except OutsideLandError as exc:
+        raise LayerImportError(str(exc), extra={
+            "outside_land_count": len(exc.indices),
+            "outside_land_indices": exc.indices[:MAX_LISTED_FEATURES]}) from None
     return ValidatedLayer(
         frame=frame,
         input_format=file_format,
@@ -464,4 +497,6 @@ def read_layer_file(
         input_bytes=input_bytes,
         repaired_geometry_count=repaired_count,
         bounds=bounds,
+        land=land,
+        area_km2=area_km2(geometries) if family == "polygon" else None,
     )

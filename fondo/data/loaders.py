@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import shapely
 import xarray as xr
 from pyproj import CRS
 
@@ -45,6 +46,7 @@ from fondo.data.verification import find_datasets, verify_dataset
 __all__ = [
     "CORRIDOR_NAMES",
     "CORRIDOR_STATE_KEYS",
+    "LAND_CRS",
     "LAYER_CRS",
     "corridor_geometries",
     "imported_layer_paths",
@@ -53,6 +55,7 @@ __all__ = [
     "load_table",
     "load_wrf",
     "mexico_bounds",
+    "mexico_land",
     "weather_files",
 ]
 
@@ -72,6 +75,14 @@ CORRIDOR_NAMES: dict[str, str] = {"bajio": "Bajío", "noreste": "Noreste"}
 
 #: Layer holding the INEGI state polygons the corridors are dissolved from.
 _STATES_LAYER = "states"
+
+#: Bundled layers whose union is Mexico's land (:func:`mexico_land`): Natural Earth's 32
+#: states cover the whole country; INEGI's 8 corridor states are more detailed where the
+#: fund invests (their coast and borders lie up to 3.0 km outside Natural Earth's).
+_LAND_LAYERS: tuple[str, ...] = ("mx_states", "states")
+
+#: Projected CRS of :func:`mexico_land` (Mexico ITRF2008 LCC, STYLE.md), in metres.
+LAND_CRS: str = "EPSG:6372"
 
 #: Columns read as text from CSV tables: INEGI geostatistical keys keep their leading
 #: zeros (``cve_ent`` "01", ``cvegeo`` "01001") and are join keys (SOURCES-geo.md).
@@ -405,3 +416,47 @@ def mexico_bounds(data_dir: Path | str = DEFAULT_DATA_DIR) -> tuple[float, float
     """
     west, south, east, north = load_layer(data_dir, "mx_states").total_bounds
     return float(west), float(south), float(east), float(north)
+
+
+def _land_wkb(frames: list[gpd.GeoDataFrame], buffer_m: float) -> bytes:
+    land = shapely.union_all([frame.to_crs(LAND_CRS).geometry.union_all() for frame in frames])
+    if buffer_m > 0:
+        land = shapely.buffer(land, buffer_m)
+    return shapely.to_wkb(land)
+
+
+def mexico_land(data_dir: Path | str = DEFAULT_DATA_DIR, buffer_m: float = 0.0) -> shapely.Geometry:
+    """Mexico's land as one (multi)polygon in EPSG:6372, optionally widened by ``buffer_m``.
+
+    The dissolved union of the bundled Natural Earth ``mx_states`` (all 32 states, 1:10m)
+    and INEGI ``states`` (the 8 corridor states, ~50 m), both verified against the
+    manifest. Imported layers are not used: Mexico's outline does not change when an
+    officer imports a ``states`` layer.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        The bundled data directory.
+    buffer_m : float, default 0
+        Distance the land is widened by, in EPSG:6372. [m]
+
+    Returns
+    -------
+    shapely.Geometry
+        A fresh (unprepared) copy; the union and buffer are computed once per process
+        and data version (:mod:`fondo.data.cache`). Area about 1.949e6 km². [m]
+
+    Raises
+    ------
+    DatasetError
+        A land layer missing or corrupted; ``buffer_m`` negative or not finite.
+    """
+    if not np.isfinite(buffer_m) or buffer_m < 0:
+        raise DatasetError(f"buffer_m must be a finite distance >= 0 m, got {buffer_m!r}")
+    data_dir = Path(data_dir)
+    manifest = load_manifest(data_dir)
+    datasets = [find_datasets(manifest, layer, data_dir)[0] for layer in _LAND_LAYERS]
+    checksums = "+".join(verify_dataset(dataset, data_dir) for dataset in datasets)
+    wkb = parsed(datasets[0].path(data_dir), checksums, f"mexico_land:{LAND_CRS}:{float(buffer_m)!r}",
+                 lambda: _land_wkb([load_layer(data_dir, layer) for layer in _LAND_LAYERS], buffer_m))
+    return shapely.from_wkb(wkb)

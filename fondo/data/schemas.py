@@ -9,8 +9,8 @@ Examples
 >>> from fondo.data.schemas import LayerImportSchema
 >>> body = LayerImportSchema().load({"layer": "protected_areas_federal", "source": "CONANP",
 ...                                  "licence": "CONANP datos abiertos", "replace": "true"})
->>> body["replace"], body["source_layer"]
-(True, None)
+>>> body["replace"], body["confirm_shrink"], body["source_layer"]
+(True, False, None)
 """
 
 from __future__ import annotations
@@ -55,6 +55,12 @@ class LayerImportSchema(Schema):
     replace = fields.Boolean(
         load_default=False,
         metadata={"description": "Replace a layer imported before (else refused)."})
+    confirm_shrink = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Confirm a replacement that loses more than half of the "
+                                 "served layer's features or area (else refused with a "
+                                 "`shrink` summary: features and area in km² before and "
+                                 "after)."})
     source_layer = fields.String(
         load_default=None, allow_none=True, validate=_not_blank,
         metadata={"description": "Layer inside a multi-layer GeoPackage, or shapefile stem "

@@ -66,12 +66,17 @@ def layers_dir(settings: Mapping[str, Any]) -> Path:
 
 def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *, source: str,
                           licence: str, imported_by: str | None = None,
-                          replace: bool = False, source_layer: str | None = None,
+                          replace: bool = False, confirm_shrink: bool = False,
+                          source_layer: str | None = None,
                           original_filename: str | None = None) -> dict[str, Any]:
     """Validate and store a layer file and record its provenance in ``layer_imports``.
 
     The file is written only if validation passes, and the row only if the file was written;
-    on any error neither the folder nor the table changes.
+    on any error neither the folder nor the table changes. A refusal is an
+    :class:`~fondo.errors.InvalidInput` naming ``file`` (with ``outside_land_count`` and
+    ``outside_land_indices`` when features lie outside Mexico's land) or
+    ``confirm_shrink`` (with ``shrink``, the before/after summary, when a replacement
+    would lose more than half the served layer's features or area).
     """
     if not source.strip():
         raise InvalidInput("say where the layer comes from", field="source")
@@ -81,10 +86,10 @@ def import_layer_recorded(settings: Mapping[str, Any], layer: str, file: Path, *
         try:
             provenance = import_layer(layer, Path(file), layers_dir(settings), source=source,
                                       licence=licence, imported_by=imported_by, replace=replace,
-                                      source_layer=source_layer,
+                                      confirm_shrink=confirm_shrink, source_layer=source_layer,
                                       data_dir=Path(settings["DATA_DIR"]))
         except LayerImportError as exc:
-            raise InvalidInput(str(exc), field=getattr(exc, "field", None) or "file") from None
+            raise InvalidInput(str(exc), field=exc.field or "file", extra=exc.extra) from None
         record = provenance.to_dict()
         if original_filename:
             record["original_filename"] = original_filename

@@ -25,6 +25,10 @@ import geopandas as gpd
 #: INEGI state key of Aguascalientes, the state the real subsets are cut to.
 AGUASCALIENTES_CVE_ENT = "01"
 
+#: GSHHG lake ids of the two binational Rio Bravo reservoirs in the bundled water bodies:
+#: Falcón (2, Tamaulipas) and La Amistad (3, Coahuila), US parts included (SOURCES-geo.md).
+BORDER_RESERVOIR_LAKE_IDS = (2, 3)
+
 #: Label carried by every synthetic feature.
 SYNTHETIC_NOTE = "SYNTHETIC test geometry for bad-input tests; not a real feature"
 
@@ -91,6 +95,16 @@ def build_fixtures(data_dir: Path, out_dir: Path) -> list[Path]:
             _write(out_dir / f"{name}.geojson", name, features,
                    f"data/geo/{stem}.geojson, features {predicate} the INEGI Aguascalientes state polygon")
         )
+
+    reservoirs = [
+        feature
+        for feature in _features(geo / "water_bodies_gshhg.geojson")
+        if feature["properties"]["lake_id"] in BORDER_RESERVOIR_LAKE_IDS
+    ]
+    written.append(
+        _write(out_dir / "border_reservoirs_gshhg.geojson", "border_reservoirs_gshhg", reservoirs,
+               "data/geo/water_bodies_gshhg.geojson, features with lake_id in (2, 3)")
+    )
 
     for name, ring, label in (
         ("synthetic_invalid_bowtie", SYNTHETIC_BOWTIE_RING, "self-intersecting bow-tie polygon"),
