@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import Celery
 
@@ -19,6 +20,12 @@ from fondo.config import ConfigError, broker_folder, is_embedded
 
 #: Seconds to wait for the broker when checking it at start-up.
 BROKER_CHECK_TIMEOUT_S = 3.0
+#: Longest wait for a TCP connection to the broker or the Redis result store, so that a
+#: request that sends a task answers 503 within 2 s when either is down. [s]
+BROKER_CONNECT_TIMEOUT_S = 1.0
+#: How a request publishes a task: one immediate reconnection (a pooled connection that the
+#: broker dropped), never Celery's default of three retries spread over seconds.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 
 
 #: Every module that defines Celery tasks, written out (workers import exactly these).
@@ -50,6 +57,8 @@ def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
         "accept_content": ["json"],
         "result_extended": True,
         "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": BROKER_CONNECT_TIMEOUT_S,
+        "redis_socket_connect_timeout": BROKER_CONNECT_TIMEOUT_S,
         "worker_hijack_root_logger": False,
         "include": list(TASK_MODULES),
         "fondo_settings": dict(settings),
@@ -62,6 +71,14 @@ def celery_config(settings: Mapping[str, Any]) -> dict[str, Any]:
             "processed_folder": str(folder / "processed"),
             "control_folder": str(folder / "control"),
             "store_processed": False,
+        }
+    elif urlsplit(str(settings["BROKER_URL"])).scheme in {"redis", "rediss"}:
+        # Redis gives an unacknowledged task (its worker died) to another worker after the
+        # visibility timeout: at least the longest task, else a task still running would
+        # be delivered twice (the copy finds its job held and is dropped, see
+        # fondo.heartbeat; the reaper re-queues a dead worker's job much sooner).
+        conf["broker_transport_options"] = {
+            "visibility_timeout": int(settings["TASK_MAX_RUNTIME_S"]),
         }
     return conf
 
@@ -79,6 +96,36 @@ def make_celery(settings: Mapping[str, Any]) -> Celery:
     app.loader.import_default_modules()  # imports ``include`` (TASK_MODULES): registers the tasks
 
     return app
+
+
+def _shown(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def queue_problem(app: Celery) -> str | None:
+    """Why a task cannot be sent now (broker or Redis result store unreachable), or None.
+
+    Each is given :data:`BROKER_CONNECT_TIMEOUT_S` and no retry. Eager apps send nothing.
+    """
+    if app.conf.task_always_eager:
+        return None
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=0, timeout=BROKER_CONNECT_TIMEOUT_S)
+    except Exception as exc:  # kombu raises several transport-specific errors
+        return f"the task broker {_shown(app.conf.broker_url)} is unreachable: {_reason(exc)}"
+    backend_url = str(app.conf.result_backend or "")
+    if urlsplit(backend_url).scheme in {"redis", "rediss"}:
+        try:
+            app.backend.client.ping()
+        except Exception as exc:  # redis-py's connection and timeout errors
+            return f"the task result store {_shown(backend_url)} is unreachable: {_reason(exc)}"
+    return None
 
 
 def check_broker(app: Celery) -> None:

@@ -43,6 +43,27 @@ class Conflict(FondoError):
     title = "Conflict"
 
 
+class Busy(FondoError):
+    """The database stayed busy (locked, deadlocked, serialisation failures) through every
+    retry; the caller may send the same request again after ``retry_after_s`` seconds."""
+
+    status = 503
+    title = "Service busy"
+
+    def __init__(self, detail: str, *, retry_after_s: int = 1, field: str | None = None,
+                 extra: dict[str, Any] | None = None):
+        super().__init__(detail, field=field, extra={"retry_after_s": retry_after_s,
+                                                     **(extra or {})})
+        self.retry_after_s = retry_after_s
+
+
+class QueueUnavailable(Busy):
+    """The task queue (Celery's broker or result store) cannot be reached: the long task was
+    not sent and nothing was stored; the caller may try again after ``retry_after_s``."""
+
+    title = "Task queue unavailable"
+
+
 def invalid_from(exc: ValueError, default_field: str | None = None) -> InvalidInput:
     """Wrap a domain ``ValueError`` (which may carry ``field``) as :class:`InvalidInput`."""
     return InvalidInput(str(exc), field=getattr(exc, "field", None) or default_field)

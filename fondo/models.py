@@ -7,7 +7,7 @@ here: import a table from its feature (``fondo.fund.models.Project``).
 
 from __future__ import annotations
 
-from fondo import orm
+from fondo import idempotency, orm
 from fondo.accounts import models as accounts_models
 from fondo.consultation import models as consultation_models
 from fondo.data import models as data_models
@@ -27,6 +27,7 @@ MODEL_MODULES = (
     studies_models,
     consultation_models,
     finance_models,
+    idempotency,
 )
 
 #: The whole schema.

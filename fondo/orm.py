@@ -88,7 +88,8 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the Celery task id
     kind: Mapped[str] = mapped_column(String(64))
-    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.PENDING)
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.PENDING,
+                                            index=True)
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int | None] = mapped_column(Integer)
     stage: Mapped[str | None] = mapped_column(String(200))
@@ -99,3 +100,10 @@ class Job(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Liveness (see fondo.heartbeat): the Celery task that runs the job, how many times it
+    # was sent to the queue, which delivery holds it now ("host:pid:token") and when that
+    # delivery's worker last showed it was alive.
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held_by: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -59,29 +61,119 @@ def run_worker(settings: Mapping[str, Any], concurrency: int = 2) -> None:
 
 
 def start_worker_process(settings: Mapping[str, Any]) -> subprocess.Popen:
-    """Start a Celery worker child with the same settings; it dies with this process."""
+    """Start a Celery worker child with the same settings; it dies with this process.
+
+    The child leads its own process group (a signal to the worker's group never reaches
+    this process).
+    """
     worker = subprocess.Popen(worker_command(), env={**os.environ, **_env_for(settings)},
-                              preexec_fn=_die_with_parent)
+                              preexec_fn=_die_with_parent_hook(), start_new_session=True)
     atexit.register(stop_process, worker)
     return worker
 
 
+#: Settings a worker child receives through its environment.
+WORKER_ENV_KEYS = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND",
+                   "JOB_HEARTBEAT_S", "JOB_STALE_AFTER_S", "JOB_MAX_ATTEMPTS",
+                   "TASK_MAX_RUNTIME_S")
+
+
 def _env_for(settings: Mapping[str, Any]) -> dict[str, str]:
     """Environment that gives a child process the same settings."""
-    keys = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")
-    return {f"FONDO_{k}": str(settings[k]) for k in keys if settings.get(k)}
+    return {f"FONDO_{k}": str(settings[k]) for k in WORKER_ENV_KEYS
+            if settings.get(k) is not None}
 
 
-def _die_with_parent() -> None:
-    """In the child: ask Linux to send SIGTERM when the parent dies (no orphan workers)."""
+#: First wait before starting a worker again after it died. [s]
+RESTART_BACKOFF_FIRST_S = 1.0
+#: Longest wait between two restarts (a worker that dies at once, again and again). [s]
+RESTART_BACKOFF_MAX_S = 60.0
+#: A worker that lived this long is healthy: its next death restarts it after the first
+#: wait again. [s]
+RESTART_BACKOFF_RESET_S = 60.0
+#: How often the supervisor looks at its worker. [s]
+SUPERVISE_INTERVAL_S = 0.5
+
+
+class WorkerSupervisor:
+    """Keeps one worker child running: reaps it when it dies (no zombie) and starts a new
+    one after a back-off that doubles while the worker keeps dying (1 s, 2 s, 4 s … 60 s).
+
+    Parameters
+    ----------
+    start : callable
+        Starts a worker and returns its process (:func:`start_worker_process`).
+    echo : callable
+        Where to say what happened (one line each).
+    """
+
+    def __init__(self, start: Callable[[], subprocess.Popen], echo: Callable[[str], None]):
+        self._start, self._echo = start, echo
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="fondo-supervisor", daemon=True)
+        self.restarts = 0
+        self.process = self._launch()
+
+    def _launch(self) -> subprocess.Popen:
+        self._started_at = time.monotonic()
+        return self._start()
+
+    def start(self) -> None:
+        """Watch the worker in a daemon thread."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        backoff_s = RESTART_BACKOFF_FIRST_S
+        while not self._stop.wait(SUPERVISE_INTERVAL_S):
+            with self._lock:
+                code = self.process.poll()  # reaps a dead child
+            if code is None:
+                continue
+            if time.monotonic() - self._started_at >= RESTART_BACKOFF_RESET_S:
+                backoff_s = RESTART_BACKOFF_FIRST_S
+            self._echo(f"worker (pid {self.process.pid}) exited with code {code}; "
+                       f"starting a new one in {backoff_s:g} s")
+            if self._stop.wait(backoff_s):
+                return
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self.process = self._launch()
+                self.restarts += 1
+            self._echo(f"worker restarted (pid {self.process.pid})")
+            backoff_s = min(2 * backoff_s, RESTART_BACKOFF_MAX_S)
+
+    def stop(self) -> None:
+        """Stop watching and stop the worker."""
+        self._stop.set()
+        with self._lock:
+            stop_process(self.process)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to SIGTERM the child when its parent dies (no orphan
+    workers); None off Linux (the atexit/finally paths still stop the worker).
+
+    libc is loaded here, in the parent: between fork and exec the child only calls
+    ``prctl`` (importing there could deadlock on a lock another thread held at the fork).
+    The parent is the thread that started the child: the supervisor's thread, which lives
+    as long as the server.
+    """
     try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1  # from <linux/prctl.h>
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except OSError:  # not Linux: the atexit/finally paths still stop the worker
-        pass
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1  # from <linux/prctl.h>
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return hook
 
 
 def stop_process(process: subprocess.Popen) -> None:

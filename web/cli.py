@@ -51,20 +51,24 @@ def run_server(settings: Mapping[str, Any], host: str, port: int, with_worker: b
     summary = runner.prepare(settings)
     if summary:
         click.echo(f"first start: seeded {summary}")
-    worker = None
+    supervisor = None
     # SIGTERM (from a service manager, or a test) ends the server cleanly, worker included.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if with_worker:
-        worker = runner.start_worker_process(settings)
+        # A worker that dies (killed, out of memory) is reaped and started again; the jobs
+        # it held are re-queued by the new worker's sweep (fondo.jobs.reap_stale_jobs).
+        supervisor = runner.WorkerSupervisor(lambda: runner.start_worker_process(settings),
+                                             echo=lambda line: click.echo(line, err=True))
+        supervisor.start()
         mode = "embedded (filesystem broker)" if is_embedded(settings) else settings["BROKER_URL"]
-        click.echo(f"worker started (pid {worker.pid}, {mode})")
+        click.echo(f"worker started (pid {supervisor.process.pid}, {mode})")
     app = create_app(settings)
     click.echo(f"Fondo on http://{host}:{port}")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
-        if worker is not None:
-            runner.stop_process(worker)
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @click.group(commands={**fondo_cli.main.commands, "serve": serve, "openapi": openapi})

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from fondo.celery_app import make_celery
@@ -20,6 +21,8 @@ from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
 from web.problems import fondo_error_response, problem_response
 
+#: HSTS sent over HTTPS: browsers use only HTTPS for a year, subdomains included (RFC 6797).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 #: Largest request body accepted (attachments included). [bytes]
 MAX_CONTENT_LENGTH_BYTES = 16 * 1024 * 1024
 
@@ -42,6 +45,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["SECURE_COOKIES"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings["SECURE_COOKIES"],
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in _csrf_protect below (bearer calls exempt)
         RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URL"],
         RATELIMIT_HEADERS_ENABLED=True,
@@ -66,6 +73,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             },
         },
     )
+    if settings["TRUSTED_PROXIES"] > 0:
+        # Client address, scheme and host from the X-Forwarded-* headers that the trusted
+        # proxies set (only the last n hops: a client cannot forge past them).
+        n = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     # Ids in URLs are 64-bit: a larger number is no route (404), not a database overflow.
     app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["fondo_settings"] = settings
@@ -139,4 +151,6 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
         "script-src 'self'",
     )
+    if request.is_secure:  # HTTPS as the client sees it (after ProxyFix)
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

@@ -22,13 +22,18 @@ from consultation import feedback as fb
 from consultation import protocol as pr
 from fondo.consultation import service
 from fondo.consultation.schemas import FeedbackRequestSchema, SubscriptionRequestSchema
-from fondo.errors import FondoError, InvalidInput, NotFound
+from fondo.db import run_unit_of_work
+from fondo.errors import Busy, FondoError, InvalidInput, NotFound
 from fondo.request_body import load_request
 from web.context import db, settings
-from web.extensions import limiter
+from web.extensions import RECEIPT_LOOKUP_SCOPE, limiter, receipt_lookup_limit
 from web.translations.strings_consultation import ES, FR
 
 bp = Blueprint("portal", __name__, url_prefix="/consulta")
+
+#: Shown (in the page's language) when the database stayed busy through every retry.
+BUSY_MESSAGE = ("Too many submissions are arriving at once: nothing was stored. Please send "
+                "the form again in a few seconds.")
 
 
 def _rate_limit() -> str:
@@ -67,6 +72,16 @@ def index():
                    ["consultations"])
 
 
+def _signed_head(consultation_id: int) -> dict | None:
+    """The record's signed head to show, signed and committed now if the head moved (None
+    when the database stayed busy: the page shows no head rather than fail)."""
+    try:
+        return run_unit_of_work(db(), lambda s: service.publish_head(
+            s, settings(), consultation_id, "portal"))
+    except Busy:
+        return None
+
+
 @bp.get("/<int:consultation_id>")
 def consultation(consultation_id: int):
     """One consultation: phase, communities, notices, commitments, public answers."""
@@ -76,7 +91,8 @@ def consultation(consultation_id: int):
     return _render("consultation.html", c=c, protocol=protocol,
                    notices=service.list_notices(session, consultation_id)["notices"],
                    commitments=service.list_commitments(session, consultation_id)["commitments"],
-                   answers=service.public_feedback_list(session, consultation_id))
+                   answers=service.public_feedback_list(session, consultation_id),
+                   signed=_signed_head(consultation_id))
 
 
 @bp.get("/<int:consultation_id>/opinion")
@@ -105,20 +121,26 @@ def submit_feedback(consultation_id: int):
     if upload is not None and upload.filename:
         attachment = (upload.filename, upload.read(), upload.mimetype or None)
     try:
-        view, _created = service.submit_feedback(
-            session, settings(), consultation_id,
-            load_request(FeedbackRequestSchema(), body), attachment)
-    except InvalidInput as exc:
-        session.rollback()
-        return _render("feedback_form.html", 422, c=c, form=form, error=exc.detail,
+        view, _created = service.submit_feedback_committed(
+            session, settings(), consultation_id, load_request(FeedbackRequestSchema(), body),
+            attachment)
+    except (InvalidInput, Busy) as exc:
+        # Busy: the same form (and client_token) sent again stores the submission once.
+        busy = isinstance(exc, Busy)
+        page = _render("feedback_form.html", 503 if busy else 422, c=c, form=form,
+                       error=portal_gettext(BUSY_MESSAGE) if busy else exc.detail,
                        field=exc.field, client_token=form.get("client_token")
                        or secrets.token_urlsafe(24), categories=_categories(_lang()),
                        max_mb=fb.MAX_ATTACHMENT_BYTES // (1024 * 1024))
-    session.commit()
+        if busy:
+            return page[0], page[1], {"Retry-After": str(exc.retry_after_s)}
+        return page
     return _render("receipt.html", 201, item=view, just_submitted=True)
 
 
 @bp.get("/recibo")
+@limiter.shared_limit(receipt_lookup_limit, scope=RECEIPT_LOOKUP_SCOPE,
+                      exempt_when=lambda: not request.args.get("codigo", "").strip())
 def receipt_lookup():
     """Look up a submission by its receipt code (``?codigo=``)."""
     code = request.args.get("codigo", "").strip()
@@ -136,7 +158,7 @@ def notice(consultation_id: int, notice_id: int):
     """A notice, printable (date, time, place, language; translations)."""
     c = service.get_consultation(db(), settings(), consultation_id)
     n = service.get_notice(db(), consultation_id, notice_id)
-    return _render("notice.html", c=c, n=n)
+    return _render("notice.html", c=c, n=n, signed=_signed_head(consultation_id))
 
 
 @bp.get("/<int:consultation_id>/avisos/<int:notice_id>/cartel.pdf")
@@ -145,7 +167,8 @@ def poster(consultation_id: int, notice_id: int):
     lang = request.args.get("lang", _lang())
     if lang not in pr.LANGUAGES:
         abort(404)
-    data = service.poster_pdf(db(), settings(), consultation_id, notice_id, lang)
+    data = run_unit_of_work(db(), lambda s: service.poster_pdf(  # keeps the head it signs
+        s, settings(), consultation_id, notice_id, lang))
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="aviso-{notice_id}.pdf"'})
 

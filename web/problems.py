@@ -62,11 +62,17 @@ def problem_response(error: HTTPException) -> Response:
 
 
 def fondo_error_response(error: FondoError) -> Response:
-    """Problem details for an error raised by a Fondo service."""
+    """Problem details for an error raised by a Fondo service (with ``Retry-After`` when the
+    error says when to try again, as :class:`~fondo.errors.Busy` does)."""
     if not is_api_request():
-        return Response(render_template("error.html", status=error.status, title=error.title,
-                                        detail=error.detail), status=error.status,
-                        mimetype="text/html")
-    return problem(error.status, error.title, error.detail,
-                   type_=PROBLEM_TYPE_BASE + type(error).__name__.lower(), field=error.field,
-                   **error.extra)
+        response = Response(render_template("error.html", status=error.status,
+                                            title=error.title, detail=error.detail),
+                            status=error.status, mimetype="text/html")
+    else:
+        response = problem(error.status, error.title, error.detail,
+                           type_=PROBLEM_TYPE_BASE + type(error).__name__.lower(),
+                           field=error.field, **error.extra)
+    retry_after_s = getattr(error, "retry_after_s", None)
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(int(retry_after_s))
+    return response

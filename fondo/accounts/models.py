@@ -1,4 +1,4 @@
-"""Tables of accounts: users with a role and their API tokens.
+"""Tables of accounts: users with a role, their API tokens and their signed-in sessions.
 """
 
 from __future__ import annotations
@@ -57,3 +57,25 @@ class ApiToken(Base):
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
+
+
+class UserSession(Base):
+    """A signed-in browser session, revocable on the server.
+
+    The session cookie (signed by Flask) carries a random token; only its SHA-256 is
+    stored. A session is valid while it is not revoked (sign-out, an admin), not older
+    than its ``expires_at`` (absolute lifetime) and used within the idle lifetime
+    (``last_seen_at``).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

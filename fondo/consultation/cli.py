@@ -30,16 +30,19 @@ from fondo.consultation.schemas import (
     SubscriptionRequestSchema,
     TranslationRequestSchema,
 )
-from fondo.db import session_scope
+from fondo.db import run_unit_of_work, session_scope
 from fondo.request_body import load_request
 
 
 def _run(ctx: click.Context, fn: Callable, *args: Any, commit: bool = True) -> Any:
+    """``fn(session, settings, *args)``; with ``commit``, as one unit of work (committed once,
+    run again while the database is busy, then a one-line error)."""
     settings = settings_from(ctx)
     with session_scope(settings) as session:
+        if commit:
+            return run_unit_of_work(session, lambda ses: fn(ses, settings, *args))
         out = fn(session, settings, *args)
-        if not commit:
-            session.rollback()
+        session.rollback()
     return out
 
 
@@ -157,9 +160,9 @@ def deliver(ctx, consultation_id, notice_id):
 @handle_errors
 @needs_database
 def poster(ctx, consultation_id, notice_id, lang, output):
-    """Write the notice's printable PDF poster to OUTPUT."""
-    data = _run(ctx, lambda ses, st: s.poster_pdf(ses, st, consultation_id, notice_id, lang),
-                commit=False)
+    """Write the notice's printable PDF poster to OUTPUT (with the record's signed head,
+    signed and kept now if the head moved)."""
+    data = _run(ctx, lambda ses, st: s.poster_pdf(ses, st, consultation_id, notice_id, lang))
     Path(output).write_bytes(data)
     echo_json({"output": output, "bytes": len(data)})
 
@@ -261,17 +264,36 @@ def social_risk(ctx, project_id):
 
 @consultation.command("verify")
 @click.argument("consultation_id", type=int)
+@click.option("--anchors", "anchors_path", default=None, type=str,
+              help="JSON file of published signed heads to check too (one head, a list, or "
+                   "the answer of GET …/anchors; '-' for standard input).")
 @click.pass_context
 @handle_errors
 @needs_database
-def verify(ctx, consultation_id):
-    """Check the record's hash chain; exit 1 naming the first broken event."""
-    out = _run(ctx, lambda ses, st: s.verify_consultation(ses, consultation_id), commit=False)
+def verify(ctx, consultation_id, anchors_path):
+    """Check the record (hash chain, anchor, every signed head); exit 1 naming the first
+    broken event."""
+    published = s.parse_published(read_json_input(anchors_path)) if anchors_path else []
+    out = _run(ctx, lambda ses, st: s.verify_record(ses, st, consultation_id, published),
+               commit=False)
     echo_json(out)
     if not out["ok"]:
-        click.echo(f"error: record of consultation {consultation_id} is broken at event seq "
-                   f"{out['first_broken_seq']}: {out['reason']}", err=True)
+        where = (f"is broken at event seq {out['first_broken_seq']}"
+                 if out["first_broken_seq"] is not None else "fails its check")
+        click.echo(f"error: record of consultation {consultation_id} {where}: {out['reason']}",
+                   err=True)
         raise SystemExit(1)
+
+
+@consultation.command("anchors")
+@click.argument("consultation_id", type=int)
+@click.pass_context
+@handle_errors
+@needs_database
+def anchors(ctx, consultation_id):
+    """The anchor public key and every signed head (as GET …/anchors; signs the head if it
+    moved)."""
+    echo_json(_run(ctx, lambda ses, st: s.published_heads(ses, st, consultation_id, "cli")))
 
 
 @consultation.command("record")

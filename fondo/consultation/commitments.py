@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from consultation import agreements as ag
 from consultation import record as rec
-from fondo.consultation.chain import load_consultation, record_event
+from fondo.consultation.chain import load_consultation, lock_chain, record_event
 from fondo.consultation.clock import local_today
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.models import ConsultationCommitment
@@ -54,7 +54,7 @@ def add_commitment(session: Session, settings: Mapping[str, Any], consultation_i
     ``description``, ``owner``, ``due_date`` (a date), optional ``amount_mxn`` and
     ``commitment_id``).
     """
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     if consultation.phase not in COMMITMENT_PHASES:
         raise Conflict(f"commitments are recorded in {' or '.join(COMMITMENT_PHASES)}; the "
                        f"consultation is in {consultation.phase}", field="phase")
@@ -92,7 +92,7 @@ def change_commitment(session: Session, settings: Mapping[str, Any], consultatio
     """Follow-up: change a commitment's status (body as loaded by
     :class:`~fondo.consultation.schemas.CommitmentStatusRequestSchema`: ``status``, ``reason``;
     cancelling needs a reason)."""
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     row = session.scalars(select(ConsultationCommitment).where(
         ConsultationCommitment.consultation_id == consultation.id,
         ConsultationCommitment.commitment_code == str(commitment_id))).first()

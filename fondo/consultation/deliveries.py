@@ -8,6 +8,7 @@ The chain records each delivery with the SHA-256 of the address, never the addre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from consultation import feedback as fb
 from consultation import record as rec
-from fondo.consultation.chain import iso, load_consultation, record_event, sha256_text
+from fondo.consultation.chain import iso, load_consultation, lock_chain, record_event, sha256_text
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.mail import MailError, queue_sms, send_email
 from fondo.consultation.models import (
@@ -26,6 +27,7 @@ from fondo.consultation.models import (
     ConsultationSubscriber,
 )
 from fondo.consultation.notices import load_notice, notice_domain, portal_url, poster_pdf
+from fondo.db import run_unit_of_work
 from fondo.errors import InvalidInput
 
 #: A claim ("sending") older than this is taken to belong to a worker that died. [minutes]
@@ -73,8 +75,9 @@ def deliver_notice(session: Session, settings: Mapping[str, Any], consultation_i
     """Send a notice to every subscriber: e-mail through SMTP, SMS into the outbox.
 
     Idempotent: a subscriber already served (sent or queued) on a channel is skipped, so a
-    retried task never sends twice. Each delivery is a row and a chain event, committed one
-    by one.
+    retried task never sends twice. Each delivery is recorded as one unit of work (the
+    row's status, the SMS in the outbox and the chain event, under the chain lock,
+    committed together; :func:`fondo.db.run_unit_of_work`), one recipient after another.
     """
     consultation = load_consultation(session, consultation_id)
     notice = load_notice(session, consultation, notice_id)
@@ -109,21 +112,33 @@ def deliver_notice(session: Session, settings: Mapping[str, Any], consultation_i
             except MailError as exc:
                 status, error = "failed", str(exc)
         else:
-            queue_sms(session, recipient, f"{subject}. {portal_url(settings, consultation.id)}",
-                      consultation.id)
             status = "queued"
+        run_unit_of_work(session, functools.partial(
+            _record_delivery, settings=settings, consultation_id=consultation.id,
+            notice_id=notice.id, delivery_id=row.id, channel=channel, recipient=recipient,
+            status=status, error=error, subject=subject))
         counts[status] += 1
-        now = clock_now()
-        row.status, row.error, row.attempted_at = status, error, now
-        session.flush()
-        record_event(session, consultation, rec.EventKind.NOTICE_DELIVERED.value, {
-            "notice_id": notice.id, "delivery_id": row.id, "channel": channel,
-            "recipient_sha256": sha256_text(recipient.lower()), "status": status,
-            "error": error}, now)
-        session.commit()
     if progress:
         progress(len(tasks), len(tasks), "delivered")
     return {"consultation_id": consultation.id, "notice_id": notice.id, **counts}
+
+
+def _record_delivery(session: Session, settings: Mapping[str, Any], consultation_id: int,
+                     notice_id: int, delivery_id: int, channel: str, recipient: str,
+                     status: str, error: str | None, subject: str) -> None:
+    """One unit of work: a delivery's outcome (and its SMS in the outbox) with its event."""
+    consultation = lock_chain(session, consultation_id)
+    if channel == "sms":
+        queue_sms(session, recipient, f"{subject}. {portal_url(settings, consultation_id)}",
+                  consultation_id)
+    now = clock_now()
+    row = session.get(ConsultationDelivery, delivery_id, populate_existing=True)
+    row.status, row.error, row.attempted_at = status, error, now
+    session.flush()
+    record_event(session, consultation, rec.EventKind.NOTICE_DELIVERED.value, {
+        "notice_id": notice_id, "delivery_id": delivery_id, "channel": channel,
+        "recipient_sha256": sha256_text(recipient.lower()), "status": status,
+        "error": error}, now)
 
 
 def claim_delivery(session: Session, consultation_id: int, notice_id: int, subscriber_id: int,

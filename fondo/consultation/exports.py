@@ -17,7 +17,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy.orm import Session
 
-from fondo.consultation.chain import event_rows, load_consultation, verify_consultation
+from fondo.consultation.anchors import SIGNED_MESSAGE_RULE, verify_record
+from fondo.consultation.chain import event_rows, load_consultation
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.lifecycle import consultation_resource
 
@@ -29,14 +30,16 @@ _PDF_FONT_PATHS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 
 
 def record_json(session: Session, settings: Mapping[str, Any], consultation_id: Any) -> dict:
-    """The whole record for auditors and courts: consultation, every event, verification."""
+    """The whole record for auditors and courts: consultation, every event, verification
+    (the chain, its anchor and every signed head:
+    :func:`~fondo.consultation.anchors.verify_record`)."""
     consultation = load_consultation(session, consultation_id)
     rows = event_rows(session, consultation.id)
     events = [{k: r[k] for k in ("seq", "kind", "occurred_at", "payload", "prev_hash", "hash")}
               for r in rows]
     return {"consultation": consultation_resource(session, settings, consultation),
-            "hash_rule": HASH_RULE,
-            "events": events, "verification": verify_consultation(session, consultation.id),
+            "hash_rule": HASH_RULE, "signed_head_rule": SIGNED_MESSAGE_RULE,
+            "events": events, "verification": verify_record(session, settings, consultation.id),
             "exported_at": clock_now().isoformat()}
 
 
@@ -47,6 +50,20 @@ def _pdf_fonts() -> tuple[str, str]:
             pdfmetrics.registerFont(TTFont("FondoMono", str(_PDF_FONT_PATHS[1])))
         return "FondoSans", "FondoMono"
     return "Helvetica", "Courier"
+
+
+def _signed_heads_line(heads: Mapping[str, Any]) -> str:
+    """One line on the signed heads: how many hold, the last good one, what is unsigned."""
+    good = heads["last_good"]
+    line = (f"Encabezados firmados / Signed heads: {heads['good']} de / of {heads['checked']} "
+            f"válidos / valid (llaves / keys {', '.join(heads['trusted_key_ids']) or '-'})")
+    if good is not None:
+        line += (f"; último válido / last good: {good['event_count']} eventos / events, "
+                 f"{good['head_hash']}, {good['signed_at']}, llave / key {good['key_id']}")
+    if not heads["ok"]:
+        line += (f"; FALLA / BROKEN desde / from seq {heads['first_broken_seq']}: "
+                 f"{heads['reason']}")
+    return line
 
 
 def record_pdf(session: Session, settings: Mapping[str, Any], consultation_id: Any) -> bytes:
@@ -75,7 +92,8 @@ def record_pdf(session: Session, settings: Mapping[str, Any], consultation_id: A
                f"{v['length']} eventos / events; head {v['head_hash']}"
                + ("" if v["ok"] else f"; primer evento roto / first broken event: seq "
                   f"{v['first_broken_seq']} ({v['reason']})")),
-             p(data["hash_rule"], code), Spacer(1, 4 * mm)]
+             p(_signed_heads_line(v["signed_heads"])),
+             p(data["hash_rule"], code), p(data["signed_head_rule"], code), Spacer(1, 4 * mm)]
     for e in data["events"]:
         story.append(p(f"#{e['seq']}  {e['occurred_at']}  {e['kind']}", normal))
         story.append(p(json.dumps(e["payload"], ensure_ascii=False, indent=1, sort_keys=True), code))

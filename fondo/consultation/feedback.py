@@ -15,16 +15,22 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from consultation import feedback as fb
 from consultation import protocol as pr
 from consultation import record as rec
 from consultation import sla
-from fondo.consultation.chain import load_consultation, protocol_of, record_event, sha256_text
+from fondo.consultation.chain import (
+    load_consultation,
+    lock_chain,
+    protocol_of,
+    record_event,
+    sha256_text,
+)
 from fondo.consultation.clock import now as clock_now
+from fondo.consultation.group_commit import CHAINS
 from fondo.consultation.models import ConsultationFeedback
 from fondo.errors import Conflict, InvalidInput, NotFound
 
@@ -62,21 +68,22 @@ def feedback_item(row: ConsultationFeedback) -> fb.FeedbackItem:
                            row.closed_at, row.escalated_at, row.public_answer, row.officer_notes)
 
 
-def submit_feedback(session: Session, settings: Mapping[str, Any], consultation_id: Any,
-                    body: Mapping[str, Any], attachment: Upload | None = None,
-                    ) -> tuple[dict[str, Any], bool]:
-    """Store a public submission; returns (public view with receipt code, created?).
+@dataclasses.dataclass(frozen=True)
+class CheckedSubmission:
+    """A submission that passed the domain's checks, ready to store (no database needed)."""
 
-    Body: as loaded by :class:`~fondo.consultation.schemas.FeedbackRequestSchema`
-    (``kind``, ``category``, ``text``, optional ``language``, ``anonymous``, ``name``,
-    ``email``, ``phone``, ``location`` {latitude, longitude}, ``client_token``, and
-    ``attachment`` already decoded to (filename, bytes, declared type)); a multipart form's
-    file comes as ``attachment`` instead.
+    submission: fb.Submission
+    attachment: fb.Attachment | None
+    attachment_data: bytes | None
+    email: str | None
+    phone: str | None
+    content_sha256: str
 
-    The same ``client_token`` with the same content returns the stored submission
-    (created False); with different content it is a 409.
-    """
-    consultation = load_consultation(session, consultation_id)
+
+def check_submission(body: Mapping[str, Any], attachment: Upload | None = None,
+                     ) -> CheckedSubmission:
+    """Check a public submission (the domain's rules; :class:`~fondo.errors.InvalidInput`
+    naming the field). Body: as :func:`submit_feedback` takes it."""
     if attachment is None:
         attachment = body.get("attachment")
     try:
@@ -97,58 +104,101 @@ def submit_feedback(session: Session, settings: Mapping[str, Any], consultation_
                "phone": submission.contact.phone if submission.contact else None,
                "location": dataclasses.asdict(submission.location) if submission.location else None,
                "attachment_sha256": checked_attachment.sha256 if checked_attachment else None}
-    content_sha = hashlib.sha256(rec.canonical_json(content)).hexdigest()
+    return CheckedSubmission(submission, checked_attachment,
+                             attachment[1] if checked_attachment else None, content["email"],
+                             content["phone"],
+                             hashlib.sha256(rec.canonical_json(content)).hexdigest())
 
-    def existing_for_token() -> ConsultationFeedback | None:
-        if submission.client_token is None:
-            return None
-        return session.scalars(select(ConsultationFeedback).where(
-            ConsultationFeedback.consultation_id == consultation.id,
-            ConsultationFeedback.client_token == submission.client_token)).first()
 
-    def replay(row: ConsultationFeedback) -> tuple[dict[str, Any], bool]:
-        if row.content_sha256 != content_sha:
-            raise Conflict("this client_token was already used for a different submission",
-                           field="client_token")
-        return public_feedback(row), False
+def store_submission(session: Session, consultation_id: Any, checked: CheckedSubmission,
+                     ) -> tuple[dict[str, Any], bool]:
+    """Store a checked submission and its ``feedback_received`` event under the chain lock
+    (taken first); returns (public view with receipt code, created?). The caller commits.
 
-    prior = existing_for_token()
-    if prior is not None:
-        return replay(prior)
+    The same ``client_token`` with the same content returns the stored submission (created
+    False); with different content it is a 409. Nothing is written before either answer.
+    """
+    consultation = lock_chain(session, consultation_id)
+    submission, attachment = checked.submission, checked.attachment
+    token = submission.client_token
     code = fb.new_receipt_code()
-    while session.scalar(select(ConsultationFeedback.id).where(
-            ConsultationFeedback.receipt_code == code)) is not None:
+    while True:  # one query: the token's earlier submission, or a clash of receipt codes
+        same = [ConsultationFeedback.receipt_code == code]
+        if token is not None:
+            same.append((ConsultationFeedback.consultation_id == consultation.id)
+                        & (ConsultationFeedback.client_token == token))
+        found = session.scalars(select(ConsultationFeedback).where(or_(*same))).all()
+        prior = next((r for r in found if token is not None and r.client_token == token
+                      and r.consultation_id == consultation.id), None)
+        if prior is not None:  # the same submission sent again: its first receipt
+            if prior.content_sha256 != checked.content_sha256:
+                raise Conflict("this client_token was already used for a different "
+                               "submission", field="client_token")
+            return public_feedback(prior), False
+        if not found:
+            break
         code = fb.new_receipt_code()
     now = clock_now()
     row = ConsultationFeedback(
-        consultation_id=consultation.id, receipt_code=code, client_token=submission.client_token,
-        content_sha256=content_sha, kind=submission.kind.value,
+        consultation_id=consultation.id, receipt_code=code, client_token=token,
+        content_sha256=checked.content_sha256, kind=submission.kind.value,
         category=submission.category.value, text=submission.text, language=submission.language,
         anonymous=submission.anonymous, name=submission.name,
-        email=content["email"], phone=content["phone"],
+        email=checked.email, phone=checked.phone,
         latitude_deg=submission.location.latitude if submission.location else None,
         longitude_deg=submission.location.longitude if submission.location else None,
-        attachment_filename=checked_attachment.filename if checked_attachment else None,
-        attachment_mime_type=checked_attachment.mime_type if checked_attachment else None,
-        attachment_size_bytes=checked_attachment.size_bytes if checked_attachment else None,
-        attachment_sha256=checked_attachment.sha256 if checked_attachment else None,
-        attachment_data=attachment[1] if checked_attachment else None,
+        attachment_filename=attachment.filename if attachment else None,
+        attachment_mime_type=attachment.mime_type if attachment else None,
+        attachment_size_bytes=attachment.size_bytes if attachment else None,
+        attachment_sha256=attachment.sha256 if attachment else None,
+        attachment_data=checked.attachment_data,
         status=fb.FeedbackStatus.RECEIVED.value, submitted_at=now,
         is_demo=consultation.is_demo)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        prior = existing_for_token()
-        if prior is not None:  # the same token raced in a moment earlier
-            return replay(prior)
-        raise
+    session.add(row)
+    session.flush()
     payload = fb.public_view(feedback_item(row))
     payload.update({"feedback_id": row.id, "text_sha256": sha256_text(row.text),
                     "attachment_sha256": row.attachment_sha256})
     record_event(session, consultation, rec.EventKind.FEEDBACK_RECEIVED.value, payload, now)
     return public_feedback(row), True
+
+
+def submit_feedback(session: Session, settings: Mapping[str, Any], consultation_id: Any,
+                    body: Mapping[str, Any], attachment: Upload | None = None,
+                    ) -> tuple[dict[str, Any], bool]:
+    """Store a public submission; returns (public view with receipt code, created?).
+
+    Body: as loaded by :class:`~fondo.consultation.schemas.FeedbackRequestSchema`
+    (``kind``, ``category``, ``text``, optional ``language``, ``anonymous``, ``name``,
+    ``email``, ``phone``, ``location`` {latitude, longitude}, ``client_token``, and
+    ``attachment`` already decoded to (filename, bytes, declared type)); a multipart form's
+    file comes as ``attachment`` instead.
+
+    The same ``client_token`` with the same content returns the stored submission
+    (created False); with different content it is a 409. The submission is checked
+    (:func:`check_submission`) before the chain lock is taken; the row and its event are
+    written under it (:func:`store_submission`), for the caller to commit together.
+    """
+    checked = check_submission(body, attachment)
+    return store_submission(session, consultation_id, checked)
+
+
+def submit_feedback_committed(session: Session, settings: Mapping[str, Any],
+                              consultation_id: Any, body: Mapping[str, Any],
+                              attachment: Upload | None = None) -> tuple[dict[str, Any], bool]:
+    """:func:`submit_feedback`, committed: checked in the calling thread, then stored in a
+    transaction shared with the submissions to the same consultation that arrive at the
+    same moment (:mod:`~fondo.consultation.group_commit`), retried when the database is
+    busy (:class:`~fondo.errors.Busy` after the last try). What the web endpoints call.
+    """
+    checked = check_submission(body, attachment)
+    try:
+        cid = int(consultation_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"consultation {consultation_id!r} does not exist") from None
+    key = (session.get_bind().url.render_as_string(hide_password=True), cid)
+    return CHAINS.run(session, key, lambda s: lock_chain(s, cid),
+                      lambda s: store_submission(s, cid, checked))
 
 
 def public_feedback(row: ConsultationFeedback) -> dict[str, Any]:
@@ -228,13 +278,14 @@ def feedback_action(session: Session, settings: Mapping[str, Any], consultation_
                     feedback_id: Any, body: Mapping[str, Any], actor: str) -> dict[str, Any]:
     """Officer triage, body as loaded by :class:`~fondo.consultation.schemas.FeedbackActionRequestSchema`:
     ``action`` acknowledge | answer | escalate | close, with ``public_answer`` (given to
-    answer), ``officer_notes`` and ``reason`` (given to escalate)."""
-    consultation = load_consultation(session, consultation_id)
+    answer), ``officer_notes`` and ``reason`` (given to escalate). The status is read
+    under the chain lock, so two officers acting at once are recorded one after the other."""
+    consultation = lock_chain(session, consultation_id)
     try:
         fid = int(feedback_id)
     except (TypeError, ValueError):
         raise NotFound(f"submission {feedback_id!r} does not exist") from None
-    row = session.get(ConsultationFeedback, fid)
+    row = session.get(ConsultationFeedback, fid, populate_existing=True)
     if row is None or row.consultation_id != consultation.id:
         raise NotFound(f"submission {fid} does not exist in consultation {consultation.id}")
     action = body["action"]

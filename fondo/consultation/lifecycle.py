@@ -23,6 +23,7 @@ from fondo.consultation.chain import (
     evidence_of,
     iso,
     load_consultation,
+    lock_chain,
     protocol_of,
     record_event,
     state_of,
@@ -159,7 +160,7 @@ def change_communities(session: Session, settings: Mapping[str, Any], consultati
     """Add or remove one community, with the reason recorded (body as loaded by
     :class:`~fondo.consultation.schemas.CommunityChangeRequestSchema`: action, cvegeo, reason,
     optional name)."""
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     action, cvegeo, reason = body["action"], body["cvegeo"], body["reason"]
     current = list(consultation.communities or [])
     entry = next((c for c in current if c["cvegeo"] == cvegeo), None)
@@ -212,7 +213,7 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     ``document`` (a reference: file name, archive number) and, in consultiva,
     ``community_position`` (consent, agreement or refusal)).
     """
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     phase = protocol_of(consultation).phase(consultation.phase)
     note, document = body.get("note"), body.get("document")
     have = evidence_of(event_rows(session, consultation.id))
@@ -253,7 +254,7 @@ def change_phase(session: Session, settings: Mapping[str, Any], consultation_id:
     """Move the consultation (body as loaded by
     :class:`~fondo.consultation.schemas.PhaseChangeRequestSchema`: ``to_phase``, ``reason``);
     409 lists what is missing."""
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     protocol = protocol_of(consultation)
     to_phase = body["to_phase"]
     if to_phase not in protocol.phase_ids:
@@ -286,7 +287,7 @@ def record_meeting(session: Session, settings: Mapping[str, Any], consultation_i
     """Record a meeting held (body as loaded by
     :class:`~fondo.consultation.schemas.MeetingRequestSchema`: held_at, place, attendance_count,
     optional interpreter_language, minutes_reference, summary)."""
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     payload = {"phase": consultation.phase, "held_at": body["held_at"].isoformat(),
                "place": body["place"], "attendance_count": body["attendance_count"],
                "interpreter_language": body.get("interpreter_language"),

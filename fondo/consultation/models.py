@@ -85,6 +85,30 @@ class ConsultationAnchor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ConsultationSignedHead(Base):
+    """A published head of a consultation's chain, signed with the anchor key (issue 10).
+
+    The Ed25519 key lives outside the database (:mod:`fondo.consultation.anchors`), so a
+    writer of the database can delete these rows but cannot make new valid ones; the code
+    has no update or delete path. ``signed_at`` is kept as signed (the record's UTC text).
+    """
+
+    __tablename__ = "consultation_signed_heads"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "event_count", "public_key",
+                         name="uq_consultation_signed_heads_count"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    event_count: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[str] = mapped_column(String(40))
+    public_key: Mapped[str] = mapped_column(String(64))  # base64 of the raw 32 bytes
+    signature: Mapped[str] = mapped_column(String(128))  # base64 of the 64 bytes
+    published_in: Mapped[str] = mapped_column(String(16))  # notice | poster | portal | api | cli
+
+
 class ConsultationFeedback(Base):
     """A public submission (feedback or grievance) with its lifecycle.
 
@@ -245,3 +269,11 @@ def _no_update(_mapper, _connection, target) -> None:  # pragma: no cover - guar
 def _no_delete(_mapper, _connection, target) -> None:  # pragma: no cover - guard
     raise RecordIsAppendOnly(
         f"consultation_events is append-only: refusing to delete event seq {target.seq}")
+
+
+@event.listens_for(ConsultationSignedHead, "before_update")
+@event.listens_for(ConsultationSignedHead, "before_delete")
+def _no_change_of_signed_heads(_mapper, _connection, target) -> None:  # pragma: no cover
+    raise RecordIsAppendOnly(
+        f"consultation_signed_heads is append-only: refusing to change the head of "
+        f"{target.event_count} events")

@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 from consultation import notices as nt
 from consultation import protocol as pr
 from consultation import record as rec
+from consultation.anchoring import parse_signed_head
 from consultation.poster import render_poster
+from fondo.consultation.anchors import publish_head
 from fondo.consultation.chain import (
     iso,
     load_consultation,
+    lock_chain,
     protocol_of,
     record_event,
     record_missing_evidence,
@@ -80,7 +83,7 @@ def publish_notice(session: Session, settings: Mapping[str, Any], consultation_i
     ``meeting_language``, optional ``interpreter_language``). The meeting must be at least
     the protocol's lead time after now.
     """
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     protocol = protocol_of(consultation)
     phase = protocol.phase(consultation.phase)
     if phase.notice_templates is None:
@@ -130,6 +133,7 @@ def publish_notice(session: Session, settings: Mapping[str, Any], consultation_i
                             f"notice {notice.id}", actor, now)
     record_missing_evidence(session, consultation, phase, "artefact_added", "notice_published",
                             f"notice {notice.id}", actor, now)
+    publish_head(session, settings, consultation.id, "notice")  # the notice shows it
     return notice_view(notice)
 
 
@@ -165,7 +169,7 @@ def add_notice_translation(session: Session, settings: Mapping[str, Any], consul
     """Attach an officer-supplied translation (body as loaded by
     :class:`~fondo.consultation.schemas.TranslationRequestSchema`: ``language_name``, optional
     ``language_code`` (ISO 639-3), ``title``, ``body``, ``translated_by``)."""
-    consultation = load_consultation(session, consultation_id)
+    consultation = lock_chain(session, consultation_id)
     notice = load_notice(session, consultation, notice_id)
     try:
         updated = nt.add_translation(notice_domain(notice, "es"),
@@ -193,16 +197,19 @@ def add_notice_translation(session: Session, settings: Mapping[str, Any], consul
 
 def poster_pdf(session: Session, settings: Mapping[str, Any], consultation_id: Any,
                notice_id: Any, language: str = "es") -> bytes:
-    """The printable PDF poster of a notice, with a QR code to the portal page."""
+    """The printable PDF poster of a notice, with a QR code to the portal page and the
+    record's signed head (signed now if the head moved: the caller commits to keep it)."""
     if language not in pr.LANGUAGES:
         raise InvalidInput(f"lang must be one of {', '.join(pr.LANGUAGES)}", field="lang")
     consultation = load_consultation(session, consultation_id)
     notice = load_notice(session, consultation, notice_id)
     domain = notice_domain(notice, language)
+    signed = publish_head(session, settings, consultation.id, "poster")["signed_head"]
+    head = parse_signed_head(signed) if signed is not None else None
     try:
-        return render_poster(domain, portal_url(settings, consultation.id))
+        return render_poster(domain, portal_url(settings, consultation.id), head)
     except ValueError:
         # A translation's name outside the standard fonts: print the poster without it (the
         # portal shows every translation).
         return render_poster(dataclasses.replace(domain, translations=()),
-                             portal_url(settings, consultation.id))
+                             portal_url(settings, consultation.id), head)

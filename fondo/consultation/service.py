@@ -6,11 +6,14 @@ imports the consultation feature through this module only (and, in ``web``, its
 :mod:`~fondo.consultation.schemas`). The functions live in modules cut by what they do:
 
 - :mod:`~fondo.consultation.chain`: the hash-chained record, its anchor and verification;
+- :mod:`~fondo.consultation.anchors`: signed heads (Ed25519, key outside the database),
+  their publication and the record's full verification;
 - :mod:`~fondo.consultation.communities`: the siting rule on the bundled datasets;
 - :mod:`~fondo.consultation.lifecycle`: opening, communities, evidence, phases, meetings;
 - :mod:`~fondo.consultation.notices`: notices, translations, posters;
 - :mod:`~fondo.consultation.deliveries`: subscribers, e-mail and SMS deliveries;
-- :mod:`~fondo.consultation.feedback`: submissions, receipts, SLA timers, officers' actions;
+- :mod:`~fondo.consultation.feedback`: submissions, receipts, SLA timers, officers' actions
+  (public submissions committed in groups: :mod:`~fondo.consultation.group_commit`);
 - :mod:`~fondo.consultation.commitments`: commitments and their follow-up;
 - :mod:`~fondo.consultation.social_risk`: a project's social risk level;
 - :mod:`~fondo.consultation.exports`: the record as JSON and PDF;
@@ -18,7 +21,8 @@ imports the consultation feature through this module only (and, in ``web``, its
 
 Every function takes a SQLAlchemy session (and the settings where files, mail or URLs are
 involved), never commits except where it says so (:func:`deliver_notice` commits per
-recipient so that a crash never sends twice), and returns JSON-able dicts: the REST API and
+recipient so that a crash never sends twice, and :func:`submit_feedback_committed` commits
+the submission), and returns JSON-able dicts: the REST API and
 the ``fondo consultation`` commands print exactly these. Request bodies arrive loaded by
 their schema in :mod:`~fondo.consultation.schemas`. The services' clock is
 :func:`fondo.consultation.clock.clock` (tests replace it to move time).
@@ -26,6 +30,12 @@ their schema in :mod:`~fondo.consultation.schemas`. The services' clock is
 
 from __future__ import annotations
 
+from fondo.consultation.anchors import (
+    parse_published,
+    publish_head,
+    published_heads,
+    verify_record,
+)
 from fondo.consultation.chain import verify_consultation
 from fondo.consultation.commitments import add_commitment, change_commitment, list_commitments
 from fondo.consultation.deliveries import (
@@ -44,6 +54,7 @@ from fondo.consultation.feedback import (
     list_feedback,
     public_feedback_list,
     submit_feedback,
+    submit_feedback_committed,
 )
 from fondo.consultation.lifecycle import (
     change_communities,
@@ -83,9 +94,12 @@ __all__ = [
     "list_deliveries",
     "list_feedback",
     "list_notices",
+    "parse_published",
     "poster_pdf",
     "public_feedback_list",
+    "publish_head",
     "publish_notice",
+    "published_heads",
     "record_evidence",
     "record_json",
     "record_meeting",
@@ -93,6 +107,8 @@ __all__ = [
     "seed_demo_consultation",
     "social_risk_for_project",
     "submit_feedback",
+    "submit_feedback_committed",
     "subscribe",
     "verify_consultation",
+    "verify_record",
 ]

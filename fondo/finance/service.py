@@ -17,9 +17,10 @@ change, a DSCR without debt) is ``null`` with its reason in ``metrics.notes`` (o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from fondo.errors import InvalidInput, NotFound, invalid_from
 from fondo.finance.models import SHELL_FIELDS, FinanceCase, FinanceMonteCarloRun
 from fondo.fund.service import Project
 from fondo.jobs import Job, JobState, create_job
+from fondo.request_body import non_finite_path
 from fondo.studies.service import YieldStudy
 
 __all__ = [
@@ -126,10 +128,27 @@ def evaluate_request(request: Mapping[str, Any]) -> tuple[finance.CaseInputs, di
     except (TypeError, ValueError) as exc:  # anything else the engine refuses
         raise InvalidInput(str(exc), field=getattr(exc, "field", None) or "body") from None
     try:
-        result = finance.run_case(inputs).to_dict()
+        case_result = finance.run_case(inputs)
     except ValueError as exc:  # a case the engine accepted but cannot evaluate
         raise invalid_from(exc, "body") from None
-    return inputs, _strict(result)
+    where = _overflow_path(case_result)
+    if where is not None:
+        raise InvalidInput(f"The case's result is not a finite number ({where}): the request "
+                           "is beyond what the model can compute.", field="body")
+    return inputs, _strict(case_result.to_dict())
+
+
+def _overflow_path(result: finance.CaseResult) -> str | None:
+    """Where a case's result overflowed: a money or energy column of the cash flows that is
+    not finite, or an infinite metric (a NaN metric is one that does not exist, as an IRR
+    without a sign change, and is served as ``null`` with its reason)."""
+    frame = result.cashflow_frame()
+    for column in frame.columns:
+        amounts = column.startswith("flow_") or column.endswith(("_usd", "_mwh"))
+        if amounts and not np.isfinite(frame[column].to_numpy(float)).all():
+            return f"cashflows.{column}"
+    return non_finite_path({"metrics": dict(result.metrics),
+                            "tranches": [dict(t) for t in result.tranches]}, nan_ok=True)
 
 
 def create_case(session: Session, body: Mapping[str, Any], user_id: int | None = None, *,
@@ -173,19 +192,36 @@ def create_case(session: Session, body: Mapping[str, Any], user_id: int | None =
     return row
 
 
-def get_case(session: Session, case_id: int) -> FinanceCase:
-    """The stored case, or :class:`NotFound`."""
-    row = session.get(FinanceCase, case_id)
+def _in_funds(fund_ids: Collection[int]) -> Any:
+    """Condition: the case's project belongs to one of ``fund_ids``."""
+    return FinanceCase.project_id.in_(select(Project.id).where(Project.fund_id.in_(fund_ids)))
+
+
+def get_case(session: Session, case_id: int, fund_ids: Collection[int] | None = None
+             ) -> FinanceCase:
+    """The stored case, or :class:`NotFound`.
+
+    With ``fund_ids`` (what an investor may see), a case whose project is not in one of
+    these funds is not found either.
+    """
+    query = select(FinanceCase).where(FinanceCase.id == case_id)
+    if fund_ids is not None:
+        query = query.where(_in_funds(fund_ids))
+    row = session.scalar(query)
     if row is None:
         raise NotFound(f"No finance case with id {case_id}.")
     return row
 
 
-def list_cases(session: Session, project_id: int | None = None) -> list[FinanceCase]:
-    """Stored cases, newest first (optionally of one project)."""
+def list_cases(session: Session, project_id: int | None = None,
+               fund_ids: Collection[int] | None = None) -> list[FinanceCase]:
+    """Stored cases, newest first (optionally of one project; with ``fund_ids``, only
+    the cases whose project belongs to one of these funds)."""
     query = select(FinanceCase).order_by(FinanceCase.id.desc())
     if project_id is not None:
         query = query.where(FinanceCase.project_id == project_id)
+    if fund_ids is not None:
+        query = query.where(_in_funds(fund_ids))
     return list(session.scalars(query))
 
 
@@ -316,11 +352,23 @@ def get_montecarlo_run(session: Session, case_id: int, run_id: int) -> FinanceMo
 def run_montecarlo_for_case(request: Mapping[str, Any], spec: Mapping[str, Any],
                             on_progress: Callable[[int, int], None] | None = None
                             ) -> dict[str, Any]:
-    """Run the engine's Monte Carlo over a stored request; the strict-JSON summary."""
+    """Run the engine's Monte Carlo over a stored request; the strict-JSON summary.
+
+    Raises
+    ------
+    InvalidInput
+        A percentile of the summary is infinite (an overflow): the task fails with this
+        reason and stores no summary.
+    """
     inputs = finance.CaseInputs.from_dict(request)
     result = finance.run_montecarlo(inputs, finance.MonteCarloSpec(**spec),
                                     on_progress=on_progress)
-    return _strict(result.summary())
+    summary = result.summary()
+    where = non_finite_path(summary, nan_ok=True)
+    if where is not None:
+        raise InvalidInput(f"The Monte Carlo summary is not a finite number ({where}).",
+                           field="body")
+    return _strict(summary)
 
 
 def tornado_json(row: FinanceCase, holder: str | None = None) -> dict[str, Any]:

@@ -68,6 +68,22 @@ class LimitedPartner(Base):
     fund: Mapped[Fund] = relationship(back_populates="limited_partners")
 
 
+class LimitedPartnerUser(Base):
+    """An investor user who acts for a limited partner (and so sees its fund's cases).
+
+    Many-to-many: an LP has several people, and one person may act for the same
+    institution's commitments to several funds.
+    """
+
+    __tablename__ = "limited_partner_users"
+
+    limited_partner_id: Mapped[int] = mapped_column(
+        ForeignKey("limited_partners.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Project(Base):
     """A solar or wind park the fund develops or holds."""
 

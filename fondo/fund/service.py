@@ -6,12 +6,22 @@ in ``pyproject.toml``); the Fund issue adds the pipeline, LPs and portfolio serv
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fondo.errors import NotFound
-from fondo.fund.models import Fund, LimitedPartner, PipelineStage, Project, Site
+from fondo.fund.models import (
+    Fund,
+    LimitedPartner,
+    LimitedPartnerUser,
+    PipelineStage,
+    Project,
+    Site,
+)
 
-__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "get_project"]
+__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "fund_ids_of_user",
+           "get_project", "limited_partner_exists", "limited_partner_ids_of_user",
+           "link_user", "unlink_user"]
 
 
 def get_project(session: Session, project_id: int) -> Project:
@@ -20,3 +30,41 @@ def get_project(session: Session, project_id: int) -> Project:
     if project is None:
         raise NotFound(f"project {project_id} not found")
     return project
+
+
+# --------------------------------------------------------------------------- LP users
+
+
+def limited_partner_exists(session: Session, limited_partner_id: int) -> bool:
+    """True when the limited partner ``limited_partner_id`` exists."""
+    return session.get(LimitedPartner, limited_partner_id) is not None
+
+
+def link_user(session: Session, limited_partner_id: int, user_id: int) -> None:
+    """Record that user ``user_id`` acts for the limited partner (idempotent; flushed)."""
+    if session.get(LimitedPartnerUser, (limited_partner_id, user_id)) is None:
+        session.add(LimitedPartnerUser(limited_partner_id=limited_partner_id, user_id=user_id))
+        session.flush()
+
+
+def unlink_user(session: Session, limited_partner_id: int, user_id: int) -> None:
+    """Remove the link between a user and a limited partner (no error when there is none)."""
+    session.execute(delete(LimitedPartnerUser).where(
+        LimitedPartnerUser.limited_partner_id == limited_partner_id,
+        LimitedPartnerUser.user_id == user_id))
+
+
+def limited_partner_ids_of_user(session: Session, user_id: int) -> list[int]:
+    """Ids of the limited partners user ``user_id`` acts for, ascending."""
+    return list(session.scalars(
+        select(LimitedPartnerUser.limited_partner_id)
+        .where(LimitedPartnerUser.user_id == user_id)
+        .order_by(LimitedPartnerUser.limited_partner_id)))
+
+
+def fund_ids_of_user(session: Session, user_id: int) -> set[int]:
+    """Ids of the funds in which user ``user_id`` acts for a limited partner."""
+    return set(session.scalars(
+        select(LimitedPartner.fund_id)
+        .join(LimitedPartnerUser, LimitedPartnerUser.limited_partner_id == LimitedPartner.id)
+        .where(LimitedPartnerUser.user_id == user_id)))

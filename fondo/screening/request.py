@@ -139,6 +139,12 @@ def parameters_from_request(technology: str, overrides: Mapping[str, Any] | None
     params = replace(default_parameters(technology), max_cells=int(max_cells))
     if overrides:
         params = _apply(params, overrides, "parameters")
+    connection = params.connection
+    if set(connection.spur_cost_usd_per_km) != set(connection.tap_substation_cost_usd):
+        given = "tap_substation_cost_usd" if "tap_substation_cost_usd" in (
+            (overrides or {}).get("connection") or {}) else "spur_cost_usd_per_km"
+        raise InvalidInput("spur_cost_usd_per_km and tap_substation_cost_usd need the same "
+                           "voltage classes [kV]", field=f"parameters.connection.{given}")
     weights = params.weights
     if weights.lcoe + weights.grid + weights.community + weights.confidence <= 0:
         raise InvalidInput("the score weights must have a positive sum", field="parameters.weights")

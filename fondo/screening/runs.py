@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from fondo.db import session_scope
 from fondo.errors import NotFound
-from fondo.jobs import Job, JobState, create_job, job_status
+from fondo.heartbeat import Claim, claim
+from fondo.jobs import SUBTASK_IDS_KEY, Job, JobState, create_job, job_status
 from fondo.orm import Technology, utcnow
 from fondo.request_body import load_request
 from fondo.screening.bundle import ScreeningBundle, screening_bundle
@@ -48,6 +49,7 @@ __all__ = [
     "load_run_row",
     "mark_failed",
     "mark_started",
+    "record_tile_tasks",
     "run_inputs",
     "screening_json",
 ]
@@ -153,21 +155,37 @@ def run_inputs(settings: Mapping[str, Any],
     return resolve_request(request, bundle, settings), bundle
 
 
-def mark_started(settings: Mapping[str, Any], job_id: str, screening_id: int) -> bool:
-    """Mark a run's job started; False when it already finished (a re-delivered task)."""
+def mark_started(settings: Mapping[str, Any], job_id: str, screening_id: int,
+                 holder: str) -> Claim:
+    """Claim a run's job for delivery ``holder`` (:func:`fondo.heartbeat.claim`) and mark
+    the run started when it was taken.
+
+    Returns
+    -------
+    Claim
+        TAKEN; DONE when the run has succeeded (a re-delivered task); BUSY when a live
+        delivery holds it.
+
+    Raises
+    ------
+    LookupError
+        The job does not exist.
+    """
+    found = claim(settings, job_id, holder, stage="screening tiles")
+    if found is Claim.MISSING:
+        raise LookupError(f"job {job_id} does not exist")
+    if found is Claim.TAKEN:
+        with session_scope(settings) as session:
+            load_run_row(session, screening_id).status = JobState.STARTED
+    return found
+
+
+def record_tile_tasks(settings: Mapping[str, Any], job_id: str, task_ids: list[str]) -> None:
+    """Keep the Celery ids of a run's tile tasks on its job: while one of them waits in the
+    queue, the reaper (:func:`fondo.jobs.reap_job`) knows the job is not orphaned."""
     with session_scope(settings) as session:
         job = session.get(Job, job_id)
-        if job is None:
-            raise LookupError(f"job {job_id} does not exist")
-        if job.state is JobState.SUCCESS:
-            return False
-        job.state = JobState.STARTED
-        job.error = None
-        job.stage = "screening tiles"
-        job.updated_at = utcnow()
-        run = load_run_row(session, screening_id)
-        run.status = JobState.STARTED
-    return True
+        job.params = {**dict(job.params or {}), SUBTASK_IDS_KEY: list(task_ids)}
 
 
 def mark_failed(settings: Mapping[str, Any], job_id: str, screening_id: int,

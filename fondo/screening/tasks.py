@@ -11,6 +11,12 @@ Idempotent: a tile whose file exists is not recomputed, files are written to a t
 name and moved into place, and storing a run that has succeeded does nothing. A tile that
 keeps failing after its retries, or a failing store, marks the job and the run FAILURE.
 Progress (tiles done / tiles) is kept on the job row (``GET /api/v1/tasks/<id>``).
+
+Liveness (:mod:`fondo.heartbeat`): the ``run`` task claims the job; while tiles are screened
+the job's heartbeat is stamped (by the in-process loop, or by each tile task of a chord), and
+the ids of a chord's tile tasks are kept on the job so that the reaper tells tiles waiting in
+the queue from a dead worker's. A run sent again after its worker died (or retried after a
+failure) keeps the tile files already written and screens only the missing ones.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from typing import Any
 from celery import chord, group, shared_task
 
 from fondo.config import is_embedded
+from fondo.db import session_scope
 from fondo.errors import FondoError
+from fondo.heartbeat import Claim, JobLost, beating, new_holder
+from fondo.jobs import Job, JobState
 from fondo.screening import runs, tiles
 from fondo.screening.runs import SCREENING_TASK, STORE_TASK, TILE_TASK
+from fondo.screening.storage import tile_path
 
 #: Retries of one tile after an unexpected error (a lost database connection, a full disk).
 TILE_MAX_RETRIES = 3
@@ -45,28 +55,52 @@ def run_screening(self: Any, job_id: str, params: dict[str, Any]) -> dict[str, A
     """Screen every tile of ``params["screening_id"]`` (chord, or in-process) and store the run."""
     settings = _settings(self)
     screening_id, tile_list = int(params["screening_id"]), list(params["tiles"])
-    if not runs.mark_started(settings, job_id, screening_id):  # re-delivered after success
+    holder = new_holder()
+    found = runs.mark_started(settings, job_id, screening_id, holder)
+    if found is Claim.DONE:  # re-delivered after success
         return {"screening_id": screening_id, "already_stored": True}
+    if found is Claim.BUSY:
+        raise JobLost(f"job {job_id} is held by a live delivery; this copy is dropped")
     if not _runs_in_process(self):
-        header = group(screen_tile.si(job_id, screening_id, tile) for tile in tile_list)
-        chord(header)(store_screening.si(job_id, screening_id))
-        return {"screening_id": screening_id, "tiles_sent": len(tile_list)}
-    try:
-        for tile in tile_list:
-            tiles.screen_tile(settings, screening_id, tile)
-            tiles.tile_progress(settings, job_id, screening_id)
-        return tiles.store_screening(settings, job_id, screening_id)
-    except BaseException as exc:
-        runs.mark_failed(settings, job_id, screening_id, exc)
-        raise
+        missing = [t for t in tile_list if not tile_path(settings, screening_id, t).exists()]
+        if not missing:  # every tile was screened before the worker died: join them
+            store_screening.delay(job_id, screening_id)
+            return {"screening_id": screening_id, "tiles_sent": 0}
+        header = group(screen_tile.si(job_id, screening_id, tile) for tile in missing)
+        result = chord(header)(store_screening.si(job_id, screening_id))
+        runs.record_tile_tasks(settings, job_id, [r.id for r in result.parent.results])
+        return {"screening_id": screening_id, "tiles_sent": len(missing)}
+    with beating(settings, job_id, holder) as heartbeat:
+        try:
+            for tile in tile_list:
+                if heartbeat.has_lost(job_id, holder):
+                    raise JobLost(f"job {job_id} was taken over by another delivery")
+                tiles.screen_tile(settings, screening_id, tile)
+                tiles.tile_progress(settings, job_id, screening_id, holder)
+            return tiles.store_screening(settings, job_id, screening_id)
+        except JobLost:
+            raise
+        except BaseException as exc:
+            runs.mark_failed(settings, job_id, screening_id, exc)
+            raise
+
+
+def _job_succeeded(settings: dict[str, Any], job_id: str) -> bool:
+    with session_scope(settings) as session:
+        job = session.get(Job, job_id)
+        return job is not None and job.state is JobState.SUCCESS
 
 
 @shared_task(bind=True, name=TILE_TASK, max_retries=TILE_MAX_RETRIES)
 def screen_tile(self: Any, job_id: str, screening_id: int, tile: dict[str, Any]) -> str:
     """Screen one tile into its file (skipped when the file exists) and count progress."""
     settings = _settings(self)
+    path = tile_path(settings, screening_id, tile)
+    if _job_succeeded(settings, job_id):  # a late copy (redelivered by the broker): no work
+        return path.name
     try:
-        path = tiles.screen_tile(settings, screening_id, tile)
+        with beating(settings, job_id):
+            path = tiles.screen_tile(settings, screening_id, tile)
     except (FondoError, runs.ScreeningLayersChanged, ValueError) as exc:  # retrying cannot help
         runs.mark_failed(settings, job_id, screening_id, exc)
         raise
@@ -84,7 +118,8 @@ def store_screening(self: Any, job_id: str, screening_id: int) -> dict[str, Any]
     """Join the tiles of a run into its cells file and finish the run and job rows."""
     settings = _settings(self)
     try:
-        return tiles.store_screening(settings, job_id, screening_id)
+        with beating(settings, job_id):
+            return tiles.store_screening(settings, job_id, screening_id)
     except Exception as exc:
         if self.request.retries >= self.max_retries or isinstance(exc, ValueError):
             runs.mark_failed(settings, job_id, screening_id, exc)

@@ -18,8 +18,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from fondo.db import session_scope
+from fondo.heartbeat import JobLost
 from fondo.jobs import Job, JobState
 from fondo.orm import utcnow
+from fondo.request_body import non_finite_path
 from fondo.screening.models import ScreeningRun
 from fondo.screening.request import jsonable, tile_from_json
 from fondo.screening.runs import links, load_run_row, run_inputs
@@ -60,18 +62,33 @@ def screen_tile(settings: Mapping[str, Any], screening_id: int, tile: Mapping[st
     return atomic_write(path, gpkg_writer(frame))
 
 
-def tile_progress(settings: Mapping[str, Any], job_id: str, screening_id: int) -> int:
-    """Record how many tiles of a run are done (counted from their files); return it."""
+def tile_progress(settings: Mapping[str, Any], job_id: str, screening_id: int,
+                  holder: str | None = None) -> int:
+    """Record how many tiles of a run are done (counted from their files); return it.
+
+    Also stamps the job's heartbeat. ``holder`` is the delivery that screens the tiles one
+    after the other (None for a tile task of a chord, which holds no job).
+
+    Raises
+    ------
+    JobLost
+        ``holder`` no longer holds the job: another delivery took it over.
+    """
     folder = run_dir(settings, screening_id) / "tiles"
     done = sum(1 for _ in folder.glob("*.gpkg")) if folder.is_dir() else 0
     with session_scope(settings) as session:
         job = session.execute(select(Job).where(Job.id == job_id).with_for_update()).scalar_one()
+        if holder is not None and job.held_by != holder:
+            raise JobLost(f"job {job_id} was taken over by another delivery")
         if job.state in (JobState.SUCCESS, JobState.FAILURE):
             return done
         job.done = max(job.done or 0, min(done, job.total or done))
+        job.updated_at = utcnow()
+        if job.state is JobState.PENDING and holder is None:
+            return done  # re-queued: a late tile of the old chord leaves it queued
         job.state = JobState.PROGRESS
         job.stage = f"screened {job.done} of {job.total} tiles"
-        job.updated_at = utcnow()
+        job.heartbeat_at = job.updated_at
         run = session.get(ScreeningRun, screening_id)
         if run is not None and run.status is JobState.PENDING:
             run.status = JobState.PROGRESS
@@ -89,7 +106,15 @@ def _stats(cells: pd.DataFrame, column: str, mask: np.ndarray | None = None) -> 
 
 
 def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """JSON summary of a screening's cells (counts, totals, ranges, exclusions, best cells)."""
+    """JSON summary of a screening's cells (counts, totals, ranges, exclusions, best cells).
+
+    Raises
+    ------
+    ValueError
+        A total or a best cell's value is infinite (an overflow): the run fails with the
+        summary's path as its reason, and nothing is stored. (A NaN is a value that does
+        not exist, served as ``null``.)
+    """
     excluded = cells["excluded"].to_numpy(bool)
     parts = cells.loc[excluded, "exclusion_reasons"].astype(str).str.split("; ").explode()
     stems = parts[parts != ""].str.split(":").str[0]
@@ -111,7 +136,7 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
          "municipality_name": r["municipality_name"]}
         for _, r in ranked.iterrows()
     ]
-    return jsonable({
+    summary = {
         "cell_count": len(cells),
         "excluded_count": int(excluded.sum()),
         "available_area_km2": float(cells["available_area_km2"].sum()),
@@ -126,7 +151,11 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
         "supply_by_corridor": by_corridor,
         "top_cells": top,
         "notes": list(notes),
-    })
+    }
+    where = non_finite_path(summary, nan_ok=True)
+    if where is not None:
+        raise ValueError(f"the screening's summary is not a finite number ({where})")
+    return jsonable(summary)
 
 
 def store_screening(settings: Mapping[str, Any], job_id: str, screening_id: int) -> dict[str, Any]:
@@ -160,23 +189,27 @@ def store_screening(settings: Mapping[str, Any], job_id: str, screening_id: int)
         job.stage = "storing cells"
         job.updated_at = utcnow()
     cells = concat_tiles([read_cells(p) for p in paths])
-    target = run_dir(settings, screening_id) / "cells.gpkg"
-    atomic_write(target, gpkg_writer(cells))
     summary = summarize(cells, notes)
+    target = run_dir(settings, screening_id) / "cells.gpkg"
     result = {"screening_id": screening_id, "cell_count": len(cells),
               "links": links(screening_id)}
-    with session_scope(settings) as session:
-        run = load_run_row(session, screening_id)
-        run.cell_count = len(cells)
-        run.summary = summary
-        run.cells_file = target.relative_to(Path(settings["INSTANCE_PATH"])).as_posix()
-        run.status = JobState.SUCCESS
-        job = session.get(Job, job_id)
-        job.state = JobState.SUCCESS
-        job.done = job.total = len(tiles)
-        job.stage = "done"
-        job.result = result
-        job.result_url = f"/api/v1/screenings/{screening_id}"
-        job.updated_at = utcnow()
+    atomic_write(target, gpkg_writer(cells))
+    try:
+        with session_scope(settings) as session:
+            run = load_run_row(session, screening_id)
+            run.cell_count = len(cells)
+            run.summary = summary
+            run.cells_file = target.relative_to(Path(settings["INSTANCE_PATH"])).as_posix()
+            run.status = JobState.SUCCESS
+            job = session.get(Job, job_id)
+            job.state = JobState.SUCCESS
+            job.done = job.total = len(tiles)
+            job.stage = "done"
+            job.result = result
+            job.result_url = f"/api/v1/screenings/{screening_id}"
+            job.updated_at = utcnow()
+    except BaseException:
+        target.unlink(missing_ok=True)  # no cells file without its stored run
+        raise
     shutil.rmtree(run_dir(settings, screening_id) / "tiles", ignore_errors=True)
     return result

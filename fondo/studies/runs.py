@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from fondo.errors import FondoError, InvalidInput, invalid_from
+from fondo.request_body import non_finite_path
 from fondo.studies.catalogue import WeatherReader, load_weather, station_from_row, station_rows
 from fondo.studies.site import check_in_mexico, site_corridor, site_elevation_m, wrf_domains
 from siting import wind as windmod
@@ -126,18 +128,39 @@ def prepare(settings: Mapping[str, Any], session: Session, technology: str,
 
 
 def evaluate(prepared: PreparedStudy) -> YieldResult:
-    """Run the engine on a prepared study (a domain ValueError is a 422)."""
+    """Run the engine on a prepared study (a domain ValueError is a 422).
+
+    Raises
+    ------
+    InvalidInput
+        The engine refused the request, or its result holds a number that is not finite
+        (``field="body"``, the result's path in the message): nothing of it is stored or
+        written.
+    """
     p = prepared
     try:
         if p.technology == "pv":
-            return run_pv_study(p.request, p.weather, p.station, p.distance_km,
-                                elevation_difference_m=p.elevation_difference_m)
-        return run_wind_study(p.request, p.weather, p.station, p.distance_km,
-                              elevation_difference_m=p.elevation_difference_m, wrf=p.wrf)
+            result = run_pv_study(p.request, p.weather, p.station, p.distance_km,
+                                  elevation_difference_m=p.elevation_difference_m)
+        else:
+            result = run_wind_study(p.request, p.weather, p.station, p.distance_km,
+                                    elevation_difference_m=p.elevation_difference_m, wrf=p.wrf)
     except YieldInputError as exc:
         raise InvalidInput(str(exc), field=exc.field) from None
     except ValueError as exc:
         raise invalid_from(exc, "body") from None
+    check_finite(result)
+    return result
+
+
+def check_finite(result: YieldResult) -> None:
+    """Refuse a result with a NaN or infinite number (hourly series included)."""
+    where = non_finite_path(result.to_dict())
+    if where is None and not np.isfinite(result.energy_hourly_kwh).all():
+        where = "energy_hourly_kwh"
+    if where is not None:
+        raise InvalidInput(f"The study's result is not a finite number ({where}): the "
+                           "request is beyond what the model can compute.", field="body")
 
 
 def result_json(prepared: PreparedStudy, result: YieldResult, *, hourly: bool = False

@@ -153,6 +153,8 @@ def run_stored_study(settings: Mapping[str, Any], study_id: int,
 
     Idempotent: a rerun recomputes the same numbers (the stored request is fully
     resolved) and overwrites the same file and row; a finished study is returned as is.
+    A failure at any step (a result that is not finite included) leaves the study FAILURE
+    and no hourly file.
     """
     report = progress or (lambda done, total, stage: None)
     total = 3
@@ -163,6 +165,8 @@ def run_stored_study(settings: Mapping[str, Any], study_id: int,
         study.status = JobState.STARTED
         technology, request = study.technology.value, dict(study.request)
     report(0, total, "loading weather")
+    relative = hourly_relative_path(study_id)
+    path = Path(settings["INSTANCE_PATH"]) / relative
     try:
         with session_scope(settings) as session:
             prepared = prepare(settings, session, technology, request)
@@ -170,21 +174,20 @@ def run_stored_study(settings: Mapping[str, Any], study_id: int,
         result = evaluate(prepared)
         body = result_json(prepared, result)
         report(2, total, "writing hourly series")
-        relative = hourly_relative_path(study_id)
-        write_atomic(Path(settings["INSTANCE_PATH"]) / relative,
-                     hourly_csv_text(result.times, result.energy_hourly_kwh))
+        write_atomic(path, hourly_csv_text(result.times, result.energy_hourly_kwh))
+        with session_scope(settings) as session:
+            study = get_study(session, study_id)
+            study.result = body
+            study.hourly_file = relative
+            study.energy_p50_mwh = body["p50_kwh"] / 1000.0
+            study.energy_p90_mwh = body["p90_kwh"] / 1000.0
+            study.status = JobState.SUCCESS
+            out = study_json(study)
     except Exception:
+        path.unlink(missing_ok=True)
         with session_scope(settings) as session:
             get_study(session, study_id).status = JobState.FAILURE
         raise
-    with session_scope(settings) as session:
-        study = get_study(session, study_id)
-        study.result = body
-        study.hourly_file = relative
-        study.energy_p50_mwh = body["p50_kwh"] / 1000.0
-        study.energy_p90_mwh = body["p90_kwh"] / 1000.0
-        study.status = JobState.SUCCESS
-        out = study_json(study)
     report(total, total, "done")
     return out
 

@@ -195,7 +195,7 @@ def test_cli_run_prints_the_same_json_as_the_api(settings, client, auth_headers,
     out = invoke(settings, "finance", "run", "--input", str(path))
     assert out.exit_code == 0, out.output
     printed = strict_loads(out.stdout)
-    api = client.get(printed["links"]["self"], headers=auth_headers("investor")).json
+    api = client.get(printed["links"]["self"], headers=auth_headers("analyst")).json
     assert printed == api
     posted = client.post("/api/v1/finance/cases", json=CASE, headers=auth_headers("analyst")).json
     for key in ("metrics", "tranches", "cashflows", "request"):

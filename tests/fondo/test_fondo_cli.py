@@ -120,3 +120,100 @@ def test_unknown_database_scheme_is_one_line_and_exit_2(settings):
     assert out.exit_code == 2
     assert out.output.strip().count("\n") == 0
     assert "FONDO_DATABASE_URL has unknown scheme 'oracle'" in out.output
+
+
+# ------------------------------------------------------------------ investors and sessions
+
+
+@pytest.fixture
+def limited_partner_ids(settings):
+    """Two limited partners of one fund (ids)."""
+    from fondo.fund.models import Fund, LimitedPartner
+
+    with session_scope(settings) as session:
+        fund = Fund(name="Fund (CLI test)")
+        session.add(fund)
+        session.flush()
+        lps = [LimitedPartner(fund_id=fund.id, name=f"LP {n}", country="CA", kind="pension_fund",
+                              commitment_amount=1e8, commitment_currency="CAD") for n in (1, 2)]
+        session.add_all(lps)
+        session.flush()
+        return [lp.id for lp in lps]
+
+
+def _links(settings) -> list[tuple[int, str]]:
+    from fondo.fund.models import LimitedPartnerUser
+
+    with session_scope(settings) as session:
+        rows = session.execute(select(LimitedPartnerUser.limited_partner_id, User.email)
+                               .join(User, User.id == LimitedPartnerUser.user_id)).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_an_investor_is_created_with_and_linked_to_limited_partners(settings, limited_partner_ids):
+    first, second = limited_partner_ids
+    out = invoke(settings, "users", "create", "--email", "inv@example.org", "--role", "investor",
+                 "--password", "a long passphrase", "--limited-partner", str(first))
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["limited_partner_ids"] == [first]
+    linked = invoke(settings, "users", "link-lp", "--email", "inv@example.org",
+                    "--limited-partner", str(second))
+    assert json.loads(linked.output) == {"email": "inv@example.org",
+                                         "limited_partner_ids": [first, second]}
+    unlinked = invoke(settings, "users", "link-lp", "--email", "inv@example.org",
+                      "--limited-partner", str(first), "--unlink")
+    assert json.loads(unlinked.output)["limited_partner_ids"] == [second]
+    assert _links(settings) == [(second, "inv@example.org")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "investor", "--limited-partner", "9999"], "no limited partner with id 9999"),
+    (["--role", "analyst", "--limited-partner", "<lp>"], "only investors act for limited partners"),
+])
+def test_a_bad_limited_partner_link_is_one_line_and_stores_nothing(settings, limited_partner_ids,
+                                                                   args, message):
+    args = [str(limited_partner_ids[0]) if a == "<lp>" else a for a in args]
+    out = invoke(settings, "users", "create", "--email", "x@example.org", "--password",
+                 "a long passphrase", *args)
+    assert out.exit_code == 1
+    assert out.output.strip().count("\n") == 0 and message in out.output
+    with session_scope(settings) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+    assert _links(settings) == []
+
+
+def test_linking_a_non_investor_is_refused(settings, limited_partner_ids):
+    invoke(settings, "users", "create", "--email", "an@example.org", "--role", "analyst",
+           "--password", "a long passphrase")
+    out = invoke(settings, "users", "link-lp", "--email", "an@example.org",
+                 "--limited-partner", str(limited_partner_ids[0]))
+    assert out.exit_code == 1 and "only investors act for limited partners" in out.output
+    assert _links(settings) == []
+
+
+def _sign_in_cookie(client, email: str, password: str) -> str:
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": token})
+    assert response.status_code == 302
+    return client.get_cookie("session").value
+
+
+@pytest.mark.parametrize("command", [
+    ["users", "sign-out", "--email", "ana@example.org"],
+    ["users", "set-password", "--email", "ana@example.org", "--password", "a new passphrase"],
+])
+def test_sign_out_and_new_password_end_the_sessions(settings, app, command):
+    invoke(settings, "users", "create", "--email", "ana@example.org", "--role", "officer",
+           "--password", "a long passphrase")
+    cookie = _sign_in_cookie(app.test_client(), "ana@example.org", "a long passphrase")
+    replay = app.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/api/v1/me").status_code == 200
+    out = invoke(settings, *command)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["sessions_revoked"] == 1
+    assert replay.get("/api/v1/me").status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -15,8 +16,10 @@ import redis
 
 from tests_support import REDIS_URL, ROOT
 
-#: Settings a worker process receives through its environment.
-WORKER_SETTING_KEYS = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND")
+#: Settings a worker process receives through its environment (those set).
+WORKER_SETTING_KEYS = ("INSTANCE_PATH", "DATA_DIR", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND",
+                       "JOB_HEARTBEAT_S", "JOB_STALE_AFTER_S", "JOB_MAX_ATTEMPTS",
+                       "TASK_MAX_RUNTIME_S")
 
 
 @pytest.fixture
@@ -82,20 +85,28 @@ def worker_settings(settings, redis_url):
 
 @pytest.fixture
 def start_workers(worker_settings, tmp_path):
-    """Start N real ``celery -A fondo.worker worker`` processes; stopped after the test."""
+    """Start N real ``celery -A fondo.worker worker`` processes; stopped after the test.
+
+    Workers are numbered across calls (``worker-<n>.log``), and each leads its own process
+    group (a test may kill a worker's whole group without touching pytest).
+    """
     env = {**os.environ}
-    env.update({f"FONDO_{k}": str(worker_settings[k]) for k in WORKER_SETTING_KEYS})
+    env.update({f"FONDO_{k}": str(worker_settings[k]) for k in WORKER_SETTING_KEYS
+                if worker_settings.get(k) is not None})
+    numbers = itertools.count()
     with ExitStack() as stack:
 
         def start(count: int = 1) -> list[subprocess.Popen]:
             processes = []
-            for number in range(count):
+            for _ in range(count):
+                number = next(numbers)
                 log = stack.enter_context(open(tmp_path / f"worker-{number}.log", "w"))
                 process = subprocess.Popen(
                     [sys.executable, "-m", "celery", "-A", "fondo.worker", "worker",
                      "--pool", "solo", "-n", f"test{number}@%h", "--loglevel", "INFO",
                      "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True)
                 stack.callback(_stop, process)
                 processes.append(process)
             return processes

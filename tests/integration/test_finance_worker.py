@@ -10,6 +10,7 @@ import json
 import pytest
 from celery.states import READY_STATES
 
+from web import create_app
 
 pytestmark = pytest.mark.integration
 #: How long a worker may take to start and finish the run. [s]
@@ -49,10 +50,8 @@ def finance_worker(start_workers):
 def test_montecarlo_finishes_in_a_real_worker_with_progress(finance_worker_settings,
                                                             finance_worker, auth_headers,
                                                             task_messages):
-    from web import create_app
-
     client = create_app(finance_worker_settings).test_client()
-    headers = auth_headers("investor")
+    headers = auth_headers("analyst")
     created = client.post("/api/v1/finance/cases", json=copy.deepcopy(CASE), headers=headers)
     assert created.status_code == 201
     started = client.post(created.json["links"]["montecarlo"], headers=headers,

@@ -131,8 +131,8 @@ def test_create_stores_the_case_and_answers_201_with_location(client, analyst, c
     assert strict_loads(again.get_data()) == body
 
 
-@pytest.mark.parametrize("role", ["investor", "analyst", "officer", "admin"])
-def test_every_fund_role_may_create_and_read(client, auth_headers, role):
+@pytest.mark.parametrize("role", ["analyst", "officer", "admin"])
+def test_fund_staff_may_create_and_read(client, auth_headers, role):
     headers = auth_headers(role)
     response = client.post("/api/v1/finance/cases", json=CASE, headers=headers)
     assert response.status_code == 201
@@ -572,3 +572,116 @@ def test_montecarlo_with_an_empty_body_takes_the_defaults(client, analyst, creat
     assert started.status_code == 202, started.get_data(as_text=True)
     run = client.get(started.json["run"], headers=analyst).json
     assert run["spec"]["n_draws"] == 10_000 and run["spec"]["seed"] == 0
+
+
+# ------------------------------------------------------------------ investors: their funds only
+
+
+@pytest.fixture
+def two_funds(settings):
+    """Funds "North" and "South", each with one limited partner and one project (ids)."""
+    from fondo.fund.models import Fund, LimitedPartner, Project
+
+    ids = {}
+    with session_scope(settings) as session:
+        for name in ("North", "South"):
+            fund = Fund(name=f"Fund {name} (test)")
+            session.add(fund)
+            session.flush()
+            lp = LimitedPartner(fund_id=fund.id, name=f"LP {name}", country="CA",
+                                kind="pension_fund", commitment_amount=1e8,
+                                commitment_currency="CAD")
+            project = Project(fund_id=fund.id, name=f"PV {name}", technology=Technology.PV)
+            session.add_all([lp, project])
+            session.flush()
+            ids[name] = {"fund": fund.id, "lp": lp.id, "project": project.id}
+    return ids
+
+
+@pytest.fixture
+def cases_by_fund(client, analyst, two_funds):
+    """A case on North's project, one on South's and one with no project (ids)."""
+    ids = {}
+    for name in ("North", "South", None):
+        body = case(name=f"case {name}")
+        if name:
+            body["project_id"] = two_funds[name]["project"]
+        response = client.post("/api/v1/finance/cases", json=body, headers=analyst)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        ids[name] = response.json["id"]
+    return ids
+
+
+def _investor(settings, make_user, lp_id=None) -> dict[str, str]:
+    from fondo.accounts.service import link_limited_partner
+
+    email, _password, token = make_user("investor")
+    if lp_id is not None:
+        with session_scope(settings) as session:
+            link_limited_partner(session, email, lp_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_investor_reads_the_cases_of_their_fund_and_no_other(client, settings, make_user,
+                                                                 two_funds, cases_by_fund):
+    investor = _investor(settings, make_user, two_funds["North"]["lp"])
+    listing = client.get("/api/v1/finance/cases", headers=investor).json
+    assert [c["id"] for c in listing["cases"]] == [cases_by_fund["North"]]
+    south_project = two_funds["South"]["project"]
+    assert client.get(f"/api/v1/finance/cases?project_id={south_project}",
+                      headers=investor).json == {"cases": []}
+    own = f"/api/v1/finance/cases/{cases_by_fund['North']}"
+    for suffix in ("", "/cashflows.csv", "/cashflows.xlsx", "/tornado", "/montecarlo"):
+        assert client.get(own + suffix, headers=investor).status_code == 200, suffix
+    for other in (cases_by_fund["South"], cases_by_fund[None]):
+        for suffix in ("", "/cashflows.csv", "/cashflows.xlsx", "/tornado", "/montecarlo"):
+            refused = client.get(f"/api/v1/finance/cases/{other}{suffix}", headers=investor)
+            # the same answer as a case that does not exist: nothing tells it is there
+            assert refused.status_code == 404, (other, suffix)
+            assert refused.mimetype == "application/problem+json"
+            assert refused.json["detail"] == f"No finance case with id {other}."
+
+
+def test_an_investor_without_a_limited_partner_sees_no_case(client, settings, make_user,
+                                                           cases_by_fund):
+    investor = _investor(settings, make_user)
+    assert client.get("/api/v1/finance/cases", headers=investor).json == {"cases": []}
+    assert client.get(f"/api/v1/finance/cases/{cases_by_fund['North']}",
+                      headers=investor).status_code == 404
+
+
+def test_an_investor_reads_only_no_case_no_montecarlo(client, settings, make_user, two_funds,
+                                                      cases_by_fund):
+    investor = _investor(settings, make_user, two_funds["North"]["lp"])
+    created = client.post("/api/v1/finance/cases", headers=investor,
+                          json=case(project_id=two_funds["North"]["project"]))
+    assert created.status_code == 403 and created.mimetype == "application/problem+json"
+    for name in ("North", "South"):
+        started = client.post(f"/api/v1/finance/cases/{cases_by_fund[name]}/montecarlo",
+                              json=MC_REQUEST, headers=investor)
+        assert started.status_code == 403, name
+    assert count(settings, FinanceCase) == 3
+    assert count(settings, Job) == 0 and count(settings, FinanceMonteCarloRun) == 0
+
+
+def test_an_investor_follows_the_montecarlo_runs_of_their_fund_only(client, settings, make_user,
+                                                                    analyst, two_funds,
+                                                                    cases_by_fund):
+    tasks = {}
+    for name in ("North", "South"):
+        started = client.post(f"/api/v1/finance/cases/{cases_by_fund[name]}/montecarlo",
+                              json=MC_REQUEST, headers=analyst)
+        assert started.status_code == 202
+        tasks[name] = started.json
+    investor = _investor(settings, make_user, two_funds["North"]["lp"])
+    north = client.get(tasks["North"]["run"], headers=investor)
+    assert north.status_code == 200 and north.json["summary"]["n_draws"] == 600
+    assert client.get(f"/api/v1/tasks/{tasks['North']['id']}", headers=investor).json[
+        "state"] == "SUCCESS"
+    result = client.get(f"/api/v1/tasks/{tasks['North']['id']}/result", headers=investor)
+    assert result.status_code == 200 and result.json["summary"] == north.json["summary"]
+    assert client.get(tasks["South"]["run"], headers=investor).status_code == 404
+    for suffix in ("", "/result"):
+        refused = client.get(f"/api/v1/tasks/{tasks['South']['id']}{suffix}", headers=investor)
+        assert refused.status_code == 404, suffix
+        assert refused.json["detail"] == f"No task with id {tasks['South']['id']}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from web.api import consultations, data, finance, screenings, tasks, users, yield_
+from web.api.docs import document_exclusive_bounds
 
 #: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
 BLUEPRINTS = (
@@ -19,6 +20,7 @@ BLUEPRINTS = (
 
 
 def register_api(api: Api) -> None:
-    """Register every blueprint of :data:`BLUEPRINTS` on ``api``."""
+    """Register every blueprint of :data:`BLUEPRINTS` on ``api`` (after ``api.init_app``)."""
+    document_exclusive_bounds(api)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)

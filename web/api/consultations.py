@@ -4,14 +4,19 @@ Officer endpoints need the ``officer`` role (admins pass); public endpoints (not
 posters, commitments, feedback submission, receipt lookup, subscription) need no account
 and submissions and subscriptions are rate-limited (``RATELIMIT_PUBLIC``). Bodies are
 strict JSON objects loaded by the request schemas of :mod:`fondo.consultation.schemas`
-(``@blp.arguments``); a bad value is a 422 problem whose ``field`` names it.
+(``@blp.arguments``); a bad value is a 422 problem whose ``field`` names it. Every write
+is one unit of work (:func:`fondo.db.run_unit_of_work`): the rows and their record events
+are committed together or not at all, and a database that stays busy is a 503 problem
+with ``Retry-After``, never a 500.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response, current_app, request
+from sqlalchemy.orm import Session
 
 from fondo.accounts.service import Role
 from fondo.consultation import service
@@ -29,17 +34,19 @@ from fondo.consultation.schemas import (
     SubscriptionRequestSchema,
     TranslationRequestSchema,
 )
+from fondo.db import run_unit_of_work
 from fondo.jobs import create_job, job_status, launch
 from fondo.request_body import load_request
 from web.api.docs import Blueprint, request_json
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
-from web.extensions import limiter
+from web.extensions import RECEIPT_LOOKUP_SCOPE, limiter, receipt_lookup_limit
 
 blp = Blueprint("consultations", __name__, url_prefix="/api/v1",
                 description="Consultations under the shared Canada-Mexico protocol")
 
 OFFICER = Role.OFFICER
+T = TypeVar("T")
 
 
 def public_rate_limit() -> str:
@@ -49,6 +56,12 @@ def public_rate_limit() -> str:
 
 def _actor() -> str:
     return api_user().email
+
+
+def _write(work: Callable[[Session], T]) -> T:
+    """Run a write as one unit of work on the request's session: committed once, run again
+    when the database is busy, and a 503 problem with ``Retry-After`` after the last try."""
+    return run_unit_of_work(db(), work)
 
 
 def _pdf(data: bytes, filename: str) -> Response:
@@ -76,9 +89,8 @@ def create_consultation(body: dict[str, Any]):
     `override_reason`. 409 when the rule does not require one (without override) or one is
     already open.
     """
-    session = db()
-    out = service.create_consultation(session, settings(), body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.create_consultation(s, settings(), body, actor))
     return out, 201, {"Location": f"/api/v1/consultations/{out['id']}"}
 
 
@@ -94,9 +106,8 @@ def get_consultation(consultation_id: int):
 @blp.arguments(CommunityChangeRequestSchema)
 def change_communities(body: dict[str, Any], consultation_id: int):
     """Add or remove a community (`action`, `cvegeo`, `reason`; the reason is recorded)."""
-    session = db()
-    out = service.change_communities(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.change_communities(s, settings(), consultation_id, body, actor))
     return out
 
 
@@ -106,9 +117,8 @@ def change_communities(body: dict[str, Any], consultation_id: int):
 def record_evidence(body: dict[str, Any], consultation_id: int):
     """Record `steps`, `artefacts`, `conditions` of the current phase (and, in consultiva,
     the `community_position`)."""
-    session = db()
-    out = service.record_evidence(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.record_evidence(s, settings(), consultation_id, body, actor))
     return out
 
 
@@ -117,9 +127,8 @@ def record_evidence(body: dict[str, Any], consultation_id: int):
 @blp.arguments(PhaseChangeRequestSchema)
 def change_phase(body: dict[str, Any], consultation_id: int):
     """Move to `to_phase` (with `reason` for a return); 409 lists what is missing."""
-    session = db()
-    out = service.change_phase(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.change_phase(s, settings(), consultation_id, body, actor))
     return out
 
 
@@ -128,9 +137,8 @@ def change_phase(body: dict[str, Any], consultation_id: int):
 @blp.arguments(MeetingRequestSchema)
 def record_meeting(body: dict[str, Any], consultation_id: int):
     """Record a meeting held (`held_at`, `place`, `attendance_count`, …)."""
-    session = db()
-    out = service.record_meeting(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.record_meeting(s, settings(), consultation_id, body, actor))
     return out, 201
 
 
@@ -155,8 +163,23 @@ def project_social_risk(project_id: int):
 @blp.get("/consultations/<int:consultation_id>/verify")
 @require_role(OFFICER)
 def verify(consultation_id: int):
-    """Check the hash chain; names the first broken event when it fails."""
-    return service.verify_consultation(db(), consultation_id)
+    """Check the hash chain, its anchor and every signed head; names the first broken event
+    when it fails (after a rewrite below a signed head: the first event after the last good
+    signed head)."""
+    return service.verify_record(db(), settings(), consultation_id)
+
+
+@blp.get("/consultations/<int:consultation_id>/anchors")
+def anchors(consultation_id: int):
+    """The record's signed heads and the Ed25519 public key that signs them (public).
+
+    Signs the current head first if it moved since the last one. Each head carries the
+    exact text signed (`signed_message`), so any Ed25519 tool can check it.
+    """
+    session = db()
+    out = service.published_heads(session, settings(), consultation_id)
+    session.commit()
+    return out
 
 
 @blp.get("/consultations/<int:consultation_id>/record.json")
@@ -189,9 +212,8 @@ def list_notices(consultation_id: int):
 def publish_notice(body: dict[str, Any], consultation_id: int):
     """Publish the current phase's notice in Spanish and English (`community`, `starts_at`,
     `ends_at`, `place`, `meeting_language`, `interpreter_language`)."""
-    session = db()
-    out = service.publish_notice(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.publish_notice(s, settings(), consultation_id, body, actor))
     return out, 201
 
 
@@ -207,10 +229,9 @@ def get_notice(consultation_id: int, notice_id: int):
 def add_translation(body: dict[str, Any], consultation_id: int, notice_id: int):
     """Attach a translation in the community's language (`language_name`, `language_code`,
     `title`, `body`, `translated_by`)."""
-    session = db()
-    out = service.add_notice_translation(session, settings(), consultation_id, notice_id,
-                                         body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.add_notice_translation(s, settings(), consultation_id,
+                                                          notice_id, body, actor))
     return out, 201
 
 
@@ -248,9 +269,7 @@ def deliveries(consultation_id: int, notice_id: int):
 @blp.arguments(SubscriptionRequestSchema)
 def subscribe(body: dict[str, Any], consultation_id: int):
     """Subscribe an `email` and/or `phone` to the notices (public; same answer either way)."""
-    session = db()
-    out = service.subscribe(session, consultation_id, body)
-    session.commit()
+    out = _write(lambda s: service.subscribe(s, consultation_id, body))
     return out, 201
 
 
@@ -301,16 +320,19 @@ def submit_feedback(consultation_id: int):
     stores once (200 the second time). Both forms are loaded by the same schema; a bad
     value is a 422 problem naming the field.
     """
-    session = db()
     body, attachment = _submission()
-    out, created = service.submit_feedback(session, settings(), consultation_id, body, attachment)
-    session.commit()
+    out, created = service.submit_feedback_committed(db(), settings(), consultation_id, body,
+                                                     attachment)
     return out, (201 if created else 200)
 
 
 @blp.get("/feedback/<code>")
+@limiter.shared_limit(receipt_lookup_limit, scope=RECEIPT_LOOKUP_SCOPE)
 def feedback_by_receipt(code: str):
-    """Status and public answer of a submission, for anyone holding its receipt code."""
+    """Status and public answer of a submission, for anyone holding its receipt code.
+
+    Rate-limited per client address together with the portal's lookup page
+    (``RATELIMIT_RECEIPT_LOOKUP``; 429 problem past it)."""
     return service.feedback_by_receipt(db(), code)
 
 
@@ -327,10 +349,9 @@ def list_feedback(consultation_id: int):
 def feedback_action(body: dict[str, Any], consultation_id: int, feedback_id: int):
     """Triage: `action` acknowledge | answer | escalate | close (+ `public_answer`,
     `officer_notes`, `reason`)."""
-    session = db()
-    out = service.feedback_action(session, settings(), consultation_id, feedback_id, body,
-                                  _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.feedback_action(s, settings(), consultation_id, feedback_id,
+                                                   body, actor))
     return out
 
 
@@ -357,9 +378,8 @@ def list_commitments(consultation_id: int):
 @blp.arguments(CommitmentRequestSchema)
 def add_commitment(body: dict[str, Any], consultation_id: int):
     """Record a commitment (`kind`, `description`, `owner`, `due_date`, `amount_mxn`)."""
-    session = db()
-    out = service.add_commitment(session, settings(), consultation_id, body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.add_commitment(s, settings(), consultation_id, body, actor))
     return out, 201
 
 
@@ -368,8 +388,7 @@ def add_commitment(body: dict[str, Any], consultation_id: int):
 @blp.arguments(CommitmentStatusRequestSchema)
 def change_commitment(body: dict[str, Any], consultation_id: int, commitment_id: str):
     """Follow-up: `status` pending | in_progress | fulfilled | cancelled (+ `reason`)."""
-    session = db()
-    out = service.change_commitment(session, settings(), consultation_id, commitment_id,
-                                    body, _actor())
-    session.commit()
+    actor = _actor()
+    out = _write(lambda s: service.change_commitment(s, settings(), consultation_id,
+                                                     commitment_id, body, actor))
     return out

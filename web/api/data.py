@@ -17,7 +17,7 @@ from fondo.data.service import (
     load_manifest,
 )
 from fondo.errors import InvalidInput
-from fondo.jobs import create_job, job_status, launch
+from fondo.jobs import create_job, job_status, submit
 from web.api.docs import Blueprint
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
@@ -38,11 +38,13 @@ def list_datasets():
 @require_role(Role.OFFICER, Role.ANALYST)
 @blp.response(202, TaskSchema)
 def start_check():
-    """Verify every dataset's checksum as a task; follow it at `/api/v1/tasks/<id>`."""
+    """Verify every dataset's checksum as a task; follow it at `/api/v1/tasks/<id>`.
+
+    When the task queue cannot be reached: a 503 problem with `Retry-After` (within 2 s),
+    and no task is stored."""
     session = db()
     job = create_job(session, "data_check", {}, user_id=api_user().id)
-    session.commit()
-    launch(celery_app(), "fondo.data_check", job, {})
+    submit(session, celery_app(), "fondo.data_check", job)  # 503, nothing stored: queue down
     session.refresh(job)
     return job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"}
 
@@ -63,7 +65,15 @@ def list_layers():
                            "zipped shapefile) is the multipart part `file`.")
 def import_layer(form):
     """Import or replace a layer: multipart form with `layer`, `file` (GeoJSON, GeoPackage or
-    zipped shapefile), `source`, `licence` and optional `replace=true` and `source_layer`."""
+    zipped shapefile), `source`, `licence` and optional `replace=true`, `confirm_shrink=true`
+    and `source_layer`.
+
+    Refusals are 422 problems and store nothing: features wholly outside Mexico's land
+    (widened by 5 km) name `file` with `outside_land_count` and `outside_land_indices`
+    (0-based, file order); a replacement losing more than half of the served layer's
+    features or area names `confirm_shrink` with `shrink` (features and `area_km2` before
+    and after, in EPSG:6372). The answer's `land_check` lists features partly outside
+    Mexico's land (kept whole) and `replaced` the before/after summary."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("attach the layer file as multipart field 'file'", field="file")

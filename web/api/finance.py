@@ -5,6 +5,11 @@ the same the ``fondo finance`` commands load: types, required fields, plain boun
 finance engine (``finance.CaseInputs.from_dict``) then checks the rules that join fields,
 so fields it knows beyond the contract pass through and every rejection is one 422 problem
 naming the field.
+
+Who sees what (:mod:`web.api.permissions`): officers, analysts and admins see and create
+every case; an investor reads, read-only, the cases whose project belongs to a fund in
+which they act for a limited partner: another case is a 404, creating a case or starting
+a Monte Carlo run a 403.
 """
 
 from __future__ import annotations
@@ -14,12 +19,17 @@ from typing import Any
 from flask import Response, request
 from marshmallow import Schema, fields
 
-from fondo.accounts.models import Role
 from fondo.finance import exports
 from fondo.finance import service as svc
-from fondo.finance.schemas import FinanceCaseRequestSchema, MonteCarloRequestSchema
+from fondo.finance.schemas import (
+    CaseListQuerySchema,
+    FinanceCaseRequestSchema,
+    MonteCarloRequestSchema,
+)
 from fondo.jobs import job_status, launch
 from web.api.docs import Blueprint, responses_doc, strict_json
+from web.api.idempotency import idempotency_doc, idempotent
+from web.api.permissions import FINANCE_READ_ROLES, FINANCE_WRITE_ROLES, visible_fund_ids
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db
@@ -27,8 +37,6 @@ from web.context import celery_app, db
 blp = Blueprint("finance", __name__, url_prefix="/api/v1/finance",
                 description="Finance cases: cash flows, capital stack, returns, risk")
 
-#: Roles that may create and read finance cases (admins pass every check).
-FINANCE_ROLES = (Role.INVESTOR, Role.ANALYST, Role.OFFICER)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,9 +95,16 @@ class MonteCarloRunSchema(Schema):
     links = fields.Dict()
 
 
+def _visible_case(case_id: int) -> svc.FinanceCase:
+    """The case if the caller may see it, else the same 404 as an unknown id."""
+    return svc.get_case(db(), case_id, fund_ids=visible_fund_ids(db(), api_user()))
+
+
 @blp.post("/cases")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_WRITE_ROLES)
+@idempotent
 @blp.arguments(FinanceCaseRequestSchema, description="The case.")
+@blp.doc(**idempotency_doc(201))
 @blp.doc(**responses_doc(201, FinanceCaseSchema, "Stored; metrics, tranches and cash flows.",
                          errors=(401, 403, 422)))
 def create_case(body: dict[str, Any]):
@@ -106,56 +121,55 @@ def create_case(body: dict[str, Any]):
 
 
 @blp.get("/cases")
-@require_role(*FINANCE_ROLES)
-@blp.doc(parameters=[{"in": "query", "name": "project_id", "schema": {"type": "integer"},
-                      "required": False, "description": "Only the cases of this project."}])
-def list_cases():
+@require_role(*FINANCE_READ_ROLES)
+@blp.arguments(CaseListQuerySchema, location="query")
+def list_cases(query: dict[str, Any]):
     """Stored cases, newest first, with their metrics (no cash-flow tables)."""
-    project_id = request.args.get("project_id", type=int)
-    rows = svc.list_cases(db(), project_id)
+    project_id = query["project_id"]
+    rows = svc.list_cases(db(), project_id, fund_ids=visible_fund_ids(db(), api_user()))
     return strict_json({"cases": [svc.case_summary_json(r) for r in rows]})
 
 
 @blp.get("/cases/<int:case_id>")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 @blp.doc(**responses_doc(200, FinanceCaseSchema, "The stored case."))
 def get_case(case_id: int):
     """A stored case: request, metrics, tranches and the annual cash-flow table."""
-    return strict_json(svc.case_json(svc.get_case(db(), case_id)))
+    return strict_json(svc.case_json(_visible_case(case_id)))
 
 
 @blp.get("/cases/<int:case_id>/cashflows.csv")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 @blp.doc(**responses_doc(200, None, "One row per model year, unit-named columns.", mime="text/csv"))
 def get_cashflows_csv(case_id: int):
     """The annual cash-flow table as CSV."""
-    row = svc.get_case(db(), case_id)
+    row = _visible_case(case_id)
     return Response(exports.cashflows_csv(row), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="finance-case-{case_id}-cashflows.csv"'})
 
 
 @blp.get("/cases/<int:case_id>/cashflows.xlsx")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 @blp.doc(**responses_doc(200, None, "Sheets metrics, cashflows, tranches, inputs.", mime=XLSX_MIME))
 def get_cashflows_xlsx(case_id: int):
     """The case as an XLSX workbook (metrics, cash flows, tranches, inputs)."""
-    row = svc.get_case(db(), case_id)
+    row = _visible_case(case_id)
     return Response(exports.cashflows_xlsx(row), mimetype=XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="finance-case-{case_id}.xlsx"'})
 
 
 @blp.get("/cases/<int:case_id>/tornado")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 @blp.doc(parameters=[{"in": "query", "name": "holder", "schema": {"type": "string"},
                       "required": False, "description": "Equity tranche (default: the first)."}])
 def get_tornado(case_id: int):
     """Sensitivity of an equity holder's IRR to energy, merchant price, CAPEX and OPEX."""
-    row = svc.get_case(db(), case_id)
+    row = _visible_case(case_id)
     return strict_json(svc.tornado_json(row, request.args.get("holder")))
 
 
 @blp.post("/cases/<int:case_id>/montecarlo")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_WRITE_ROLES)
 @blp.arguments(MonteCarloRequestSchema, required=False,
                description="Uncertainties and draws (all optional; an empty body takes the "
                            "defaults).")
@@ -176,20 +190,22 @@ def start_montecarlo(body: dict[str, Any], case_id: int):
 
 
 @blp.get("/cases/<int:case_id>/montecarlo")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 def list_montecarlo(case_id: int):
     """Monte Carlo runs of a case, newest first."""
     session = db()
+    _visible_case(case_id)
     runs = svc.list_montecarlo_runs(session, case_id)
     return strict_json({"runs": [svc.montecarlo_run_json(session, r) for r in runs]})
 
 
 @blp.get("/cases/<int:case_id>/montecarlo/<int:run_id>")
-@require_role(*FINANCE_ROLES)
+@require_role(*FINANCE_READ_ROLES)
 @blp.doc(**responses_doc(200, MonteCarloRunSchema, "The run."))
 def get_montecarlo(case_id: int, run_id: int):
     """A Monte Carlo run: its state and progress, and its summary once finished."""
     session = db()
+    _visible_case(case_id)
     run = svc.get_montecarlo_run(session, case_id, run_id)
     session.refresh(run)
     return strict_json(svc.montecarlo_run_json(session, run))

@@ -11,9 +11,10 @@ from __future__ import annotations
 from flask import Response, send_file
 
 from fondo.accounts.models import Role
-from fondo.jobs import job_status, launch
+from fondo.jobs import job_status, submit
 from fondo.screening import service as svc
 from web.api.docs import Blueprint, responses_doc, strict_json
+from web.api.idempotency import idempotency_doc, idempotent
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -34,9 +35,11 @@ def _file(path, fmt: str, name: str) -> Response:
 
 @blp.post("/screenings")
 @require_role(*WRITE_ROLES)
+@idempotent
 @blp.arguments(svc.ScreeningRequestSchema, description="The area, technology and resolution.")
+@blp.doc(**idempotency_doc(202))
 @blp.doc(**responses_doc(202, TaskSchema, "The task; follow `Location`, then `screening`.",
-                         errors=(401, 403, 422)))
+                         errors=(401, 403, 422, 503)))
 def start_screening(request: dict):
     """Start a screening as a task with progress (202 + `Location` of the task).
 
@@ -45,11 +48,12 @@ def start_screening(request: dict):
     said in `notes`), a polygon outside Mexico or across its border, no overlap with the
     corridors, too many cells for the resolution, GeoJSON without coordinates or in another
     CRS, an unknown technology or corridor — is a 422 problem with `field`; nothing is stored.
+    When the task queue cannot be reached the answer is a 503 problem with `Retry-After`
+    (within 2 s), and nothing is stored either.
     """
     session = db()
     run, job = svc.create_screening(session, settings(), request, user_id=api_user().id)
-    session.commit()
-    launch(celery_app(), svc.SCREENING_TASK, job, job.params)
+    submit(session, celery_app(), svc.SCREENING_TASK, job)  # 503, nothing stored: queue down
     session.refresh(job)
     session.refresh(run)
     answer = job_status(job) | {"screening_id": run.id,

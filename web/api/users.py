@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 
 from fondo.accounts import service as user_service
 from fondo.accounts.models import Role
+from fondo.schema_fields import DATABASE_ID_RANGE, JSONInteger
 from web.auth import api_user, require_role
 from web.context import db
 
@@ -20,6 +21,10 @@ class UserSchema(Schema):
     email = fields.Email(required=True)
     role = fields.String(required=True, metadata={"enum": [r.value for r in Role]})
     display_name = fields.String(allow_none=True)
+    limited_partner_ids = fields.List(
+        JSONInteger(validate=DATABASE_ID_RANGE), load_default=list,
+        metadata={"description": "Investors: the limited partners they act for (they see "
+                                 "the finance cases of these LPs' funds)."})
 
 
 class NewUserSchema(UserSchema):
@@ -30,7 +35,8 @@ class NewUserSchema(UserSchema):
 
 def _dump(user) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role.value,
-            "display_name": user.display_name}
+            "display_name": user.display_name,
+            "limited_partner_ids": user_service.limited_partner_ids(db(), user)}
 
 
 @blp.get("/me")
@@ -49,6 +55,6 @@ def create_user(body):
     """Create a user (admins only)."""
     session = db()
     user = user_service.create_user(session, body["email"], body["role"], body["password"],
-                                    body.get("display_name"))
+                                    body.get("display_name"), body["limited_partner_ids"])
     session.commit()
     return _dump(user)

@@ -15,10 +15,11 @@ from flask import Response, request
 from marshmallow import Schema, fields
 
 from fondo.accounts.models import Role
-from fondo.jobs import job_status, launch
+from fondo.jobs import job_status, submit
 from fondo.studies import service as svc
 from fondo.studies.schemas import PVRequestSchema, StudyRequestSchema, WindRequestSchema
 from web.api.docs import Blueprint, responses_doc, strict_json
+from web.api.idempotency import idempotency_doc, idempotent
 from web.api.schemas import TaskSchema
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
@@ -93,19 +94,23 @@ def quick_wind(body: dict[str, Any]):
 
 @blp.post("/studies")
 @require_role(*STUDY_ROLES)
+@idempotent
 @blp.arguments(StudyRequestSchema, description="Technology and request.")
+@blp.doc(**idempotency_doc(202))
 @blp.doc(**responses_doc(202, TaskSchema, "The task; follow `Location`. `study_id` and "
-                         "`study_url` name the study resource.", errors=(401, 403, 422)))
+                         "`study_url` name the study resource.",
+                         errors=(401, 403, 422, 503)))
 def create_study(body: dict[str, Any]):
     """Store a study and run it as a task with progress (202 + `Location` of the task).
 
     Everything that depends on the request (fields, site in Mexico, station, weather file)
-    is checked before anything is stored: a rejection is a 422 and no row is added.
+    is checked before anything is stored: a rejection is a 422 and no row is added. When
+    the task queue cannot be reached the answer is a 503 problem with `Retry-After`
+    (within 2 s) and no row is added either.
     """
     session = db()
     job, study = svc.create_study(settings(), session, body, user_id=api_user().id)
-    session.commit()
-    launch(celery_app(), svc.STUDY_TASK, job, job.params)
+    submit(session, celery_app(), svc.STUDY_TASK, job)  # 503, nothing stored: queue down
     session.refresh(job)
     body = job_status(job) | {"study_id": study.id, "study_url": svc.study_url(study.id)}
     return strict_json(body, 202, {"Location": f"/api/v1/tasks/{job.id}"})
