@@ -14,8 +14,12 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-#: Database ids are signed 64-bit integers (as the API's URLs take them).
-DATABASE_ID_RANGE = validate.Range(min=1, max=2**63 - 1)
+#: Largest database id: ids are ``Integer`` columns, a signed 32-bit ``integer`` on
+#: PostgreSQL (64-bit on SQLite), so a larger id cannot even be looked up there. The API's
+#: URLs take ids in the same range (``web.factory.BoundedIntConverter``).
+MAX_DATABASE_ID = 2**31 - 1
+#: Database ids: from 1 to :data:`MAX_DATABASE_ID`.
+DATABASE_ID_RANGE = validate.Range(min=1, max=MAX_DATABASE_ID)
 
 
 class JSONNumber(fields.Float):

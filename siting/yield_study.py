@@ -52,6 +52,13 @@ DEFAULT_DC_AC_RATIO = 1.15
 DC_AC_RATIO_RANGE = (0.5, 2.5)
 #: Accepted GCR range. [fraction] Source: SAM ``Pvwattsv8`` constraint on ``gcr``.
 GCR_RANGE = (0.01, 0.99)
+#: Largest DC capacity of one study: 10 GW, beyond any single PV park (the largest are a
+#: few GW; Villanueva, Coahuila, is about 0.8 GW), so that energies stay finite. [kW]
+MAX_CAPACITY_DC_KW = 1e7
+#: Smallest roughness length: ice or mud, the smoothest class of Manwell, McGowan & Rogers,
+#: "Wind Energy Explained", 2nd ed., Table 2.2 (a smaller one makes the log profile
+#: overflow). [m]
+MIN_ROUGHNESS_LENGTH_M = 1e-5
 #: Median PV degradation rate. [fraction/year] Source: Jordan & Kurtz 2013,
 #: "Photovoltaic Degradation Rates — an Analytical Review", Prog. Photovolt.
 #: 21, 12-29 (median 0.5 %/yr).
@@ -199,7 +206,8 @@ class PVRequest:
             tilt = 0.0 if tracking == "single_axis" else round(pvmod.optimal_tilt_deg(lat), 1)
         return cls(
             lat=lat, lon=lon,
-            capacity_dc_kw=_number(data, "capacity_dc_kw", required=True, lo=0.0, lo_open=True),
+            capacity_dc_kw=_number(data, "capacity_dc_kw", required=True, lo=0.0, lo_open=True,
+                                   hi=MAX_CAPACITY_DC_KW),
             dc_ac_ratio=_number(data, "dc_ac_ratio", default=DEFAULT_DC_AC_RATIO,
                                 lo=DC_AC_RATIO_RANGE[0], hi=DC_AC_RATIO_RANGE[1]),
             tilt_deg=tilt,
@@ -284,7 +292,7 @@ class WindRequest:
                 raise YieldInputError("land_cover", str(exc)) from None
         else:
             z0 = _number(data, "roughness_length_m", default=DEFAULT_ROUGHNESS_LENGTH_M,
-                         lo=0.0, lo_open=True, hi=5.0)
+                         lo=MIN_ROUGHNESS_LENGTH_M, hi=5.0)
         if z0 >= MEASUREMENT_HEIGHT_M:
             raise YieldInputError("roughness_length_m", "must be below the measurement height")
         return cls(

@@ -16,6 +16,7 @@ from fondo.celery_app import make_celery
 from fondo.config import load_settings, secret_key
 from fondo.db import session_factory
 from fondo.errors import FondoError
+from fondo.schema_fields import MAX_DATABASE_ID
 from web import auth, pages, portal
 from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
@@ -101,10 +102,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` limited to the signed 64-bit range of database ids."""
+    """``<int:…>`` limited to the range of database ids (a larger id is a 404)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_DATABASE_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -21,7 +21,11 @@ from flask_babel import get_locale, gettext
 from consultation import feedback as fb
 from consultation import protocol as pr
 from fondo.consultation import service
-from fondo.consultation.schemas import FeedbackRequestSchema, SubscriptionRequestSchema
+from fondo.consultation.schemas import (
+    FeedbackRequestSchema,
+    SubscriptionRequestSchema,
+    location_from_form,
+)
 from fondo.db import run_unit_of_work
 from fondo.errors import Busy, FondoError, InvalidInput, NotFound
 from fondo.request_body import load_request
@@ -115,7 +119,7 @@ def submit_feedback(consultation_id: int):
     body["anonymous"] = form.get("anonymous") in ("1", "on", "true")
     lat, lon = body.pop("latitude", None), body.pop("longitude", None)
     if lat or lon:
-        body["location"] = {"latitude": lat, "longitude": lon}
+        body["location"] = location_from_form(lat, lon)
     upload = request.files.get("attachment")
     attachment = None
     if upload is not None and upload.filename:

@@ -35,7 +35,7 @@ from consultation import notices as nt
 from consultation import protocol as pr
 from consultation import trigger as tg
 from fondo.consultation.feedback import FEEDBACK_ACTIONS
-from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber
+from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber, database_id
 
 #: Largest screening radius an officer may ask for. [km] (fund decision: beyond 50 km the
 #: municipal typology says nothing about a site's neighbours)
@@ -46,6 +46,12 @@ MAX_REASON_CHARS = 2000
 MAX_ANSWER_CHARS = 5000
 #: Longest reference to a document (file name, archive number) or a meeting's place. [characters]
 MAX_REFERENCE_CHARS = 300
+#: Most people recorded at one meeting: a full stadium; a community assembly is far smaller.
+#: [persons]
+MAX_ATTENDANCE = 100_000
+#: Largest amount of one commitment: 100 000 million MXN, more than the whole cost of any
+#: single renewable park. [MXN]
+MAX_COMMITMENT_MXN = 1e11
 #: Community positions an officer may record in the consultiva phase.
 COMMUNITY_POSITIONS = ("consent", "agreement", "refusal")
 #: Longest base64 text of an attachment (the decoded limit is checked again by the domain).
@@ -100,8 +106,7 @@ class RequestSchema(Schema):
 class ConsultationRequestSchema(RequestSchema):
     """Open a consultation (``POST /consultations``, ``fondo consultation create``)."""
 
-    project_id = JSONInteger(required=True,
-                                metadata={"description": "The project whose site is screened."})
+    project_id = database_id("The project whose site is screened.", required=True)
     max_distance_km = JSONNumber(
         load_default=tg.SCREENING_DISTANCE_KM,
         validate=validate.Range(min=0, max=MAX_SCREENING_DISTANCE_KM, min_inclusive=False),
@@ -160,8 +165,9 @@ class MeetingRequestSchema(RequestSchema):
     held_at = fields.AwareDateTime(required=True,
                                    metadata={"description": "ISO-8601 with a UTC offset."})
     place = _required_text(MAX_REFERENCE_CHARS, "Where it was held.")
-    attendance_count = JSONInteger(required=True, validate=validate.Range(min=0),
-                                      metadata={"description": "People present. [persons]"})
+    attendance_count = JSONInteger(required=True,
+                                   validate=validate.Range(min=0, max=MAX_ATTENDANCE),
+                                   metadata={"description": "People present. [persons]"})
     interpreter_language = _optional_text(MAX_REFERENCE_CHARS, "Language interpreted into.")
     minutes_reference = _optional_text(MAX_REFERENCE_CHARS, "Reference of the minutes.")
     summary = _optional_text(MAX_REASON_CHARS, "What was discussed.")
@@ -213,8 +219,28 @@ class SubscriptionRequestSchema(RequestSchema):
 class FeedbackLocationSchema(RequestSchema):
     """A point inside Mexico. [degrees, EPSG:4326]"""
 
-    latitude = JSONNumber(required=True)
-    longitude = JSONNumber(required=True)
+    latitude = JSONNumber(required=True, validate=validate.Range(min=-90.0, max=90.0),
+                          metadata={"description": "Inside Mexico (checked by the domain). [°]"})
+    longitude = JSONNumber(required=True, validate=validate.Range(min=-180.0, max=180.0),
+                           metadata={"description": "Inside Mexico (checked by the domain). [°]"})
+
+
+def location_from_form(latitude: str | None, longitude: str | None) -> dict[str, Any]:
+    """The ``location`` of a submission sent as a form (text fields): decimal text becomes
+    a number, other text stays text, so that :class:`FeedbackLocationSchema` names it.
+
+    >>> location_from_form("21.26", " -98.79")
+    {'latitude': 21.26, 'longitude': -98.79}
+    >>> location_from_form("norte", None)
+    {'latitude': 'norte', 'longitude': None}
+    """
+    def number(text: str | None) -> Any:
+        try:
+            return float(text.strip()) if isinstance(text, str) else text
+        except ValueError:
+            return text
+
+    return {"latitude": number(latitude), "longitude": number(longitude)}
 
 
 class FeedbackAttachmentSchema(RequestSchema):
@@ -293,8 +319,8 @@ class CommitmentRequestSchema(RequestSchema):
     owner = fields.String(required=True, metadata={"description": "Who must fulfil it."})
     due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD."})
     amount_mxn = JSONNumber(load_default=None, allow_none=True,
-                             validate=validate.Range(min=0),
-                             metadata={"description": "Amount committed. [MXN]"})
+                            validate=validate.Range(min=0, max=MAX_COMMITMENT_MXN),
+                            metadata={"description": "Amount committed. [MXN]"})
     commitment_id = fields.String(load_default=None, allow_none=True,
                                   metadata={"description": "Default: C-<n>."})
 

@@ -12,8 +12,9 @@ weights that cancel out) is checked by :mod:`siting` when the request is resolve
 
 The ``parameters`` object mirrors :class:`siting.parameters.ScreeningParameters` field by
 field: its schema is derived from the dataclasses, so a parameter added there is accepted,
-typed and documented here without another edit. Loaded requests are plain JSON (numbers,
-strings, lists, objects), so they can be stored and loaded again unchanged.
+typed and documented here; a numeric one also needs its finite range in
+:data:`PARAMETER_RANGES` (the module refuses to load without it). Loaded requests are plain
+JSON (numbers, strings, lists, objects), so they can be stored and loaded again unchanged.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import inspect
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, get_origin, get_type_hints
+from typing import Any, NamedTuple, get_origin, get_type_hints
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber
 from siting.grid import MAX_RESOLUTION_KM, MIN_RESOLUTION_KM
+from siting.wind import MAX_HUB_HEIGHT_M
 from siting.parameters import (
     CORRIDOR_STATES,
     DEFAULT_RESOLUTION_KM,
@@ -54,13 +56,101 @@ MAX_TILE_CELLS = 250_000
 
 #: Parameters chosen by the server, never by a request (JSON paths).
 SERVER_SET_PARAMETERS = frozenset({"parameters.max_cells", "parameters.technology.technology"})
-#: Numeric parameters with a tighter range than ``>= 0``: path -> (minimum, maximum, the
-#: message). Exclusive bounds; ``None`` is unbounded.
-PARAMETER_RANGES: Mapping[str, tuple[float | None, float | None, str]] = {
-    "parameters.technology.power_density_mw_per_km2": (0.0, None, "must be > 0, got {input}"),
-    "parameters.connection.reference_plant_mw": (0.0, None, "must be > 0, got {input}"),
-    "parameters.weights.grid_distance_worst_km": (0.0, None, "must be > 0, got {input}"),
-    "parameters.fixed_charge_rate": (0.0, 1.0, "must be between 0 and 1 (exclusive), got {input}"),
+
+
+class ParameterRange(NamedTuple):
+    """Finite range of a numeric parameter: ``low`` ≤ value ≤ ``high`` (or < when open)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+
+#: Voltage classes accepted as keys of the connection cost tables: transmission up to the
+#: 1 100 kV of the largest UHV lines in service (Mexico's highest is 400 kV). [kV]
+VOLTAGE_RANGE_KV = ParameterRange(0.0, 1200.0, low_open=True)
+#: Line cost per km, per voltage class: 100 M USD/km is about 50 times the MISO 345 kV
+#: figure of :class:`siting.parameters.ConnectionParameters`. [USD/km]
+SPUR_COST_RANGE_USD_PER_KM = ParameterRange(0.0, 1e8)
+#: Switching station cost, per voltage class: 10 000 M USD, about 700 times the 400 kV
+#: default. [USD]
+TAP_COST_RANGE_USD = ParameterRange(0.0, 1e10)
+
+#: Buffers around excluded features: 50 km, beyond which one buffer covers a corridor's
+#: state. [m]
+_BUFFER_M = ParameterRange(0.0, 50_000.0)
+#: Distances of the score, the site check and the resource model: 5 000 km spans Mexico
+#: (about 3 200 km end to end). [km]
+_DISTANCE_KM = ParameterRange(0.0, 5_000.0, low_open=True)
+#: Distance scales the engine divides by (the resource's background and confidence
+#: lengths, the score's worst grid distance): from 1 km, ten cells of the finest
+#: resolution, so that a ratio of distances stays finite. [km]
+_SCALE_KM = ParameterRange(1.0, 5_000.0)
+#: Heights above ground of wind models, up to windpowerlib's hub heights. [m]
+_HEIGHT_M = ParameterRange(0.0, MAX_HUB_HEIGHT_M, low_open=True)
+#: Confidences and fractions. [-]
+_FRACTION = ParameterRange(0.0, 1.0)
+#: Energy costs: above any offer cap of an electricity market. [USD/MWh]
+_LCOE_USD_PER_MWH = ParameterRange(0.0, 10_000.0)
+#: Relative score weights (divided by their sum; percent weights fit). [-]
+_WEIGHT = ParameterRange(0.0, 1_000.0)
+
+#: Value ranges of the tables keyed by voltage class.
+VOLTAGE_TABLE_RANGES: Mapping[str, ParameterRange] = {
+    "parameters.connection.spur_cost_usd_per_km": SPUR_COST_RANGE_USD_PER_KM,
+    "parameters.connection.tap_substation_cost_usd": TAP_COST_RANGE_USD,
+}
+
+#: The finite range of every numeric parameter (JSON path -> range), with its reason: the
+#: policy values of :mod:`siting.parameters` are well inside, the bounds keep the engine's
+#: arithmetic (powers, buffers, sums over cells) finite and its work bounded.
+PARAMETER_RANGES: Mapping[str, ParameterRange] = {
+    # 200 MW/km² is four times the NREL PV density (48), forty times wind's (5).
+    "parameters.technology.power_density_mw_per_km2": ParameterRange(0.0, 200.0, low_open=True),
+    # 1 000 % is a slope of 84°: the largest limit that still means something.
+    "parameters.technology.slope_limit_pct": ParameterRange(0.0, 1_000.0),
+    # 20 000 USD/kW is above any power plant's installed cost (IRENA: 758 PV, 1 160 wind).
+    "parameters.technology.costs.capital_cost_usd_per_kw": ParameterRange(0.0, 20_000.0),
+    # 1 000 USD/(kW·yr) is about ten times offshore wind's fixed O&M (NREL ATB).
+    "parameters.technology.costs.fixed_operating_cost_usd_per_kw_year":
+        ParameterRange(0.0, 1_000.0),
+    "parameters.technology.costs.variable_operating_cost_usd_per_mwh": _LCOE_USD_PER_MWH,
+    "parameters.technology.max_grid_distance_km": _DISTANCE_KM,
+    # Shepard's exponent: beyond 10 the interpolation is the nearest station.
+    "parameters.resource.idw_power": ParameterRange(0.0, 10.0),
+    "parameters.resource.idw_background_distance_km": _SCALE_KM,
+    # Hellmann exponents measured over land lie in 0.06 - 0.6.
+    "parameters.resource.shear_exponent": ParameterRange(0.0, 1.0),
+    "parameters.resource.hub_height_m": _HEIGHT_M,
+    "parameters.resource.wrf_height_m": _HEIGHT_M,
+    "parameters.resource.station_height_m": _HEIGHT_M,
+    "parameters.resource.confidence_length_km": _SCALE_KM,
+    "parameters.resource.pv_confidence_floor": _FRACTION,
+    "parameters.resource.wind_confidence_floor": _FRACTION,
+    "parameters.resource.wind_confidence_wrf": _FRACTION,
+    "parameters.exclusions.protected_area_buffer_m": _BUFFER_M,
+    "parameters.exclusions.urban_buffer_m": _BUFFER_M,
+    "parameters.exclusions.village_buffer_m": _BUFFER_M,
+    "parameters.exclusions.water_buffer_m": _BUFFER_M,
+    "parameters.exclusions.extra_buffer_m": _BUFFER_M,
+    "parameters.connection.unknown_voltage_kv": VOLTAGE_RANGE_KV,
+    # A route ten times the straight distance is no route.
+    "parameters.connection.routing_factor": ParameterRange(0.0, 10.0),
+    # 1 MW to 10 GW: the plant that bears the connection cost (it divides that cost).
+    "parameters.connection.reference_plant_mw": ParameterRange(1.0, 10_000.0),
+    # Consultation radius: the consultation feature screens at most 50 km around a site.
+    "parameters.consultation.radius_km": ParameterRange(0.0, 50.0),
+    "parameters.consultation.max_localities_listed": ParameterRange(0, 100),
+    "parameters.weights.lcoe": _WEIGHT,
+    "parameters.weights.grid": _WEIGHT,
+    "parameters.weights.community": _WEIGHT,
+    "parameters.weights.confidence": _WEIGHT,
+    "parameters.weights.lcoe_best_usd_per_mwh": _LCOE_USD_PER_MWH,
+    "parameters.weights.lcoe_worst_usd_per_mwh": _LCOE_USD_PER_MWH,
+    "parameters.weights.grid_distance_worst_km": _SCALE_KM,
+    # A fraction of the capital charged per year (NREL SAM ``Lcoefcr``).
+    "parameters.fixed_charge_rate": ParameterRange(0.0, 1.0, low_open=True, high_open=True),
 }
 
 _TECHNOLOGY_CHOICES = " or ".join(repr(t) for t in TECHNOLOGIES)
@@ -70,13 +160,28 @@ _CORRIDOR_CHOICES = " or ".join(repr(c) for c in CORRIDOR_STATES)
 # --------------------------------------------------------------------------- JSON fields
 
 
+def _within(value: float, bounds: ParameterRange) -> bool:
+    above = value > bounds.low if bounds.low_open else value >= bounds.low
+    below = value < bounds.high if bounds.high_open else value <= bounds.high
+    return above and below
+
+
+def _bounds_text(bounds: ParameterRange) -> str:
+    return (f"{'>' if bounds.low_open else '>='} {bounds.low:g} and "
+            f"{'<' if bounds.high_open else '<='} {bounds.high:g}")
+
+
 class VoltageMapping(fields.Field):
-    """A non-empty object of voltage class [kV] (as text, ``"115"``) -> a number ``>= 0``."""
+    """A non-empty object of voltage class [kV] (as text, ``"115"``) -> a number in a range."""
 
     default_error_messages = {
         "invalid": "must be a non-empty object of voltage [kV] -> value",
-        "key": "key {key!r} is not a voltage in kV",
+        "key": "key {key!r} is not a voltage in kV ({bounds})",
     }
+
+    def __init__(self, values: ParameterRange, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.values = values
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, float]:
         if not isinstance(value, Mapping) or not value:
@@ -87,11 +192,15 @@ class VoltageMapping(fields.Field):
             try:
                 kv = float(key)
             except (TypeError, ValueError):
-                errors[str(key)] = [self.error_messages["key"].format(key=key)]
+                kv = math.nan
+            if not _within(kv, VOLTAGE_RANGE_KV):  # NaN is within nothing
+                errors[str(key)] = [self.error_messages["key"].format(
+                    key=key, bounds=_bounds_text(VOLTAGE_RANGE_KV))]
                 continue
             if isinstance(item, bool) or not isinstance(item, int | float) or not (
-                    math.isfinite(item) and item >= 0):
-                errors[str(key)] = [f"must be a number >= 0, got {item!r}"]
+                    math.isfinite(item) and _within(item, self.values)):
+                errors[str(key)] = [f"must be a number {_bounds_text(self.values)}, "
+                                    f"got {item!r}"]
                 continue
             out[f"{kv:g}"] = float(item)
         if errors:
@@ -133,11 +242,12 @@ def _attribute_docs(cls: type) -> dict[str, str]:
 
 
 def _number_range(path: str) -> validate.Validator:
-    low, high, message = PARAMETER_RANGES.get(path, (None, None, ""))
-    if low is None and high is None:
-        return validate.Range(min=0, error="must be >= 0, got {input}")
-    return validate.Range(min=low, max=high, min_inclusive=False, max_inclusive=False,
-                          error=message)
+    bounds = PARAMETER_RANGES.get(path)
+    if bounds is None:
+        raise TypeError(f"{path}: a numeric parameter needs its range in PARAMETER_RANGES")
+    return validate.Range(min=bounds.low, max=bounds.high, min_inclusive=not bounds.low_open,
+                          max_inclusive=not bounds.high_open,
+                          error=f"must be {_bounds_text(bounds)}, got {{input}}")
 
 
 def _parameter_field(hint: Any, path: str, description: str) -> fields.Field:
@@ -153,8 +263,10 @@ def _parameter_field(hint: Any, path: str, description: str) -> fields.Field:
     if hint is float:
         return JSONNumber(validate=_number_range(path), metadata=metadata)
     if get_origin(hint) is Mapping:
-        return VoltageMapping(metadata=metadata | {"type": "object",
-                                                   "additionalProperties": {"type": "number"}})
+        values = VOLTAGE_TABLE_RANGES[path]
+        return VoltageMapping(values, metadata=metadata | {
+            "type": "object", "additionalProperties": {
+                "type": "number", "minimum": values.low, "maximum": values.high}})
     if get_origin(hint) is tuple:
         return fields.List(fields.String(), metadata=metadata)
     raise TypeError(f"{path}: no request field for a parameter of type {hint!r}")

@@ -30,6 +30,8 @@ from siting import wind as windmod
 from siting.yield_study import (
     DC_AC_RATIO_RANGE,
     GCR_RANGE,
+    MAX_CAPACITY_DC_KW,
+    MIN_ROUGHNESS_LENGTH_M,
     MEASUREMENT_HEIGHT_M,
     MEXICO_LATITUDE_RANGE,
     MEXICO_LONGITUDE_RANGE,
@@ -51,7 +53,8 @@ BIFACIAL_GAIN_RANGE = (0.0, 0.5)
 SITE_ELEVATION_RANGE_M = (-500.0, 6000.0)
 #: Turbines in a wind farm. [-]
 TURBINE_COUNT_RANGE = (1, 2000)
-#: Largest roughness length accepted (the smallest is exclusive zero). [m]
+#: Largest roughness length accepted (the smallest is the engine's
+#: :data:`~siting.yield_study.MIN_ROUGHNESS_LENGTH_M`). [m]
 MAX_ROUGHNESS_LENGTH_M = 5.0
 #: Technologies of a stored study.
 TECHNOLOGIES = ("pv", "wind")
@@ -92,8 +95,9 @@ class PVRequestSchema(Schema):
 
     lat = _number("Site latitude, in Mexico. [°]", MEXICO_LATITUDE_RANGE, required=True)
     lon = _number("Site longitude, in Mexico. [°]", MEXICO_LONGITUDE_RANGE, required=True)
-    capacity_dc_kw = _number("DC capacity (> 0). [kW]", (0.0, None), required=True,
-                             min_inclusive=False)
+    capacity_dc_kw = _number("DC capacity (> 0; at most 10 GW, beyond any single PV park). "
+                             "[kW]", (0.0, MAX_CAPACITY_DC_KW),
+                             required=True, min_inclusive=False)
     dc_ac_ratio = _number("DC/AC ratio (default 1.15). [-]", DC_AC_RATIO_RANGE)
     tilt_deg = _number("Tilt (default near-optimal for the latitude; 0 for trackers). [°]",
                        TILT_RANGE_DEG)
@@ -126,8 +130,9 @@ class WindRequestSchema(Schema):
     hub_height_m = _number("Hub height. [m]", (MEASUREMENT_HEIGHT_M, windmod.MAX_HUB_HEIGHT_M),
                            required=True)
     turbine_count = _integer("Turbines in the farm (default 1).", TURBINE_COUNT_RANGE)
-    roughness_length_m = _number("Roughness length (or give land_cover; default 0.1). [m]",
-                                 (0.0, MAX_ROUGHNESS_LENGTH_M), min_inclusive=False)
+    roughness_length_m = _number("Roughness length (or give land_cover; default 0.1), from "
+                                 "ice or mud (1e-5) to city centres. [m]",
+                                 (MIN_ROUGHNESS_LENGTH_M, MAX_ROUGHNESS_LENGTH_M))
     land_cover = _text("Land cover whose roughness length to use.",
                        choices=tuple(windmod.ROUGHNESS_LENGTH_BY_LAND_COVER_M))
     station_id = _text("WMO id of the station to use instead of the nearest.")

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from fondo.db import session_scope
 from fondo.errors import Conflict, FondoError, InvalidInput, NotFound
 from fondo.fund.service import Site
+from fondo.heartbeat import JobLost
 from fondo.jobs import JobState, create_job
 from fondo.orm import Technology
 from fondo.studies import exports
@@ -154,7 +155,8 @@ def run_stored_study(settings: Mapping[str, Any], study_id: int,
     Idempotent: a rerun recomputes the same numbers (the stored request is fully
     resolved) and overwrites the same file and row; a finished study is returned as is.
     A failure at any step (a result that is not finite included) leaves the study FAILURE
-    and no hourly file.
+    and no hourly file; a delivery that lost its job to another (:class:`JobLost`, raised
+    by ``progress``) leaves both to the delivery that holds it.
     """
     report = progress or (lambda done, total, stage: None)
     total = 3
@@ -183,6 +185,8 @@ def run_stored_study(settings: Mapping[str, Any], study_id: int,
             study.energy_p90_mwh = body["p90_kwh"] / 1000.0
             study.status = JobState.SUCCESS
             out = study_json(study)
+    except JobLost:
+        raise
     except Exception:
         path.unlink(missing_ok=True)
         with session_scope(settings) as session:

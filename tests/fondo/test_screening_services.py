@@ -132,7 +132,8 @@ def test_parameters_overrides_are_applied_checked_and_echoed():
     overrides = _parameters(
         {"exclusions": {"urban_buffer_m": 2000}, "technology": {"slope_limit_pct": 5,
          "costs": {"capital_cost_usd_per_kw": 700}},
-         "connection": {"spur_cost_usd_per_km": {"115": 500000, "400": 1e6}},
+         "connection": {"spur_cost_usd_per_km": {"115": 500000, "400": 1e6},
+                        "tap_substation_cost_usd": {"115": 6e6, "400": 14e6}},
          "consultation": {"trigger_typology": ["A"], "max_localities_listed": 2.0}})
     json.dumps(overrides)  # a loaded request is plain JSON: it is stored with the run
     params = svc.parameters_from_request("pv", overrides, max_cells=1000)
@@ -161,11 +162,14 @@ def test_parameters_overrides_are_applied_checked_and_echoed():
             _parameters(bad)
         assert caught.value.field == field, bad
     # what needs the merged parameters is checked after the schema, by the service
-    for bad in ({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0}},
-                {"weights": {"lcoe_worst_usd_per_mwh": 10}}):
+    for bad, field in (({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0}},
+                        "parameters.weights"),
+                       ({"weights": {"lcoe_worst_usd_per_mwh": 10}}, "parameters.weights"),
+                       ({"connection": {"spur_cost_usd_per_km": {"115": 5e5, "400": 1e6}}},
+                        "parameters.connection.spur_cost_usd_per_km")):
         with pytest.raises(InvalidInput) as caught:
             svc.parameters_from_request("pv", _parameters(bad), max_cells=1000)
-        assert caught.value.field == "parameters.weights", bad
+        assert caught.value.field == field, bad
 
 
 def test_an_imported_exclusion_layer_excludes_cells_with_its_reason(settings, tmp_path):

@@ -33,6 +33,7 @@ from fondo.consultation.schemas import (
     PhaseChangeRequestSchema,
     SubscriptionRequestSchema,
     TranslationRequestSchema,
+    location_from_form,
 )
 from fondo.db import run_unit_of_work
 from fondo.jobs import create_job, job_status, launch
@@ -297,8 +298,8 @@ def _submission() -> tuple[dict[str, Any], tuple[str, bytes, str | None] | None]
     body: dict[str, Any] = {k: v for k, v in request.form.items() if v != ""}
     body["anonymous"] = body.get("anonymous") in ("1", "true", "on", "yes")
     if "latitude" in body or "longitude" in body:
-        body["location"] = {"latitude": body.pop("latitude", None),
-                            "longitude": body.pop("longitude", None)}
+        body["location"] = location_from_form(body.pop("latitude", None),
+                                              body.pop("longitude", None))
     upload = request.files.get("attachment")
     attachment = None
     if upload is not None and upload.filename:

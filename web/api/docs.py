@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import Schema
+from marshmallow import Schema, validate
+from marshmallow.fields import Field
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -34,6 +35,29 @@ def responses_doc(status: int, schema: type[Schema] | None, description: str, *,
     return {"responses": out}
 
 
+def exclusive_bounds(converter: Any, field: Field, ret: dict, **_kwargs: Any) -> dict:
+    """apispec attribute function: an open bound of a ``Range`` as OpenAPI 3.1 says it.
+
+    apispec writes every ``Range`` bound as ``minimum``/``maximum``; a bound the validator
+    excludes (``capacity_dc_kw > 0``) becomes ``exclusiveMinimum``/``exclusiveMaximum``
+    instead, so that the document refuses exactly what the API refuses.
+    """
+    out: dict[str, Any] = {}
+    for check in field.validators:
+        if not isinstance(check, validate.Range):
+            continue
+        if check.min is not None and not check.min_inclusive and "minimum" in ret:
+            out["exclusiveMinimum"] = ret.pop("minimum")
+        if check.max is not None and not check.max_inclusive and "maximum" in ret:
+            out["exclusiveMaximum"] = ret.pop("maximum")
+    return out
+
+
+def document_exclusive_bounds(api: Any) -> None:
+    """Make ``api``'s OpenAPI document state open bounds (call after ``api.init_app``)."""
+    api.ma_plugin.converter.add_attribute_function(exclusive_bounds)
+
+
 def request_json() -> Any:
     """The request's body as strict JSON (422 problem naming ``body`` when it is not)."""
     return parse_json_body(request.get_data())
@@ -52,7 +76,7 @@ class StrictJSONParser(FlaskParser):
     an empty body is "missing", so the schema's own ``required`` message names the field.
     """
 
-    def _raw_load_json(self, req):  # noqa: D102 - webargs hook
+    def _raw_load_json(self, req):  # webargs hook
         data = req.get_data(cache=True)
         if not data.strip():
             return core.missing
