@@ -19,6 +19,7 @@ from fondo.config import ConfigError, load_settings
 from fondo.errors import FondoError, InvalidInput
 from fondo.instance import ensure_ready
 from fondo.request_body import parse_json_body
+from fondo.schema_fields import MAX_DATABASE_ID
 
 #: Exit status for bad input or a failed check.
 EXIT_FAILURE = 1
@@ -29,6 +30,10 @@ EXIT_CONFIG = 2
 def fail(message: str, code: int = EXIT_FAILURE) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+#: A stored row's id on the command line: the database's id range, else a one-line error.
+DATABASE_ID = click.IntRange(1, MAX_DATABASE_ID)
 
 
 def handle_errors(command: Callable) -> Callable:

@@ -12,7 +12,13 @@ from fondo.accounts.service import (
     revoke_sessions,
     set_password,
 )
-from fondo.commands import echo_json, handle_errors, needs_database, settings_from
+from fondo.commands import (
+    DATABASE_ID,
+    echo_json,
+    handle_errors,
+    needs_database,
+    settings_from,
+)
 from fondo.db import session_scope
 
 
@@ -26,7 +32,7 @@ def users() -> None:
 @click.option("--role", required=True, type=click.Choice(["officer", "investor", "analyst", "admin"]))
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--name", "display_name", default=None)
-@click.option("--limited-partner", "limited_partner_ids", type=int, multiple=True,
+@click.option("--limited-partner", "limited_partner_ids", type=DATABASE_ID, multiple=True,
               help="Id of a limited partner the investor acts for (repeatable).")
 @click.pass_context
 @handle_errors
@@ -44,7 +50,7 @@ def users_create(ctx: click.Context, email: str, role: str, password: str,
 
 @users.command("link-lp")
 @click.option("--email", required=True)
-@click.option("--limited-partner", "limited_partner_id", type=int, required=True)
+@click.option("--limited-partner", "limited_partner_id", type=DATABASE_ID, required=True)
 @click.option("--unlink", is_flag=True, help="Remove the link instead.")
 @click.pass_context
 @handle_errors

@@ -14,7 +14,14 @@ from typing import Any
 import click
 from marshmallow import Schema
 
-from fondo.commands import echo_json, handle_errors, needs_database, read_json_input, settings_from
+from fondo.commands import (
+    DATABASE_ID,
+    echo_json,
+    handle_errors,
+    needs_database,
+    read_json_input,
+    settings_from,
+)
 from fondo.consultation import service as s
 from fondo.consultation.schemas import (
     CommitmentRequestSchema,
@@ -72,7 +79,7 @@ def list_(ctx):
 
 
 @consultation.command("show")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -96,7 +103,7 @@ def create(ctx, input_path, actor):
 def _officer_command(name: str, service: Callable, schema: type[Schema], doc: str,
                      ) -> click.Command:
     @click.command(name, help=doc)
-    @click.argument("consultation_id", type=int)
+    @click.argument("consultation_id", type=DATABASE_ID)
     @_input
     @_by
     @click.pass_context
@@ -126,8 +133,8 @@ for _name, _service, _schema, _doc in (
 
 
 @consultation.command("translation")
-@click.argument("consultation_id", type=int)
-@click.argument("notice_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.argument("notice_id", type=DATABASE_ID)
 @_input
 @_by
 @click.pass_context
@@ -141,8 +148,8 @@ def translation(ctx, consultation_id, notice_id, input_path, actor):
 
 
 @consultation.command("deliver")
-@click.argument("consultation_id", type=int)
-@click.argument("notice_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.argument("notice_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -152,8 +159,8 @@ def deliver(ctx, consultation_id, notice_id):
 
 
 @consultation.command("poster")
-@click.argument("consultation_id", type=int)
-@click.argument("notice_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.argument("notice_id", type=DATABASE_ID)
 @click.option("--lang", default="es", type=click.Choice(["es", "en"]), show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False))
 @click.pass_context
@@ -168,7 +175,7 @@ def poster(ctx, consultation_id, notice_id, lang, output):
 
 
 @consultation.command("subscribe")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @_input
 @click.pass_context
 @handle_errors
@@ -180,7 +187,7 @@ def subscribe(ctx, consultation_id, input_path):
 
 
 @consultation.command("submit")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @_input
 @click.pass_context
 @handle_errors
@@ -202,7 +209,7 @@ def receipt(ctx, code):
 
 
 @consultation.command("feedback")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -212,8 +219,8 @@ def feedback(ctx, consultation_id):
 
 
 @consultation.command("feedback-action")
-@click.argument("consultation_id", type=int)
-@click.argument("feedback_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.argument("feedback_id", type=DATABASE_ID)
 @_input
 @_by
 @click.pass_context
@@ -227,7 +234,7 @@ def feedback_action(ctx, consultation_id, feedback_id, input_path, actor):
 
 
 @consultation.command("commitments")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -237,7 +244,7 @@ def commitments(ctx, consultation_id):
 
 
 @consultation.command("commitment-status")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.argument("commitment_id")
 @_input
 @_by
@@ -252,7 +259,7 @@ def commitment_status(ctx, consultation_id, commitment_id, input_path, actor):
 
 
 @consultation.command("social-risk")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -263,7 +270,7 @@ def social_risk(ctx, project_id):
 
 
 @consultation.command("verify")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.option("--anchors", "anchors_path", default=None, type=str,
               help="JSON file of published signed heads to check too (one head, a list, or "
                    "the answer of GET …/anchors; '-' for standard input).")
@@ -286,7 +293,7 @@ def verify(ctx, consultation_id, anchors_path):
 
 
 @consultation.command("anchors")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -297,7 +304,7 @@ def anchors(ctx, consultation_id):
 
 
 @consultation.command("record")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=DATABASE_ID)
 @click.option("--pdf", "pdf_path", default=None, type=click.Path(dir_okay=False),
               help="Write the PDF export here instead of printing the JSON.")
 @click.pass_context

@@ -14,8 +14,14 @@ from pathlib import Path
 import click
 
 from fondo.celery_app import make_celery
-from fondo.commands import (echo_json, handle_errors, needs_database, read_json_input,
-                            settings_from)
+from fondo.commands import (
+    DATABASE_ID,
+    echo_json,
+    handle_errors,
+    needs_database,
+    read_json_input,
+    settings_from,
+)
 from fondo.db import session_scope
 from fondo.errors import FondoError, InvalidInput
 from fondo.finance import exports
@@ -62,7 +68,7 @@ def finance_run(ctx: click.Context, input_path: str, store: bool) -> None:
 
 
 @finance_group.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -73,7 +79,7 @@ def finance_show(ctx: click.Context, case_id: int) -> None:
 
 
 @finance_group.command("export")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=DATABASE_ID)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
               show_default=True)
 @click.option("--output", "output", required=True, type=click.Path(dir_okay=False),
@@ -98,7 +104,7 @@ def finance_export(ctx: click.Context, case_id: int, fmt: str, output: str) -> N
 
 
 @finance_group.command("montecarlo")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=DATABASE_ID)
 @click.option("--input", "input_path", default=None,
               help="JSON of the Monte Carlo request (as the API's), '-' for standard input.")
 @click.option("--queue", is_flag=True,

@@ -15,8 +15,14 @@ from pathlib import Path
 import click
 
 from fondo.celery_app import make_celery
-from fondo.commands import (echo_json, handle_errors, needs_database, read_json_input,
-                            settings_from)
+from fondo.commands import (
+    DATABASE_ID,
+    echo_json,
+    handle_errors,
+    needs_database,
+    read_json_input,
+    settings_from,
+)
 from fondo.db import session_scope
 from fondo.errors import FondoError
 from fondo.jobs import Job, JobState, job_status, launch
@@ -97,7 +103,7 @@ def study_create(ctx: click.Context, input_path: str, queue: bool) -> None:
 
 
 @study_group.command("show")
-@click.argument("study_id", type=int)
+@click.argument("study_id", type=DATABASE_ID)
 @click.pass_context
 @handle_errors
 @needs_database
@@ -108,7 +114,7 @@ def study_show(ctx: click.Context, study_id: int) -> None:
 
 
 @study_group.command("export")
-@click.argument("study_id", type=int)
+@click.argument("study_id", type=DATABASE_ID)
 @click.option("--format", "fmt", type=click.Choice(svc.EXPORT_FORMATS), default="json",
               show_default=True)
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),

@@ -217,3 +217,13 @@ def test_sign_out_and_new_password_end_the_sessions(settings, app, command):
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["sessions_revoked"] == 1
     assert replay.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize("command", [["finance", "show"], ["study", "show"],
+                                     ["consultation", "show"]])
+def test_an_id_beyond_the_database_range_is_a_usage_error_not_a_traceback(command):
+    # ids are PostgreSQL `integer` (2**31 - 1 at most); a larger one never reaches the database
+    result = CliRunner().invoke(main, [*command, str(2**31)])
+    assert result.exit_code == 2
+    assert "is not in the range 1<=x<=2147483647" in result.output
+    assert "Traceback" not in result.output
