@@ -35,16 +35,36 @@ from finance.tax import (
     _tax_total_row,
     depreciation_schedule,
     income_tax,
+    ptu_cap_usd,
 )
 from finance.waterfall import run_waterfall, split_equity
 
-__all__ = ["Drivers", "Simulation", "simulate", "SIZING_TOLERANCE", "SIZING_MAX_ITERATIONS"]
+__all__ = ["Drivers", "Simulation", "simulate", "SIZING_TOLERANCE", "SIZING_MAX_ITERATIONS",
+           "guarantee_fee_rates"]
 
 #: Fixed-point iteration on the interest ↔ tax circularity stops when interest and fees
 #: move less than this fraction of CAPEX. [-]
 SIZING_TOLERANCE = 1e-11
 #: Iterations allowed before the sizing is declared not converged (raises).
 SIZING_MAX_ITERATIONS = 60
+#: Relative tolerance of the gearing limits (fraction of CAPEX). [-]
+GEARING_TOLERANCE = 1e-9
+
+
+def guarantee_fee_rates(case: CaseInputs) -> dict:
+    """Annual guarantee fee per unit of each debt tranche's balance: sum of fee × coverage. [1/year]"""
+    out: dict = {}
+    for g in case.tranches:
+        if g.kind == "guarantee":
+            out[g.covers] = out.get(g.covers, 0.0) + g.fee * g.coverage
+    return out
+
+
+def _fee_due(sch, rate):
+    """Guarantee fee due on a schedule's opening balance where service is due (own currency)."""
+    opening = np.zeros_like(sch.balance_usd)
+    opening[:, 1:] = sch.balance_usd[:, :-1]
+    return np.where(sch.debt_service_usd > 0, rate * opening, 0.0)
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,11 @@ class Drivers:
 class Simulation:
     """All lines of a simulated case; arrays ``(n, T)`` [USD or MWh] unless noted.
 
-    Per-tranche arrays are dicts keyed by tranche name.
+    Per-tranche arrays are dicts keyed by tranche name. ``debt_schedules`` hold each debt
+    tranche's lines *in its own currency* (the ``*_usd`` attribute names of
+    :class:`~finance.debt.DebtSchedule` are those of a USD loan); every other line is USD
+    at the realized FX path. ``total_limit_binds`` (n,) is true where the total-gearing
+    limit, not the senior tranches' own terms, bounded the debt.
     """
 
     case: CaseInputs
@@ -131,6 +155,13 @@ class Simulation:
     project_fcf_pre_tax_usd: np.ndarray
     project_fcf_after_tax_usd: np.ndarray
     debt_principal_cod_usd: np.ndarray
+    senior_principal_cod_usd: np.ndarray
+    total_rate: np.ndarray
+    total_tenor_end: int
+    loss_expired_usd: np.ndarray
+    guarantee_fee_deducted_usd: np.ndarray
+    total_limit_binds: np.ndarray
+    ptu_cap_usd: np.ndarray
     sizing_iterations: int
     tranche_flows_usd: dict
     tranche_flows_ccy: dict
@@ -218,9 +249,16 @@ def _operating_kernel(energy_t, basis_energy_t, ppa_price, merchant_price, cel_p
 
 
 class _SeniorPrep:
-    """Per-tranche constants of the sizing iteration (linear in the principal)."""
+    """Per-tranche constants of the sizing iteration (linear in the principal).
 
-    def __init__(self, tr, c, t_max, fractions):
+    All lines are in the tranche's currency except ``fx`` (its base path, currency per
+    USD) and ``fx0`` (the spot at financial close), which convert them.
+    ``fee_open`` and ``fee_grace`` give the guarantee fees on the tranche (deductible as
+    interest, LISR art. 8) per unit of opening balance, like ``open_factor`` and
+    ``grace_idc`` give its interest.
+    """
+
+    def __init__(self, tr, c, t_max, fractions, fx=None, guarantee_fee_rate=0.0):
         t = np.arange(t_max)
         r = tr.rate
         self.r = r
@@ -237,6 +275,12 @@ class _SeniorPrep:
         self.open_factor[1:] = 1.0 / self.disc[:-1] * r * self.after_grace[1:]
         self.idc_unit = np.zeros(t_max)
         self.idc_unit[:c] = _idc_per_unit(float(r), np.asarray(fractions, dtype=float))
+        self.fx = np.ones(t_max) if fx is None else np.asarray(fx, dtype=float)
+        self.fx0 = float(self.fx[0])
+        gfr = float(guarantee_fee_rate)
+        self.fee_open = np.zeros(t_max)
+        self.fee_open[1:] = gfr * self.after_grace[1:] / self.disc[:-1]
+        self.fee_grace = gfr * self.grace * (1.0 if r > 0 else 0.0)
 
     def interest(self, principal, ds):
         """Interest (operating) + IDC for a principal (n,) and repayment service (n, T)."""
@@ -248,13 +292,19 @@ class _SeniorPrep:
 
 @njit_cached
 def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr, fee, repay, pv_factor,
-                disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations, t_end,
-                ds_out, p_out, work, raw, prin):
+                disc, open_factor, grace_idc, fx, fx0, fee_open, fee_grace, tax_rate, ptu_rate, carry_years,
+                ptu_cap, max_iterations, t_end, ds_out, p_out, work, raw, prin):
     """Senior sizing and sculpting of one draw (rows ``(T,)``), see :func:`_sizing_kernel`.
 
     Writes the capped service into ``ds_out`` ``(J, T)`` and the principals into ``p_out``
-    ``(J,)``; ``work`` ``(6, T)``, ``raw`` ``(J, T)`` and ``prin`` ``(J,)`` are scratch.
-    Returns the iterations used (``-1``: not converged).
+    ``(J,)``, both in each tranche's currency; ``work`` ``(6, T)``, ``raw`` ``(J, T)`` and
+    ``prin`` ``(J,)`` are scratch. Returns the iterations used (``-1``: not converged).
+
+    A tranche in another currency is sculpted in it: its service is the USD CFADS over
+    the DSCR converted at the base path ``fx`` (currency/USD), its principal the present
+    value of that service at its own rate, and its interest and guarantee fees are
+    converted back to USD at ``fx`` for the tax; ``cap`` (USD) is compared with the
+    principals converted at the spot of financial close ``fx0``.
 
     Only years before ``t_end`` (the end of the longest senior tenor) are iterated: the
     service, interest and fees depend on nothing later (tax is causal), and every line
@@ -278,7 +328,7 @@ def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr,
         for t in range(t_max):
             profit[t] = ebitda_s[t] - dep[t] - conc_interest[t] - interest[t]
         profit[0] -= fees0 + fees
-        _tax_total_row(profit[:t_max], tax, vint, tax_rate, ptu_rate, carry_years)
+        _tax_total_row(profit[:t_max], tax, vint, tax_rate, ptu_rate, carry_years, ptu_cap)
         for t in range(t_max):
             x = ebitda_s[t] - tax[t]
             pos[t] = x if x > 0.0 else 0.0
@@ -286,11 +336,11 @@ def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr,
         for j in range(n_tr):
             pv = 0.0
             for t in range(t_max):
-                ds = pos[t] * weight_over_dscr[j] * repay[j, t]
+                ds = pos[t] * weight_over_dscr[j] * repay[j, t] * fx[j, t]
                 raw[j, t] = ds
                 pv += ds * pv_factor[j, t]
             prin[j] = pv
-            total += pv
+            total += pv / fx0[j]
         scale = cap / total if total > cap else 1.0
         new_interest[:] = 0.0
         new_fees = 0.0
@@ -299,8 +349,9 @@ def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr,
             rev = 0.0  # PV (at year 0) of the service from t on
             for t in range(t_max - 1, -1, -1):
                 rev += raw[j, t] * scale * disc[j, t]
-                new_interest[t] += rev * open_factor[j, t] + p * grace_idc[j, t]
-            new_fees += fee[j] * p
+                new_interest[t] += (rev * (open_factor[j, t] + fee_open[j, t])
+                                    + p * (grace_idc[j, t] + fee_grace[j, t])) / fx[j, t]
+            new_fees += fee[j] * p / fx0[j]
         change = abs(new_fees - fees)
         for t in range(t_max):
             change = max(change, abs(new_interest[t] - interest[t]))
@@ -318,7 +369,8 @@ def _sizing_row(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr,
 
 @njit_cached
 def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_dscr, fee, repay, pv_factor,
-                   disc, open_factor, grace_idc, tax_rate, ptu_rate, carry_years, max_iterations, t_end):
+                   disc, open_factor, grace_idc, fx, fx0, fee_open, fee_grace, tax_rate, ptu_rate, carry_years,
+                   ptu_cap, max_iterations, t_end):
     """Senior sizing and sculpting, each draw iterated on its own interest ↔ tax circularity.
 
     Per draw: taxable profit → tax (ISR + PTU, losses carried) → CFADS → sculpted
@@ -339,8 +391,8 @@ def _sizing_kernel(ebitda_s, dep, conc_interest, fees0, cap, tol, weight_over_ds
     for i in range(n):
         iters[i] = _sizing_row(ebitda_s[i], dep[i], conc_interest[i], fees0[i], cap[i], tol[i],
                                weight_over_dscr, fee, repay, pv_factor, disc, open_factor, grace_idc,
-                               tax_rate, ptu_rate, carry_years, max_iterations, t_end, ds_row, p_row, work,
-                               raw, prin)
+                               fx, fx0, fee_open, fee_grace, tax_rate, ptu_rate, carry_years, ptu_cap,
+                               max_iterations, t_end, ds_row, p_row, work, raw, prin)
         for j in range(n_tr):
             p_out[j, i] = p_row[j]
             for t in range(t_max):
@@ -411,6 +463,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         construction_years=c,
         life_years=life,
         straight_line_rate=case.straight_line_rate,
+        renewable_rate=case.depreciation_rate,
     )
 
     # realized operating lines, and the bankers' case EBITDA the senior debt is sized on
@@ -420,6 +473,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     if "p90" in {tr.sizing_basis or case.sizing_basis for tr in senior}:
         basis_energy = case.energy_p90_mwh
     energy_t, ppa_price, mer_price, cel_price, esc, fixed, decom = _year_lines(case, case.energy_p50_mwh)
+    ptu_cap = ptu_cap_usd(case.ptu_payroll_usd_per_year, esc)
     basis_energy_t = energy_t * (basis_energy / case.energy_p50_mwh)
     energy, rev_ppa, rev_mer, rev_cel, revenue, opex, ebitda, ebitda_s = _operating_kernel(
         energy_t, basis_energy_t, ppa_price, mer_price, cel_price, esc, fixed, decom,
@@ -430,8 +484,8 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     conc = [tr for tr in tranches if tr.kind == "concessional_debt"]
     fx_base = {ccy: _fx_base(case, ccy) for ccy in dict.fromkeys(tr.currency for tr in tranches)}
     # realized FX paths (n, T); a currency without a factor keeps its base path (a broadcast
-    # view, read-only) and its realized/base ratio is exactly one (None: no multiplication)
-    fx_real, fx_ratio = {}, {}
+    # view, read-only)
+    fx_real = {}
     for ccy, path in fx_base.items():
         factor = drivers.fx_factor.get(ccy)
         if factor is None:
@@ -441,41 +495,50 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
                 fx_real[ccy] = view
             else:
                 fx_real[ccy] = np.broadcast_to(path, (n, t_max))
-            fx_ratio[ccy] = None
             continue
         a = path[None, :] * np.asarray(factor, float)
         if a.shape != (n, t_max) or not np.all(np.isfinite(a)) or np.any(a <= 0):
             raise ValueError(f"fx path of {ccy} must be positive and finite with shape ({n}, {t_max})")
         fx_real[ccy] = a
-        fx_ratio[ccy] = path[None, :] / a
+    guarantees = [tr for tr in tranches if tr.kind == "guarantee"]
+    g_rate = guarantee_fee_rates(case)
 
-    schedules = {}
+    schedules = {}  # each debt tranche's lines in its own currency
     fees0 = np.zeros(n)
+    # concessional interest, IDC and guarantee fees (deductible) in USD at the base FX path
     conc_interest = np.zeros((n, t_max))
     conc_principal_total = np.zeros(n)
     for tr in conc:
+        spot0 = float(fx_base[tr.currency][0])
         if tr.share is not None:
-            p = tr.share * capex_total
+            p = tr.share * capex_total * spot0
         else:
-            p = np.full(n, tr.amount / fx_base[tr.currency][0])
+            p = np.full(n, float(tr.amount))
         ds = annuity_debt_service(p, tr.rate, n_years=t_max, start_year=c, tenor_years=tr.tenor_years,
                                   grace_years=tr.grace_years)
         sch = debt_schedule(p, ds, tr.rate, start_year=c, tenor_years=tr.tenor_years,
                             grace_years=tr.grace_years, capex_fractions=fractions)
         schedules[tr.name] = sch
-        conc_interest += sch.interest_usd + sch.idc_usd
-        conc_principal_total += p
-        fees0 += tr.fee * p
+        deductible = sch.interest_usd + sch.idc_usd
+        if g_rate.get(tr.name):
+            deductible = deductible + _fee_due(sch, g_rate[tr.name])
+        conc_interest += deductible if tr.currency == "USD" else deductible / fx_base[tr.currency]
+        conc_principal_total += p / spot0
+        fees0 += tr.fee * p / spot0
     if np.any(conc_principal_total >= capex_total):
         idx = next(i for i, tr in enumerate(tranches) if tr.kind == "concessional_debt")
         raise FinanceInputError(f"tranches[{idx}].amount", "concessional debt reaches or exceeds CAPEX")
 
     iterations = 0
+    cap_total = case.max_total_gearing * capex_total - conc_principal_total
+    total_limit_binds = conc_principal_total > case.max_total_gearing * capex_total * (1.0 + GEARING_TOLERANCE)
     if senior:
         weights = [tr.share if len(senior) > 1 else 1.0 for tr in senior]
         gearing = min(min(tr.max_gearing if tr.max_gearing is not None else 1.0 for tr in senior), 1.0)
-        cap = np.minimum(gearing * capex_total, capex_total - conc_principal_total)
-        prep = [_SeniorPrep(tr, c, t_max, fractions) for tr in senior]
+        cap_own = np.minimum(gearing * capex_total, capex_total - conc_principal_total)
+        cap = np.maximum(np.minimum(cap_own, cap_total), 0.0)
+        prep = [_SeniorPrep(tr, c, t_max, fractions, fx_base[tr.currency], g_rate.get(tr.name, 0.0))
+                for tr in senior]
         ds_all, p_all, iters = _sizing_kernel(
             np.ascontiguousarray(ebitda_s),
             np.ascontiguousarray(dep),
@@ -490,9 +553,14 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
             _stack_rows([sp.disc for sp in prep]),
             _stack_rows([sp.open_factor for sp in prep]),
             _stack_rows([sp.r * sp.grace + sp.idc_unit for sp in prep]),
+            _stack_rows([sp.fx for sp in prep]),
+            np.array([sp.fx0 for sp in prep]),
+            _stack_rows([sp.fee_open for sp in prep]),
+            _stack_rows([sp.fee_grace for sp in prep]),
             float(case.tax_rate),
             float(case.ptu_rate),
             LOSS_CARRYFORWARD_YEARS,
+            ptu_cap,
             SIZING_MAX_ITERATIONS,
             max(c + tr.tenor_years for tr in senior),
         )
@@ -500,33 +568,50 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
             raise ValueError("senior debt sizing did not converge (interest/tax circularity)")
         iterations = int(iters.max())
         senior_fees = np.zeros(n)
+        senior_usd = np.zeros(n)
         for j, tr in enumerate(senior):
             schedules[tr.name] = debt_schedule(p_all[j], ds_all[j], tr.rate, start_year=c,
                                                tenor_years=tr.tenor_years, grace_years=tr.grace_years,
                                                capex_fractions=fractions)
-            senior_fees += tr.fee * p_all[j]
+            senior_fees += tr.fee * p_all[j] / prep[j].fx0
+            senior_usd += p_all[j] / prep[j].fx0
         fees0 = fees0 + senior_fees
+        # the total limit, not the senior's own terms, cut the senior debt
+        total_limit_binds |= (cap_total < cap_own) & (senior_usd >= cap_total - GEARING_TOLERANCE * capex_total)
 
     # ---------------------------------------------------------------- realized tax and CFADS
     debt_names = [tr.name for tr in senior] + [tr.name for tr in conc]
-    ratio = {name: fx_ratio[case.tranche(name).currency] for name in debt_names}
+    currency = {name: case.tranche(name).currency for name in debt_names}
+    spot = {name: float(fx_base[currency[name]][0]) for name in debt_names}
 
-    def in_usd(x, name):  # a debt line in its currency's base-path USD -> realized USD
-        return x if ratio[name] is None else x * ratio[name]
+    def in_usd(x, name):  # a debt line in its currency -> USD at the realized path
+        return x if currency[name] == "USD" else x / fx_real[currency[name]]
 
     interest_real = np.zeros((n, t_max))
     for name in debt_names:
         sch = schedules[name]
-        interest_real += in_usd(sch.interest_usd, name) + sch.idc_usd
+        interest_real += in_usd(sch.interest_usd, name) + in_usd(sch.idc_usd, name)
+    # guarantee fees accrue on the covered balance; deducted as interest (LISR art. 8)
+    g_fee_due = np.zeros((len(guarantees), n, t_max))
+    exposure = {}
+    for j, g in enumerate(guarantees):
+        sch = schedules[g.covers]
+        opening = np.zeros((n, t_max))
+        opening[:, 1:] = sch.balance_usd[:, :-1]
+        exposure[g.name] = g.coverage * in_usd(opening, g.covers)
+        g_fee_due[j] = np.where(sch.debt_service_usd > 0, g.fee * exposure[g.name], 0.0)
+    g_fee_deducted = g_fee_due.sum(axis=0) if guarantees else np.zeros((n, t_max))
     fees = np.zeros((n, t_max))
     fees[:, 0] = fees0
     ebitda_less_dep = ebitda - dep
     profit = ebitda_less_dep - interest_real
+    if guarantees:
+        profit -= g_fee_deducted
     profit[:, 0] -= fees0
-    tax = income_tax(profit, tax_rate=case.tax_rate, ptu_rate=case.ptu_rate)
+    tax = income_tax(profit, tax_rate=case.tax_rate, ptu_rate=case.ptu_rate, ptu_cap_usd=ptu_cap)
     cfads = ebitda - tax.tax_usd
     cfads[:, :c] = 0.0
-    tax_u = _tax_total_kernel(ebitda_less_dep, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS)
+    tax_u = _tax_total_kernel(ebitda_less_dep, case.tax_rate, case.ptu_rate, LOSS_CARRYFORWARD_YEARS, ptu_cap)
 
     # ---------------------------------------------------------------- waterfall
     k = len(debt_names)
@@ -547,17 +632,8 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     dsra0 = target[:, c - 1].copy()
     target[:, : c - 1] = 0.0
 
-    guarantees = [tr for tr in tranches if tr.kind == "guarantee"]
     g_cover = np.array([debt_names.index(g.covers) for g in guarantees], dtype=np.int64)
     g_cov = np.array([g.coverage for g in guarantees], dtype=float)
-    g_fee_due = np.zeros((len(guarantees), n, t_max))
-    exposure = {}
-    for j, g in enumerate(guarantees):
-        sch = schedules[g.covers]
-        opening = np.zeros((n, t_max))
-        opening[:, 1:] = sch.balance_usd[:, :-1]
-        exposure[g.name] = g.coverage * in_usd(opening, g.covers)
-        g_fee_due[j] = np.where(sch.debt_service_usd > 0, g.fee * exposure[g.name], 0.0)
     wf = run_waterfall(
         cfads,
         start_year=c,
@@ -573,7 +649,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     uses = capex[:, :c] + fees[:, :c]  # construction years
     uses[:, c - 1] += dsra0
     for name in debt_names:
-        uses -= schedules[name].draw_usd[:, :c]
+        uses -= in_usd(schedules[name].draw_usd, name)[:, :c]
     equity_in = np.zeros((n, t_max))
     np.maximum(uses, 0.0, out=equity_in[:, :c])
     distributions = wf.distributable_usd.copy()
@@ -594,8 +670,8 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     for d, name in enumerate(debt_names):
         tr = case.tranche(name)
         sch = schedules[name]
-        f = wf.paid_usd[d] - sch.draw_usd
-        f[:, 0] += tr.fee * sch.principal_at_cod_usd
+        f = wf.paid_usd[d] - in_usd(sch.draw_usd, name)
+        f[:, 0] += tr.fee * sch.principal_at_cod_usd / spot[name]  # paid at close, at the spot
         flows_usd[name] = f
     g_lines = {}
     for j, g in enumerate(guarantees):
@@ -610,7 +686,7 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         }
     for tr in tranches:
         tr_fx[tr.name] = fx_real[tr.currency]
-        if tr.currency == "USD" and fx_ratio["USD"] is None:
+        if tr.currency == "USD" and "USD" not in drivers.fx_factor:
             flows_ccy[tr.name] = flows_usd[tr.name]  # x 1.0
         else:
             flows_ccy[tr.name] = flows_usd[tr.name] * fx_real[tr.currency]
@@ -618,16 +694,26 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
     balance = np.zeros((n, t_max))
     for name in debt_names:
         balance += in_usd(schedules[name].balance_usd, name)
+    principal_usd = {name: schedules[name].principal_at_cod_usd / spot[name] for name in debt_names}
     senior_bal_cod = np.zeros(n)
     rate_w = np.zeros(n)
     tenor_end = c
     for tr in senior:
-        p = schedules[tr.name].principal_at_cod_usd
+        p = principal_usd[tr.name]
         senior_bal_cod += p
         rate_w += p * tr.rate
         tenor_end = max(tenor_end, c + tr.tenor_years)
     # principal-weighted rate where there is senior debt, 0 elsewhere (no division by 0)
     senior_rate = np.divide(rate_w, senior_bal_cod, out=np.zeros(n), where=senior_bal_cod > 0)
+    total_bal_cod = senior_bal_cod.copy()
+    total_rate_w = rate_w.copy()
+    total_tenor_end = tenor_end
+    for tr in conc:
+        p = principal_usd[tr.name]
+        total_bal_cod += p
+        total_rate_w += p * tr.rate
+        total_tenor_end = max(total_tenor_end, c + tr.tenor_years)
+    total_rate = np.divide(total_rate_w, total_bal_cod, out=np.zeros(n), where=total_bal_cod > 0)
 
     fcf_pre = ebitda.copy()
     fcf_pre[:, :c] -= capex[:, :c]  # CAPEX falls in construction years only
@@ -676,7 +762,14 @@ def simulate(case: CaseInputs, drivers: Drivers | None = None, *,
         equity_contribution_usd=equity_in,
         project_fcf_pre_tax_usd=fcf_pre,
         project_fcf_after_tax_usd=fcf_after,
-        debt_principal_cod_usd=sum((schedules[nm].principal_at_cod_usd for nm in debt_names), np.zeros(n)),
+        debt_principal_cod_usd=sum((principal_usd[nm] for nm in debt_names), np.zeros(n)),
+        senior_principal_cod_usd=senior_bal_cod,
+        total_rate=total_rate,
+        total_tenor_end=total_tenor_end,
+        loss_expired_usd=tax.loss_expired_usd,
+        guarantee_fee_deducted_usd=g_fee_deducted,
+        total_limit_binds=total_limit_binds,
+        ptu_cap_usd=ptu_cap,
         sizing_iterations=iterations,
         tranche_flows_usd=flows_usd,
         tranche_flows_ccy=flows_ccy,

@@ -13,8 +13,15 @@ Conventions
 * Year 0 is the first construction year. With ``construction_years = C`` the CAPEX
   falls in years ``0 … C-1`` and operation runs in years ``C … C+life_years-1``; with
   ``C = 1`` operation runs in years ``1 … life_years`` as the contract states.
-* Prices and costs are given in money of the first operating year and escalate from
-  there: operating year ``k = 1, 2, …`` carries the factor ``(1 + escalation)**(k-1)``.
+* Prices and costs are given in money of the first operating year ("year-1 money") and
+  escalate from there: operating year ``k = 1, 2, …`` carries the factor
+  ``(1 + escalation)**(k-1)``. The real LCOE, by contrast, is in year-0 money (SAM's
+  convention: nominal costs deflated to model year 0).
+* A debt tranche lives in its own currency: its principal is fixed in that currency
+  (``amount``, or ``share`` × CAPEX converted at the spot of financial close, model year
+  0), it is drawn, accrues interest and is repaid in that currency, and each payment is
+  converted to US dollars at the FX path of the year it is paid, so FX moves show in the
+  project's coverage ratios.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from finance.tax import (
     DEPRECIATION_METHODS,
     ISR_RATE,
     PTU_RATE,
+    RENEWABLE_FIRST_YEAR_DEDUCTION,
     STRAIGHT_LINE_RATE_ELECTRICITY,
 )
 
@@ -42,6 +50,7 @@ __all__ = [
     "USD_INFLATION_TARGET",
     "DSRA_MONTHS_CONVENTION",
     "SHARE_SUM_TOLERANCE",
+    "DEFAULT_MAX_TOTAL_GEARING",
 ]
 
 #: Kinds of tranche the capital stack may hold.
@@ -62,6 +71,14 @@ USD_INFLATION_TARGET = 0.02
 #: service, the usual covenant. Source: E. R. Yescombe, *Principles of Project Finance*,
 #: 2nd ed., Academic Press (2014), chapter on reserve accounts. [months]
 DSRA_MONTHS_CONVENTION = 6.0
+
+#: Most debt of every rank (senior and concessional, at COD, interest during construction
+#: included) as a fraction of CAPEX when a case gives no ``max_total_gearing``: 90 %, the
+#: highest debt:equity ratio (90:10) Yescombe reports for projects with a contracted
+#: revenue stream; power projects with a PPA usually close at 80:20 or less.
+#: Source: E. R. Yescombe, *Principles of Project Finance*, 2nd ed., Academic Press (2014),
+#: §12.5 "Debt:equity ratio". [-]
+DEFAULT_MAX_TOTAL_GEARING = 0.90
 
 #: Tolerance on "equity shares sum to one" (and senior debt shares). [-]
 SHARE_SUM_TOLERANCE = 1e-9
@@ -452,6 +469,19 @@ class CaseInputs:
     straight_line_rate : float
         Annual straight-line rate; default :data:`finance.tax.STRAIGHT_LINE_RATE_ELECTRICITY`.
         [1/year]
+    depreciation_rate : float
+        Under ``mx_renewable_100``: the annual rate the sponsor elects, up to the 100 %
+        maximum (LISR art. 34 fr. XIII; art. 31 allows a lower rate). [1/year]
+    ptu_payroll_usd_per_year : float or None
+        Annual payroll of the project company's employees, first operating year, escalated
+        with OPEX; caps PTU at three months of it (LFT art. 127 fr. VIII). ``None``: no
+        cap (the uncapped 10 %). [USD/year]
+    max_total_gearing : float
+        Most debt of every rank at COD as a fraction of CAPEX; default
+        :data:`DEFAULT_MAX_TOTAL_GEARING`. [-]
+    mirr_finance_rate, mirr_reinvestment_rate : float or None
+        Rates of the modified IRR (outflows financed at the first, inflows reinvested at
+        the second); default ``discount_rate``. [1/year]
     discount_rate : float
         Nominal discount rate for the project NPV and LCOE. [1/year]
     inflation_rate : float
@@ -496,6 +526,11 @@ class CaseInputs:
     ptu_rate: float = PTU_RATE
     depreciation: str = "mx_renewable_100"
     straight_line_rate: float = STRAIGHT_LINE_RATE_ELECTRICITY
+    depreciation_rate: float = RENEWABLE_FIRST_YEAR_DEDUCTION
+    ptu_payroll_usd_per_year: float | None = None
+    max_total_gearing: float = DEFAULT_MAX_TOTAL_GEARING
+    mirr_finance_rate: float | None = None
+    mirr_reinvestment_rate: float | None = None
     inflation_rate: float = USD_INFLATION_TARGET
     dsra_months: float = DSRA_MONTHS_CONVENTION
     sizing_basis: str = "p50"
@@ -514,6 +549,13 @@ class CaseInputs:
     @property
     def cel_term_years(self) -> int:
         return self.life_years if self.cel_years is None else self.cel_years
+
+    @property
+    def mirr_rates(self) -> tuple[float, float]:
+        """(finance rate, reinvestment rate) of the modified IRR. [1/year]"""
+        fin = self.discount_rate if self.mirr_finance_rate is None else self.mirr_finance_rate
+        rei = self.discount_rate if self.mirr_reinvestment_rate is None else self.mirr_reinvestment_rate
+        return fin, rei
 
     @property
     def grid_connection_usd(self) -> float:
@@ -635,6 +677,11 @@ class CaseInputs:
                 _text(d, "depreciation", "mx_renewable_100"), DEPRECIATION_METHODS, "depreciation"
             ),
             straight_line_rate=_number(d, "straight_line_rate", STRAIGHT_LINE_RATE_ELECTRICITY),
+            depreciation_rate=_number(d, "depreciation_rate", RENEWABLE_FIRST_YEAR_DEDUCTION),
+            ptu_payroll_usd_per_year=_number(d, "ptu_payroll_usd_per_year", None),
+            max_total_gearing=_number(d, "max_total_gearing", DEFAULT_MAX_TOTAL_GEARING),
+            mirr_finance_rate=_number(d, "mirr_finance_rate", None),
+            mirr_reinvestment_rate=_number(d, "mirr_reinvestment_rate", None),
             discount_rate=_number(d, "discount_rate"),
             inflation_rate=_number(d, "inflation_rate", USD_INFLATION_TARGET),
             dsra_months=_number(d, "dsra_months", DSRA_MONTHS_CONVENTION),
@@ -671,6 +718,21 @@ class CaseInputs:
                 raise FinanceInputError(name, f"must be a fraction in [0, 1), got {getattr(self, name)}")
         if not 0 < self.straight_line_rate <= 1:
             raise FinanceInputError("straight_line_rate", f"must be in (0, 1], got {self.straight_line_rate}")
+        if not 0 < self.depreciation_rate <= RENEWABLE_FIRST_YEAR_DEDUCTION:
+            raise FinanceInputError(
+                "depreciation_rate",
+                f"must be in (0, {RENEWABLE_FIRST_YEAR_DEDUCTION:g}] (LISR art. 34 fr. XIII allows at most "
+                f"100 % a year), got {self.depreciation_rate}",
+            )
+        if self.ptu_payroll_usd_per_year is not None and self.ptu_payroll_usd_per_year < 0:
+            raise FinanceInputError(
+                "ptu_payroll_usd_per_year", f"must be >= 0, got {self.ptu_payroll_usd_per_year}"
+            )
+        if not 0 < self.max_total_gearing <= 1:
+            raise FinanceInputError("max_total_gearing", f"must be in (0, 1], got {self.max_total_gearing}")
+        for name in ("mirr_finance_rate", "mirr_reinvestment_rate"):
+            if getattr(self, name) is not None and getattr(self, name) <= -1:
+                raise FinanceInputError(name, f"must be > -1, got {getattr(self, name)}")
         for name in (
             "opex_usd_per_kw_year",
             "variable_opex_usd_per_mwh",

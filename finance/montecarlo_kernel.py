@@ -28,6 +28,7 @@ from finance.cashflow import (
     _SeniorPrep,
     _sizing_row,
     _year_lines,
+    guarantee_fee_rates,
 )
 from finance.inputs import CaseInputs, FinanceInputError
 from finance.jit import njit_cached
@@ -39,7 +40,7 @@ from finance.returns import (
     IRR_TOLERANCE,
     _irr_row,
 )
-from finance.tax import LOSS_CARRYFORWARD_YEARS, _tax_total_row, depreciation_schedule
+from finance.tax import LOSS_CARRYFORWARD_YEARS, _tax_total_row, depreciation_schedule, ptu_cap_usd
 from finance.waterfall import _first_loss_total, _split_row, _waterfall_row
 from finance.debt import MONTHS_PER_YEAR, _schedule_row
 
@@ -138,7 +139,8 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
     # depreciation is linear in (generation, grid) cost: the two unit schedules
     unit = depreciation_schedule(np.array([1.0, 0.0]), np.array([0.0, 1.0]), method=case.depreciation,
                                  construction_years=c, life_years=life,
-                                 straight_line_rate=case.straight_line_rate)
+                                 straight_line_rate=case.straight_line_rate,
+                                 renewable_rate=case.depreciation_rate)
 
     currencies = tuple(dict.fromkeys(tr.currency for tr in tranches))
     paths = np.stack([_fx_base(case, ccy) for ccy in currencies])
@@ -150,6 +152,8 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
     d_grace = np.array([tr.grace_years for tr in debt], dtype=np.int64)
     d_fee = np.array([tr.fee for tr in debt], dtype=float)
     d_ccy = np.array([slot[tr.currency] for tr in debt], dtype=np.int64)
+    g_rate = guarantee_fee_rates(case)
+    d_gfr = np.array([g_rate.get(tr.name, 0.0) for tr in debt], dtype=float)
     # concessional principal: a share of CAPEX, or a fixed amount (NaN share)
     d_share = np.full(k, np.nan)
     d_amount = np.zeros(k)
@@ -160,7 +164,7 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
         if tr.share is not None:
             d_share[d] = tr.share
         else:
-            d_amount[d] = tr.amount / _fx_base(case, tr.currency)[0]
+            d_amount[d] = tr.amount  # in the tranche's currency
         r = np.atleast_1d(float(tr.rate))
         m = tr.tenor_years - tr.grace_years
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,16 +173,20 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
     if senior:
         weights = [tr.share if len(senior) > 1 else 1.0 for tr in senior]
         gearing = min(min(tr.max_gearing if tr.max_gearing is not None else 1.0 for tr in senior), 1.0)
-        prep = [_SeniorPrep(tr, c, t_max, fractions) for tr in senior]
+        prep = [_SeniorPrep(tr, c, t_max, fractions, _fx_base(case, tr.currency), g_rate.get(tr.name, 0.0))
+                for tr in senior]
         s_weight = np.array([w / tr.target_dscr for tr, w in zip(senior, weights)])
         s_fee = np.array([tr.fee for tr in senior])
+        s_fx0 = np.array([sp.fx0 for sp in prep])
         s_lines = np.stack([np.stack([sp.repay, sp.pv_factor, sp.disc, sp.open_factor,
-                                      sp.r * sp.grace + sp.idc_unit]) for sp in prep])
+                                      sp.r * sp.grace + sp.idc_unit, sp.fx, sp.fee_open, sp.fee_grace])
+                            for sp in prep])
     else:
         gearing = 1.0
         s_weight = np.zeros(0)
         s_fee = np.zeros(0)
-        s_lines = np.zeros((0, 5, t_max))
+        s_fx0 = np.zeros(0)
+        s_lines = np.zeros((0, 8, t_max))
 
     debt_names = [tr.name for tr in debt]
     t = np.arange(t_max)
@@ -192,6 +200,9 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
         "d_grace": d_grace,
         "d_fee": d_fee,
         "d_ccy": d_ccy,
+        "d_gfr": d_gfr,
+        "ptu_cap": np.ascontiguousarray(ptu_cap_usd(case.ptu_payroll_usd_per_year, esc)),
+        "s_fx0": s_fx0,
         "d_share": d_share,
         "d_amount": d_amount,
         "d_crf": d_crf,
@@ -218,6 +229,7 @@ def plan_draws(case: CaseInputs, sizing_tolerance: float) -> DrawPlan:
             float(sizing_tolerance),
             float(gearing),
             float(case.dsra_months) / MONTHS_PER_YEAR,
+            float(case.max_total_gearing),
         ]),
         "n_senior": len(senior),
     }
@@ -281,8 +293,8 @@ def evaluate_draws(plan: DrawPlan, drivers: Drivers, breach_dscr: float) -> Draw
     irr_out, npv_out, min_dscr, debt, calls, breach, status = _draws_kernel(
         ef, pf, cf, of, fx_slot, fx_factors,
         a["year"], a["dep_unit"], a["fractions"], a["paths"],
-        a["d_rate"], a["d_tenor"], a["d_grace"], a["d_fee"], a["d_ccy"], a["d_share"], a["d_amount"], a["d_crf"], a["n_senior"],
-        a["s_weight"], a["s_fee"], a["s_lines"],
+        a["d_rate"], a["d_tenor"], a["d_grace"], a["d_fee"], a["d_ccy"], a["d_share"], a["d_amount"], a["d_crf"],
+        a["d_gfr"], a["ptu_cap"], a["n_senior"], a["s_weight"], a["s_fee"], a["s_fx0"], a["s_lines"],
         a["g_cover"], a["g_coverage"], a["g_fee"],
         a["e_share"], a["e_first_loss"], a["e_hurdle"], a["e_ccy"], a["e_disc"],
         a["scalars"], case.construction_years, LOSS_CARRYFORWARD_YEARS, SIZING_MAX_ITERATIONS,
@@ -314,7 +326,7 @@ def evaluate_draws(plan: DrawPlan, drivers: Drivers, breach_dscr: float) -> Draw
 @njit_cached
 def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions, paths,
                   d_rate, d_tenor, d_grace, d_fee, d_ccy, d_share, d_amount, d_crf,
-                  n_senior, s_weight, s_fee, s_lines, g_cover, g_coverage, g_fee,
+                  d_gfr, ptu_cap, n_senior, s_weight, s_fee, s_fx0, s_lines, g_cover, g_coverage, g_fee,
                   e_share, e_first_loss, e_hurdle, e_ccy, e_disc,
                   scalars, c, carry_years, max_iterations, breach_dscr,
                   guess, irr_tol, irr_max_iter, irr_residual_tol, irr_step, irr_log_bound):
@@ -332,6 +344,7 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
     sizing_tol = scalars[5]
     gearing = scalars[6]
     dsra_factor = scalars[7]
+    max_total_gearing = scalars[8]
     energy_t = year[0]
     basis_t = year[1]
     ppa_price = year[2]
@@ -347,6 +360,9 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
     s_disc = s_lines[:, 2, :]
     s_open = s_lines[:, 3, :]
     s_grace_idc = s_lines[:, 4, :]
+    s_fx = s_lines[:, 5, :]
+    s_fee_open = s_lines[:, 6, :]
+    s_fee_grace = s_lines[:, 7, :]
     fl_total = _first_loss_total(e_share, e_first_loss)
     sizing_end = 0  # end of the longest senior tenor
     for d in range(n_senior):
@@ -382,7 +398,6 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
     dsra_flow = np.empty(t_max)
     flow_ccy = np.empty(t_max)
     real = np.empty((n_ccy, t_max))
-    ratio = np.empty((n_ccy, t_max))
     bal = np.empty((k, t_max))
     intr = np.empty((k, t_max))
     serv = np.empty((k, t_max))
@@ -416,13 +431,11 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
             for t in range(t_max):
                 if m < 0:
                     real[q, t] = paths[q, t]
-                    ratio[q, t] = 1.0
                 else:
                     x = paths[q, t] * fx_factors[m, i, t]
                     if not (x > 0.0 and x < np.inf):
                         fx_ok = False
                     real[q, t] = x
-                    ratio[q, t] = paths[q, t] / x
         if not fx_ok:
             status[i] = _BAD_FX
             continue
@@ -458,10 +471,12 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
         conc_total = 0.0
         fees0 = 0.0
         for d in range(n_senior, k):
+            q = d_ccy[d]
+            spot0 = paths[q, 0]
             if np.isnan(d_share[d]):
                 p = d_amount[d]
             else:
-                p = d_share[d] * capex_total
+                p = d_share[d] * capex_total * spot0
             start_rep = c + d_grace[d]
             end = c + d_tenor[d]
             level = p * d_crf[d]
@@ -470,20 +485,27 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
             _schedule_row(p, ds_row, d_rate[d], fractions, c, d_tenor[d], d_grace[d], bal[d], intr[d], serv[d],
                           draws[d], idc[d], dpow, gpow)
             for t in range(t_max):
-                conc_int[t] += intr[d, t] + (idc[d, t] if t < c else 0.0)
-            principal[d] = p
-            conc_total += p
-            fees0 += d_fee[d] * p
+                x = intr[d, t] + (idc[d, t] if t < c else 0.0)
+                if d_gfr[d] != 0.0:
+                    x = x + ((d_gfr[d] * bal[d, t - 1]) if (t > 0 and serv[d, t] > 0.0) else 0.0)
+                conc_int[t] += x / paths[q, t]
+            principal[d] = p / spot0
+            conc_total += p / spot0
+            fees0 += d_fee[d] * p / spot0
         if conc_total >= capex_total:
             status[i] = _CONCESSIONAL_ABOVE_CAPEX
             continue
 
         # ------------------------------------------------ senior sizing and schedules
         if n_senior > 0:
-            cap = min(gearing * capex_total, capex_total - conc_total)
+            cap = min(min(gearing * capex_total, capex_total - conc_total),
+                      max_total_gearing * capex_total - conc_total)
+            if cap < 0.0:
+                cap = 0.0
             it = _sizing_row(ebitda_s, dep, conc_int, fees0, cap, sizing_tol * capex_total, s_weight, s_fee,
-                             s_repay, s_pv, s_disc, s_open, s_grace_idc, tax_rate, ptu_rate, carry_years,
-                             max_iterations, sizing_end, ds_sen, p_sen, work, raw, prin)
+                             s_repay, s_pv, s_disc, s_open, s_grace_idc, s_fx, s_fx0, s_fee_open, s_fee_grace,
+                             tax_rate, ptu_rate, carry_years, ptu_cap, max_iterations, sizing_end, ds_sen, p_sen,
+                             work, raw, prin)
             if it < 0:
                 status[i] = _NOT_CONVERGED
                 continue
@@ -491,19 +513,31 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
             for d in range(n_senior):
                 _schedule_row(p_sen[d], ds_sen[d], d_rate[d], fractions, c, d_tenor[d], d_grace[d], bal[d],
                               intr[d], serv[d], draws[d], idc[d], dpow, gpow)
-                principal[d] = p_sen[d]
-                senior_fees += s_fee[d] * p_sen[d]
+                principal[d] = p_sen[d] / s_fx0[d]
+                senior_fees += s_fee[d] * p_sen[d] / s_fx0[d]
             fees0 = fees0 + senior_fees
 
         # ------------------------------------------------ realized tax and CFADS
+        for j in range(g):
+            d = g_cover[j]
+            q = d_ccy[d]
+            for t in range(t_max):
+                opening = bal[d, t - 1] if t > 0 else 0.0
+                exposure = g_coverage[j] * (opening / real[q, t])
+                g_fee_due[j, t] = g_fee[j] * exposure if serv[d, t] > 0.0 else 0.0
         for t in range(t_max):
             interest = 0.0
             for d in range(k):
-                x = intr[d, t] * ratio[d_ccy[d], t]
-                interest += x + (idc[d, t] if t < c else 0.0)
+                q = d_ccy[d]
+                interest += intr[d, t] / real[q, t] + (idc[d, t] / real[q, t] if t < c else 0.0)
             profit[t] = (ebitda[t] - dep[t]) - interest
+            if g > 0:
+                fee_total = 0.0
+                for j in range(g):
+                    fee_total += g_fee_due[j, t]
+                profit[t] -= fee_total
         profit[0] -= fees0
-        _tax_total_row(profit, tax, vint, tax_rate, ptu_rate, carry_years)
+        _tax_total_row(profit, tax, vint, tax_rate, ptu_rate, carry_years, ptu_cap)
         check = 0.0
         for t in range(t_max):
             cfads[t] = ebitda[t] - tax[t] if t >= c else 0.0
@@ -513,10 +547,10 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
         for t in range(t_max):
             senior_due[t] = 0.0
             for d in range(k):
-                ds_due[d, t] = serv[d, t] * ratio[d_ccy[d], t]
+                ds_due[d, t] = serv[d, t] / real[d_ccy[d], t]
                 paid[d, t] = 0.0
                 unpaid[d, t] = 0.0
-                check += bal[d, t] * ratio[d_ccy[d], t]
+                check += bal[d, t] / real[d_ccy[d], t]
             for d in range(n_senior):
                 senior_due[t] += ds_due[d, t]
         for t in range(t_max - 1):
@@ -526,12 +560,7 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
         for t in range(c - 1):
             target[t] = 0.0
         for j in range(g):
-            d = g_cover[j]
-            q = d_ccy[d]
             for t in range(t_max):
-                opening = bal[d, t - 1] if t > 0 else 0.0
-                exposure = g_coverage[j] * (opening * ratio[q, t])
-                g_fee_due[j, t] = g_fee[j] * exposure if serv[d, t] > 0.0 else 0.0
                 g_calls[j, t] = 0.0
                 g_fees[j, t] = 0.0
                 g_reimb[j, t] = 0.0
@@ -551,7 +580,7 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
             if t == c - 1:
                 uses += dsra0
             for d in range(k):
-                uses -= draws[d, t]
+                uses -= draws[d, t] / real[d_ccy[d], t]
             dist[t] = -(uses if uses > 0.0 else 0.0)
         for t in range(t_max):
             check += dist[t]

@@ -26,7 +26,10 @@ __all__ = [
     "RENEWABLE_FIRST_YEAR_DEDUCTION",
     "STRAIGHT_LINE_RATE_ELECTRICITY",
     "LOSS_CARRYFORWARD_YEARS",
+    "PTU_CAP_MONTHS",
     "DEPRECIATION_METHODS",
+    "ptu_cap_usd",
+    "expired_losses",
     "depreciation_schedule",
     "income_tax",
     "TaxResult",
@@ -37,12 +40,28 @@ __all__ = [
 ISR_RATE = 0.30
 
 #: Employees' profit share (participación de los trabajadores en las utilidades): 10 % of
-#: the taxable profit, due where the project company has employees.
-#: Source: Ley Federal del Trabajo (LFT), art. 117, and the Sexta Resolución de la
-#: Comisión Nacional para la Participación de los Trabajadores en las Utilidades de las
-#: Empresas (DOF 2009-02-03) setting the share at 10 %. The base is the taxable income of
-#: LISR art. 9 without deducting tax losses carried forward (LISR art. 9, last part). [-]
+#: the taxable profit, due where the project company has employees. This is the *uncapped*
+#: rate; the 2021 reform caps each employee's share (:data:`PTU_CAP_MONTHS`).
+#: Source: Ley Federal del Trabajo (LFT), art. 117, and the Resolución del H. Consejo de
+#: Representantes de la *Quinta* Comisión Nacional para la Participación de los Trabajadores
+#: en las Utilidades de las Empresas (DOF 2009-02-03), which set the share at 10 % (this
+#: constant's note used to call it the "Sexta Resolución": the 2009 resolution is the Fifth
+#: Commission's). The base is the taxable income of LISR art. 9 without deducting tax
+#: losses carried forward (LISR art. 9, last part). [-]
 PTU_RATE = 0.10
+
+#: Cap of an employee's PTU since the 2021 reform: three months of the employee's current
+#: salary, or the average of the PTU received in the last three years if that is higher.
+#: Source: LFT art. 127 fr. VIII (reform DOF 2021-04-23). Applied to the whole payroll: the
+#: sum of the employees' caps is an upper bound of the capped total (a worker below their
+#: own cap cannot give the slack to another), so the modelled PTU is never too low. [months]
+PTU_CAP_MONTHS = 3.0
+
+#: Years over which LFT art. 127 fr. VIII averages the PTU received. [year]
+PTU_CAP_AVERAGE_YEARS = 3
+
+#: Months in a year.
+MONTHS_PER_YEAR = 12.0
 
 #: Deduction in the first year for machinery and equipment generating energy from
 #: renewable sources: 100 % (the asset must stay in operation for five years).
@@ -70,6 +89,7 @@ def depreciation_schedule(
     construction_years: int,
     life_years: int,
     straight_line_rate: float = STRAIGHT_LINE_RATE_ELECTRICITY,
+    renewable_rate: float = RENEWABLE_FIRST_YEAR_DEDUCTION,
 ):
     """Tax depreciation of the plant, year by year.
 
@@ -81,8 +101,9 @@ def depreciation_schedule(
         Depreciable cost of the grid connection (lines, substation), always
         straight-line. [USD]
     method : {"mx_renewable_100", "straight_line"}
-        ``mx_renewable_100`` deducts generation assets 100 % in the first operating year
-        (LISR art. 34 fr. XIII); ``straight_line`` deducts them at ``straight_line_rate``.
+        ``mx_renewable_100`` deducts generation assets at ``renewable_rate`` a year, at
+        most 100 % (all in the first operating year; LISR art. 34 fr. XIII);
+        ``straight_line`` deducts them at ``straight_line_rate``.
     construction_years : int
         Years before the first operating year (the year assets start being used).
     life_years : int
@@ -90,6 +111,11 @@ def depreciation_schedule(
         retired, LISR art. 31).
     straight_line_rate : float
         Annual rate. [1/year]
+    renewable_rate : float
+        Annual rate the sponsor elects under ``mx_renewable_100``, in (0, 1]: LISR art. 31
+        lets a taxpayer take a lower rate than the maximum (the election then binds for
+        the asset's life). 1 (the default) deducts everything in the first operating year.
+        [1/year]
 
     Returns
     -------
@@ -106,19 +132,15 @@ def depreciation_schedule(
         raise ValueError(f"depreciation: must be one of {DEPRECIATION_METHODS}, got {method!r}")
     if not 0 < straight_line_rate <= 1:
         raise ValueError(f"straight_line_rate must be in (0, 1], got {straight_line_rate}")
+    if not 0 < renewable_rate <= RENEWABLE_FIRST_YEAR_DEDUCTION:
+        raise ValueError(f"renewable_rate must be in (0, {RENEWABLE_FIRST_YEAR_DEDUCTION}], "
+                         f"got {renewable_rate}")
     gen = np.atleast_1d(np.asarray(depreciable_usd, dtype=float))[:, None]
     grid = np.atleast_1d(np.asarray(grid_connection_usd, dtype=float))[:, None]
     n_years = construction_years + life_years
-    k = np.arange(life_years)  # operating year index 0..L-1
-    # straight-line fraction deducted in each operating year, remainder in the last
-    cum = np.minimum((k + 1) * straight_line_rate, 1.0)
-    sl = np.diff(np.concatenate(([0.0], cum)))
-    sl[-1] += 1.0 - cum[-1]
+    sl = _straight_line_fractions(straight_line_rate, life_years)
     if method == "mx_renewable_100":
-        first = np.zeros(life_years)
-        first[0] = RENEWABLE_FIRST_YEAR_DEDUCTION
-        first[-1] += 1.0 - RENEWABLE_FIRST_YEAR_DEDUCTION
-        gen_frac = first
+        gen_frac = _straight_line_fractions(renewable_rate, life_years)
     else:
         gen_frac = sl
     out = np.zeros((np.broadcast_shapes(gen.shape, grid.shape)[0], n_years))
@@ -126,8 +148,55 @@ def depreciation_schedule(
     return out
 
 
+def _straight_line_fractions(rate: float, life_years: int):
+    """Fraction deducted in each operating year at ``rate``; the rest in the last year. [-]"""
+    k = np.arange(life_years)  # operating year index 0..L-1
+    cum = np.minimum((k + 1) * rate, 1.0)
+    out = np.diff(np.concatenate(([0.0], cum)))
+    out[-1] += 1.0 - cum[-1]
+    return out
+
+
+def ptu_cap_usd(payroll_usd_per_year, escalation_factor):
+    """Cap of the year's PTU from the payroll: three months of it (LFT art. 127 fr. VIII).
+
+    Parameters
+    ----------
+    payroll_usd_per_year : float or None
+        Annual payroll of the project company's employees in the first operating year;
+        ``None`` means no cap (the uncapped :data:`PTU_RATE` applies). [USD/year]
+    escalation_factor : array_like, shape (T,)
+        Payroll of each model year over the first operating year's (0 before operation). [-]
+
+    Returns
+    -------
+    numpy.ndarray, shape (T,)
+        :math:`\\frac{3}{12} W_t`, infinite where uncapped. [USD]
+
+    Notes
+    -----
+    The kernels apply :math:`PTU_t = \\min(r\\,\\max(P_t, 0),\\ \\max(cap_t,
+    \\overline{PTU}_{t-3..t-1}))`: the higher of three months' salary and the average PTU
+    of the three previous years (years before the first count as zero).
+    """
+    esc = np.asarray(escalation_factor, dtype=float)
+    if payroll_usd_per_year is None:
+        return np.full(esc.shape, np.inf)
+    if not payroll_usd_per_year >= 0:
+        raise ValueError(f"payroll must be >= 0, got {payroll_usd_per_year}")
+    return payroll_usd_per_year * esc * (PTU_CAP_MONTHS / MONTHS_PER_YEAR)
+
+
 @njit_cached
-def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor):
+def _capped_ptu(uncapped, cap, h1, h2, h3):
+    """PTU after the LFT art. 127 fr. VIII cap, given the three previous years' PTU."""
+    avg = (h1 + h2 + h3) / 3.0
+    limit = cap if cap > avg else avg
+    return uncapped if uncapped <= limit else limit
+
+
+@njit_cached
+def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor, ptu_cap):
     n, t_max = profit.shape
     isr = np.empty((n, t_max))
     ptu = np.empty((n, t_max))
@@ -138,10 +207,16 @@ def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor):
     vint = np.empty(t_max)  # remaining loss by vintage year
     for i in range(n):
         first = 0  # vintages before it hold no loss (used and expired oldest first)
+        h1 = 0.0
+        h2 = 0.0
+        h3 = 0.0
         for t in range(t_max):
             vint[t] = 0.0
             p = profit[i, t]
-            ptu_t = ptu_rate * max(p, ptu_base_floor)
+            ptu_t = _capped_ptu(ptu_rate * max(p, ptu_base_floor), ptu_cap[t], h1, h2, h3)
+            h3 = h2
+            h2 = h1
+            h1 = ptu_t
             base = p - ptu_t
             used = 0.0
             isr_t = 0.0
@@ -179,7 +254,7 @@ def _tax_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_base_floor):
 
 
 @njit_cached
-def _tax_total_row(profit, out, vint, tax_rate, ptu_rate, carry_years):
+def _tax_total_row(profit, out, vint, tax_rate, ptu_rate, carry_years, ptu_cap):
     """ISR + PTU of one draw's years into ``out`` (same rules as ``_tax_kernel``).
 
     ``vint`` is scratch space of the row's length. Vintages are used and expire oldest
@@ -188,10 +263,16 @@ def _tax_total_row(profit, out, vint, tax_rate, ptu_rate, carry_years):
     """
     t_max = profit.shape[0]
     first = 0
+    h1 = 0.0
+    h2 = 0.0
+    h3 = 0.0
     for t in range(t_max):
         vint[t] = 0.0
         p = profit[t]
-        ptu_t = ptu_rate * p if p > 0.0 else 0.0
+        ptu_t = _capped_ptu(ptu_rate * p if p > 0.0 else 0.0, ptu_cap[t], h1, h2, h3)
+        h3 = h2
+        h2 = h1
+        h1 = ptu_t
         base = p - ptu_t
         isr = 0.0
         if base < 0.0:
@@ -214,13 +295,13 @@ def _tax_total_row(profit, out, vint, tax_rate, ptu_rate, carry_years):
 
 
 @njit_cached
-def _tax_total_kernel(profit, tax_rate, ptu_rate, carry_years):
+def _tax_total_kernel(profit, tax_rate, ptu_rate, carry_years, ptu_cap):
     """ISR + PTU only (same rules as ``_tax_kernel``), for the hot loops."""
     n, t_max = profit.shape
     tax = np.empty((n, t_max))
     vint = np.empty(t_max)
     for i in range(n):
-        _tax_total_row(profit[i], tax[i], vint, tax_rate, ptu_rate, carry_years)
+        _tax_total_row(profit[i], tax[i], vint, tax_rate, ptu_rate, carry_years, ptu_cap)
     return tax
 
 
@@ -265,6 +346,7 @@ def income_tax(
     tax_rate: float = ISR_RATE,
     ptu_rate: float = PTU_RATE,
     carryforward_years: int = LOSS_CARRYFORWARD_YEARS,
+    ptu_cap_usd=None,
 ) -> TaxResult:
     """ISR and PTU of each year with tax losses carried forward.
 
@@ -279,6 +361,8 @@ def income_tax(
         PTU rate on ``max(profit, 0)``. [-]
     carryforward_years : int
         Years a loss can be carried forward. [year]
+    ptu_cap_usd : array_like, shape (n_years,), optional
+        Cap of each year's PTU (:func:`ptu_cap_usd`); no cap when omitted. [USD]
 
     Returns
     -------
@@ -319,7 +403,30 @@ def income_tax(
         raise ValueError(f"tax_rate and ptu_rate must be in [0, 1), got {tax_rate}, {ptu_rate}")
     if carryforward_years < 0:
         raise ValueError(f"carryforward_years must be >= 0, got {carryforward_years}")
+    cap = np.full(profit.shape[1], np.inf) if ptu_cap_usd is None else np.ascontiguousarray(ptu_cap_usd, float)
+    if cap.shape != (profit.shape[1],) or np.any(np.isnan(cap)) or np.any(cap < 0):
+        raise ValueError(f"ptu_cap_usd must hold {profit.shape[1]} non-negative values")
     isr, ptu, used, created, expired, balance = _tax_kernel(
-        np.ascontiguousarray(profit), float(tax_rate), float(ptu_rate), int(carryforward_years), 0.0
+        np.ascontiguousarray(profit), float(tax_rate), float(ptu_rate), int(carryforward_years), 0.0, cap
     )
     return TaxResult(profit, isr, ptu, used, created, expired, balance)
+
+
+def expired_losses(loss_expired_usd, years):
+    """Tax losses that expired unused, as ``[{"year": t, "amount_usd": x}, …]``.
+
+    Parameters
+    ----------
+    loss_expired_usd : array_like, shape (T,)
+        Loss expiring at the end of each model year (LISR art. 57: ten years after the
+        year it arose). [USD]
+    years : array_like, shape (T,)
+        Model year of each entry.
+
+    Returns
+    -------
+    list of dict
+        One entry per year with a positive expiry.
+    """
+    x = np.asarray(loss_expired_usd, dtype=float)
+    return [{"year": int(y), "amount_usd": float(v)} for y, v in zip(years, x) if v > 0.0]
