@@ -16,15 +16,23 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from finance.cashflow import Simulation, simulate
-from finance.inputs import CaseInputs
+from finance.cashflow import GEARING_TOLERANCE, Simulation, simulate
+from finance.inputs import CaseInputs, FinanceInputError
 from finance.jit import njit_cached
-from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr
+from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr, irr_roots, mirr, sign_changes
+from finance.tax import LOSS_CARRYFORWARD_YEARS, expired_losses
 
-__all__ = ["CashflowColumn", "CaseResult", "run_case", "dscr_lines", "MIN_DSCR_REASON"]
+__all__ = ["CashflowColumn", "CaseResult", "run_case", "dscr_lines", "MIN_DSCR_REASON", "TOTAL_DSCR_REASON",
+           "IRR_KEYS_MIRR"]
 
 #: Reason given when DSCR metrics do not exist.
 MIN_DSCR_REASON = "undefined: the case has no senior debt service"
+#: Reason given when total DSCR metrics do not exist.
+TOTAL_DSCR_REASON = "undefined: the case has no debt service"
+#: The MIRR reported beside each IRR metric.
+IRR_KEYS_MIRR = {"project_irr_pre_tax": "project_mirr_pre_tax",
+                 "project_irr_after_tax": "project_mirr_after_tax",
+                 "equity_irr": "equity_mirr"}
 
 
 class CashflowColumn(StrEnum):
@@ -45,6 +53,8 @@ class CashflowColumn(StrEnum):
     FEES_USD = "fees_usd"  #: up-front financing fees [USD]
     TAXABLE_PROFIT_USD = "taxable_profit_usd"  #: before PTU and losses [USD]
     LOSS_USED_USD = "loss_used_usd"  #: losses carried forward used [USD]
+    LOSS_EXPIRED_USD = "loss_expired_usd"  #: losses expiring unused this year (LISR art. 57) [USD]
+    GUARANTEE_FEES_DUE_USD = "guarantee_fees_due_usd"  #: accrued, deducted as interest (LISR art. 8) [USD]
     LOSS_BALANCE_USD = "loss_balance_usd"  #: losses still available [USD]
     ISR_USD = "isr_usd"  #: income tax [USD]
     PTU_USD = "ptu_usd"  #: employees' profit share [USD]
@@ -119,6 +129,8 @@ class CaseResult:
             CashflowColumn.FEES_USD: s.fees_usd[0],
             CashflowColumn.TAXABLE_PROFIT_USD: s.taxable_profit_usd[0],
             CashflowColumn.LOSS_USED_USD: s.loss_used_usd[0],
+            CashflowColumn.LOSS_EXPIRED_USD: s.loss_expired_usd[0],
+            CashflowColumn.GUARANTEE_FEES_DUE_USD: s.guarantee_fee_deducted_usd[0],
             CashflowColumn.LOSS_BALANCE_USD: s.loss_balance_usd[0],
             CashflowColumn.ISR_USD: s.isr_usd[0],
             CashflowColumn.PTU_USD: s.ptu_usd[0],
@@ -249,6 +261,37 @@ def _case_numbers(flows, rates, cost, energy, d_nom, d_real, cfads, senior_servi
     return out_npv, sign_change, pv_cost, pv_e_nom, pv_e_real, n_dscr, min_dscr, mean_dscr, llcr_pv, payback
 
 
+def _total_gearing_message(case: CaseInputs, sim: Simulation) -> str:
+    capex = float(sim.capex_usd[0].sum())
+    debt = float(sim.debt_principal_cod_usd[0])
+    senior = float(sim.senior_principal_cod_usd[0])
+    conc = debt - senior
+    return (f"debt of every rank would exceed {case.max_total_gearing:.2%} of CAPEX: concessional debt is "
+            f"{conc / capex:.2%} and the senior debt its own terms (target_dscr, max_gearing) allow would "
+            f"take the total above the limit; lower a tranche's share, amount or max_gearing, or raise "
+            f"max_total_gearing")
+
+
+def _total_cover(sim: Simulation, c: int) -> dict:
+    """DSCR and LLCR over all debt service, senior and concessional. [-]
+
+    ``min_dscr_total``/``avg_dscr_total``: CFADS / (senior + concessional service due) over
+    the years any is due; ``llcr_total``: PV of CFADS from COD to the end of the longest
+    tenor, at the principal-weighted rate of all debt, over all debt at COD (USD).
+    """
+    cfads = sim.cfads_usd[0]
+    service = sim.senior_service_usd[0] + sim.concessional_service_usd[0]
+    due = service > 0
+    if not due.any():
+        return {"min_dscr_total": None, "avg_dscr_total": None, "llcr_total": None}
+    dscr = cfads[due] / service[due]
+    t = np.arange(c, min(sim.total_tenor_end, cfads.shape[0]))
+    pv = float((cfads[t] * (1.0 + float(sim.total_rate[0])) ** -(t - (c - 1.0))).sum())
+    balance = float(sim.debt_principal_cod_usd[0])
+    return {"min_dscr_total": float(dscr.min()), "avg_dscr_total": float(dscr.mean()),
+            "llcr_total": pv / balance if balance > 0 else None}
+
+
 def _irr_or_reason(changes, rate):
     """``(rate or None, reason or None)`` of one IRR, never NaN."""
     if not changes:
@@ -286,6 +329,8 @@ def run_case(inputs: CaseInputs) -> CaseResult:
     """
     sim = simulate(inputs)
     case = inputs
+    if bool(sim.total_limit_binds[0]):
+        raise FinanceInputError("max_total_gearing", _total_gearing_message(case, sim))
     c = case.construction_years
     notes: dict[str, str] = {}
     tranches_in = case.tranches
@@ -323,6 +368,42 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         notes["min_dscr"] = notes["avg_dscr"] = notes["llcr"] = MIN_DSCR_REASON
     if not math.isfinite(pb):
         notes["payback_years"] = "undefined: cumulative after-tax flows never recover"
+    total = _total_cover(sim, c)
+    if total["min_dscr_total"] is None:
+        for key in ("min_dscr_total", "avg_dscr_total", "llcr_total"):
+            notes[key] = TOTAL_DSCR_REASON
+    if n_dscr == 0:
+        for key in ("min_dscr_senior", "avg_dscr_senior", "llcr_senior"):
+            notes[key] = MIN_DSCR_REASON
+
+    # several sign changes: every root, said out loud, and the modified IRR (unique)
+    fin_rate, reinvest_rate = case.mirr_rates
+    mirr_rates = mirr(flows[:n_irr], fin_rate, reinvest_rate).tolist()
+    roots_of: dict[int, list] = {}
+    for i in range(n_irr):
+        if sign_changes(flows[i]) > 1:
+            roots_of[i] = irr_roots(flows[i])
+
+    def roots_note(i, mirr_key):
+        roots = roots_of.get(i)
+        if not roots or len(roots) < 2:
+            return None
+        listed = ", ".join(f"{r:.4%}" for r in roots)
+        chosen = irr_results[i][0]
+        said = f"{chosen:.4%}" if chosen is not None else "none"
+        return (f"{sign_changes(flows[i])} sign changes in the cash flows: {len(roots)} rates make the NPV "
+                f"zero ({listed}); the IRR reported is {said}. The modified IRR {mirr_key} (finance rate "
+                f"{fin_rate:.2%}, reinvestment rate {reinvest_rate:.2%}) is unique.")
+
+    expired = expired_losses(sim.loss_expired_usd[0], sim.years)
+    expired_total = float(sum(e["amount_usd"] for e in expired))
+    if expired:
+        notes["tax_losses_expired_usd"] = (
+            f"{expired_total:,.0f} USD of tax losses expired unused (LISR art. 57: "
+            f"{LOSS_CARRYFORWARD_YEARS} years to use them), in years "
+            f"{', '.join(str(e['year']) for e in expired)}; a lower depreciation_rate may be worth more "
+            "(see the depreciation-rate helper)."
+        )
 
     def irr_metric(key, i):
         rate, reason = irr_results[i]
@@ -338,7 +419,8 @@ def run_case(inputs: CaseInputs) -> CaseResult:
                 sim.senior_unpaid_usd]
     for tr in debt_in:
         sch = sim.debt_schedules[tr.name]
-        sum_rows += [sch.draw_usd, sch.idc_usd, sch.interest_usd]
+        fx_t = sim.tranche_fx[tr.name]  # own-currency lines to USD at the realized path
+        sum_rows += [sch.draw_usd / fx_t, sch.idc_usd / fx_t, sch.interest_usd / fx_t]
     for tr in guar_in:
         g = g_lines[tr.name]
         sum_rows += [g["call_usd"], g["fee_usd"], g["reimbursement_usd"]]
@@ -356,9 +438,15 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         "min_dscr": min_dscr,
         "avg_dscr": avg_dscr,
         "llcr": llcr,
+        "min_dscr_senior": min_dscr,
+        "avg_dscr_senior": avg_dscr,
+        "llcr_senior": llcr,
+        **total,
         "payback_years": _clean(pb),
         "debt_usd": debt,
         "gearing": debt / case.capex_usd,
+        "senior_gearing": float(sim.senior_principal_cod_usd[0]) / case.capex_usd,
+        "max_total_gearing": case.max_total_gearing,
         "capex_usd": case.capex_usd,
         "equity_usd": sums[0],
         "equity_irr": irr_metric("equity_irr", 2),
@@ -369,8 +457,25 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         "guarantee_calls_usd": sums[3],
         "senior_unpaid_usd": sums[4],
         "sizing_iterations": int(sim.sizing_iterations),
+        "tax_losses_expired_usd": expired_total,
+        "tax_losses_expired": expired,
+        "depreciation_rate": case.depreciation_rate if case.depreciation == "mx_renewable_100" else case.straight_line_rate,
+        "ptu_usd": float(sim.ptu_usd[0].sum()),
+        "ptu_capped": case.ptu_payroll_usd_per_year is not None,
+        "project_mirr_pre_tax": _clean(mirr_rates[0]),
+        "project_mirr_after_tax": _clean(mirr_rates[1]),
+        "equity_mirr": _clean(mirr_rates[2]),
+        "mirr_finance_rate": fin_rate,
+        "mirr_reinvestment_rate": reinvest_rate,
+        "irr_roots": {},
         "notes": notes,
     }
+    for i, key in enumerate(("project_irr_pre_tax", "project_irr_after_tax", "equity_irr")):
+        if i in roots_of:
+            metrics["irr_roots"][key] = roots_of[i]
+        note = roots_note(i, IRR_KEYS_MIRR[key])
+        if note:
+            notes[key] = note
 
     tranches = []
     n_eq = n_debt = n_guar = 0
@@ -386,23 +491,30 @@ def run_case(inputs: CaseInputs) -> CaseResult:
             "npv": npv_rows[3 + i],
             "invested": invested_all[3 + i],
             "received": received_all[3 + i],
+            "mirr": _clean(mirr_rates[3 + i]),
         }
+        if 3 + i in roots_of:
+            row["irr_roots"] = roots_of[3 + i]
+            note = roots_note(3 + i, "mirr")
+            if note:
+                row["irr_note"] = note
         if tr.is_equity:
             u = 3 + m + n_eq  # the holder's USD row
             n_eq += 1
             row.update(share=tr.share, contribution_usd=invested_all[u], distributions_usd=received_all[u])
         elif tr.is_debt:
             sch = sim.debt_schedules[tr.name]
-            p_cod = sch.principal_at_cod_usd[0]
+            p_own = float(sch.principal_at_cod_usd[0])  # in the tranche's currency
+            spot0 = float(sim.tranche_fx[tr.name][0][0])
             b = 5 + 3 * n_debt
             n_debt += 1
             row.update(
-                principal_usd=float(p_cod),
-                principal=float(p_cod * sim.tranche_fx[tr.name][0][0]),
+                principal_usd=p_own / spot0,
+                principal=p_own,
                 drawn_usd=sums[b],
                 idc_usd=sums[b + 1],
                 interest_usd=sums[b + 2],
-                fee_usd=float(tr.fee * p_cod),
+                fee_usd=float(tr.fee * p_own / spot0),
                 rate=tr.rate,
                 tenor_years=tr.tenor_years,
                 grace_years=tr.grace_years,

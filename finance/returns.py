@@ -24,6 +24,9 @@ __all__ = [
     "IRR_REASON_NO_SIGN_CHANGE",
     "IRR_REASON_NOT_FOUND",
     "payback_years",
+    "mirr",
+    "sign_changes",
+    "irr_roots",
 ]
 
 #: Newton stops when the rate moves less than this. [1/year]
@@ -326,6 +329,164 @@ def irr_reasons(values):
         else:
             out.append(None)
     return out
+
+
+def mirr(values, finance_rate, reinvest_rate):
+    """Modified internal rate of return, numpy-financial's formula, vectorized.
+
+    Parameters
+    ----------
+    values : array_like, shape (T,) or (n, T)
+        Cash flows, ``values[..., 0]`` at period 0. [currency]
+    finance_rate : float
+        Rate paid on the money put in (outflows are discounted to period 0 at it). [1/period]
+    reinvest_rate : float
+        Rate earned on the money taken out (inflows are compounded to the last period at
+        it). [1/period]
+
+    Returns
+    -------
+    float or numpy.ndarray, shape (n,)
+        NaN where the flows do not hold both signs. [1/period]
+
+    Notes
+    -----
+    .. math::
+
+        MIRR = \\left(\\frac{|NPV(r_{re}, v^+)|}{|NPV(r_{fi}, v^-)|}\\right)^{1/(T-1)}
+               (1 + r_{re}) - 1
+
+    Unlike the IRR it is unique whatever the number of sign changes.
+
+    References
+    ----------
+    numpy-financial ``mirr``; R. A. Brealey, S. C. Myers, F. Allen, *Principles of
+    Corporate Finance*, McGraw-Hill, chapter on the IRR's pitfalls.
+
+    Examples
+    --------
+    >>> round(mirr([-100, 230, -132], 0.08, 0.12), 10)
+    0.0992872384
+    """
+    v = np.asarray(values, dtype=float)
+    scalar = v.ndim == 1
+    v2 = np.atleast_2d(v)
+    if v2.ndim != 2 or v2.shape[1] < 2:
+        raise ValueError(f"values must be 1-D or 2-D with at least two periods, got shape {v.shape}")
+    if not np.all(np.isfinite(v2)):
+        raise ValueError("values hold NaN or infinite cash flows")
+    for name, r in (("finance_rate", finance_rate), ("reinvest_rate", reinvest_rate)):
+        if not (np.isfinite(r) and r > -1.0):
+            raise ValueError(f"{name} must be a finite rate > -1, got {r}")
+    n_periods = v2.shape[1]
+    pos = np.where(v2 > 0, v2, 0.0)
+    neg = np.where(v2 < 0, v2, 0.0)
+    numer = np.abs(npv(float(reinvest_rate), pos))
+    denom = np.abs(npv(float(finance_rate), neg))
+    ok = (numer > 0) & (denom > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(ok, (numer / np.where(ok, denom, 1.0)) ** (1.0 / (n_periods - 1))
+                       * (1.0 + reinvest_rate) - 1.0, np.nan)
+    out = np.atleast_1d(out)
+    return float(out[0]) if scalar else out
+
+
+def sign_changes(values) -> int:
+    """Number of sign changes of a flow vector, zeros skipped (Descartes' rule of signs).
+
+    The number of IRRs (positive roots of the NPV polynomial in :math:`1/(1+r)`) is this
+    number or less by an even number.
+
+    Examples
+    --------
+    >>> sign_changes([-100, 0, 230, -132])
+    2
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"sign_changes takes one flow vector, got shape {v.shape}")
+    s = np.sign(v[v != 0])
+    return int(np.count_nonzero(s[1:] != s[:-1]))
+
+
+def _signs_on_grid(row, u):
+    """Sign of the NPV at x = exp(-u) for every u of a grid, without overflow."""
+    out = np.empty(u.shape)
+    hi = u >= 0
+    if hi.any():
+        out[hi] = np.sign(np.polyval(row[::-1], np.exp(-u[hi])))
+    if (~hi).any():  # f(x) / x^(T-1) = sum v_t y^(T-1-t), y = exp(u)
+        out[~hi] = np.sign(np.polyval(row, np.exp(u[~hi])))
+    return out
+
+
+def irr_roots(values, *, step: float = IRR_SCAN_STEP, log_bound: float = IRR_LOG_BOUND) -> list:
+    """Every rate ``r > -1`` at which the NPV of a flow vector is zero, ascending.
+
+    Parameters
+    ----------
+    values : array_like, shape (T,)
+        Cash flows, ``values[0]`` at period 0. [currency]
+    step : float
+        Grid step in :math:`u = \\ln(1+r)`. [-]
+    log_bound : float
+        Largest :math:`|u|` scanned. [-]
+
+    Returns
+    -------
+    list of float
+        The rates. [1/period]
+
+    Notes
+    -----
+    With one sign change the root is unique (Descartes) and is :func:`irr`'s. Otherwise
+    the NPV's sign is evaluated on a grid of ``u`` over Cauchy's bounds of the roots (as
+    :func:`irr`'s fallback does) and every bracket is bisected to float resolution; the
+    root :func:`irr` returns is added if the grid missed it. Two roots closer than
+    ``step`` in ``u``, or a root of even multiplicity that :func:`irr` does not reach,
+    are not found.
+
+    Examples
+    --------
+    >>> [round(r, 6) for r in irr_roots([-100, 230, -132])]
+    [0.1, 0.2]
+    """
+    v = np.asarray(values, dtype=float)
+    changes = sign_changes(v)
+    if changes == 0:
+        return []
+    main = irr(v)
+    if changes == 1:
+        return [float(main)] if np.isfinite(main) else []
+    nz = np.nonzero(v)[0]
+    row = v[nz[0]:nz[-1] + 1]
+    hi_ratio = np.max(np.abs(row[:-1]) / abs(row[-1]))
+    lo_ratio = np.max(np.abs(row[1:]) / abs(row[0]))
+    u_min = -min(np.log1p(hi_ratio), log_bound)
+    u_max = min(np.log1p(lo_ratio), log_bound)
+    grid = np.concatenate([-np.arange(0.0, -u_min + step, step)[::-1], np.arange(step, u_max + step, step)])
+    signs = _signs_on_grid(row, grid)
+    roots = [float(grid[i]) for i in np.nonzero(signs == 0)[0]]
+    for i in np.nonzero((signs[:-1] * signs[1:]) < 0)[0]:
+        a, b = float(grid[i]), float(grid[i + 1])
+        sa = signs[i]
+        for _ in range(200):
+            mid = 0.5 * (a + b)
+            if mid in (a, b):
+                break
+            sm = _sign_at(row, mid)
+            if sm == 0:
+                a = b = mid
+                break
+            if sm == sa:
+                a = mid
+            else:
+                b = mid
+        roots.append(0.5 * (a + b))
+    rates = sorted(float(np.expm1(u)) for u in roots)
+    if np.isfinite(main) and all(abs(main - r) > 1e-9 * max(1.0, abs(r)) for r in rates):
+        rates = sorted(rates + [float(main)])
+    return rates
 
 
 def payback_years(values):
