@@ -54,3 +54,19 @@ SIMPLE_CASE = {
         {"name": "Sponsor", "kind": "equity", "share": 1.0},
     ],
 }
+
+#: The blended MXN case: USD senior debt, a development-bank concessional tranche in pesos
+#: (peso rate, a peso depreciating by interest parity), equity in USD and MXN.
+BLENDED_MXN_CASE = {
+    **SIMPLE_CASE,
+    "fx": {"MXN": {"spot_per_usd": 17.0, "mode": "parity", "interest_rate": 0.09, "usd_interest_rate": 0.045,
+                   "volatility": 0.10}},
+    "tranches": [
+        {"name": "Senior", "kind": "senior_debt", "rate": 0.065, "tenor_years": 15, "target_dscr": 1.35,
+         "max_gearing": 0.6},
+        {"name": "Nafin", "kind": "concessional_debt", "currency": "MXN", "rate": 0.02, "tenor_years": 12,
+         "grace_years": 2, "share": 0.15},
+        {"name": "Sponsor", "kind": "equity", "share": 0.6},
+        {"name": "Fund", "kind": "equity", "currency": "MXN", "share": 0.4},
+    ],
+}

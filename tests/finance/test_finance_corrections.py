@@ -18,7 +18,7 @@ import copy
 import numpy as np
 import numpy_financial as npf
 import pytest
-from finance_cases import BASE_CASE, SIMPLE_CASE
+from finance_cases import BASE_CASE, BLENDED_MXN_CASE, SIMPLE_CASE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -42,16 +42,8 @@ MXN_PARITY = {"spot_per_usd": 17.0, "mode": "parity", "interest_rate": 0.09, "us
 def blended_mxn_case():
     """The blended MXN case: USD senior debt, a Nafin-style MXN concessional tranche (peso
     rates and a depreciating peso by interest parity), equity in USD and MXN."""
-    d = copy.deepcopy(SIMPLE_CASE)
+    d = copy.deepcopy(BLENDED_MXN_CASE)
     d["fx"] = {"MXN": dict(MXN_PARITY)}
-    d["tranches"] = [
-        {"name": "Senior", "kind": "senior_debt", "rate": 0.065, "tenor_years": 15, "target_dscr": 1.35,
-         "max_gearing": 0.6},
-        {"name": "Nafin", "kind": "concessional_debt", "currency": "MXN", "rate": 0.02, "tenor_years": 12,
-         "grace_years": 2, "share": 0.15},
-        {"name": "Sponsor", "kind": "equity", "share": 0.6},
-        {"name": "Fund", "kind": "equity", "currency": "MXN", "share": 0.4},
-    ]
     return d
 
 

@@ -30,7 +30,7 @@ from finance.montecarlo import (
     run_montecarlo,
 )
 from finance.montecarlo_kernel import evaluate_draws, plan_draws
-from finance_cases import BASE_CASE, SIMPLE_CASE
+from finance_cases import BASE_CASE, BLENDED_MXN_CASE, SIMPLE_CASE
 
 #: The compiled pass and the full model run the same arithmetic (same row functions for
 #: sizing, tax, waterfall, split and IRR); only summation order differs (NPV). [-]
@@ -70,7 +70,21 @@ def _no_senior_case():
     return d
 
 
+def _peso_case():
+    """Issue 12: a peso concessional tranche guaranteed in pesos, a peso senior tranche, PTU
+    capped by a small payroll, an elected 20 %/yr depreciation, and a total-gearing limit
+    that caps the senior debt in most draws (``run_case`` refuses such a case; the draws'
+    sizing caps the senior tranche at the limit, in both passes alike)."""
+    d = copy.deepcopy(BLENDED_MXN_CASE)
+    d.update(ptu_payroll_usd_per_year=80_000, depreciation_rate=0.2, max_total_gearing=0.78)
+    d["tranches"][0].update(currency="MXN", rate=0.10, max_gearing=0.7, fee=0.01)
+    d["tranches"].insert(2, {"name": "Bancomext", "kind": "guarantee", "currency": "MXN", "covers": "Nafin",
+                             "coverage": 0.8, "fee": 0.01})
+    return d
+
+
 CASES = {
+    "peso": _peso_case(),
     "blended": BASE_CASE,
     "simple": SIMPLE_CASE,
     "variant": _variant_case(),
