@@ -17,11 +17,21 @@ Distributions
 * FX: for each non-USD currency a random walk from COD, :math:`F_t = F^{base}_t
   \\exp(\\sigma \\sqrt{t - t_{COD} + 1} z - \\tfrac12 \\sigma^2 (t - t_{COD} + 1))`, one
   :math:`z` per draw, ``sigma`` the path's ``volatility``.
+
+Defaults
+--------
+Every sigma but the energy's defaults to 0: no published, citable distribution of CAPEX
+overrun, OPEX, merchant price or peso/Canadian-dollar volatility for this fund's projects
+is bundled with Fondo, and a default without a source would look like knowledge it is
+not. So a risk is drawn only when the request gives its sigma (or, for FX, the path's
+``volatility``), and every result says which risks were drawn and which were not
+(:meth:`MonteCarloResult.summary`, ``risks_drawn`` / ``risks_not_drawn``): a run with
+only the energy drawn is the energy risk alone, not the project's whole risk.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -41,7 +51,14 @@ __all__ = [
     "tornado",
     "Z_P90",
     "DSCR_BREACH_THRESHOLD",
+    "risks_drawn",
+    "RISKS_NOT_DRAWN_NOTE",
 ]
+
+#: What every Monte Carlo result says when some risks were not drawn.
+RISKS_NOT_DRAWN_NOTE = ("Risks in risks_not_drawn were held at their base value in every draw (their sigma is "
+                        "0: Fondo has no cited default for them); the spread of the results understates the "
+                        "project's risk by theirs.")
 
 #: Standard normal quantile of the 90 % exceedance level. [-]
 Z_P90 = float(ndtri(0.9))
@@ -106,6 +123,26 @@ def _energy_sigma(case: CaseInputs, spec: MonteCarloSpec) -> float:
     return (case.energy_p50_mwh - case.energy_p90_mwh) / (Z_P90 * case.energy_p50_mwh)
 
 
+def risks_drawn(case: CaseInputs, spec: MonteCarloSpec) -> tuple[dict, list]:
+    """Which risks a run draws (with their sigma) and which it holds at the base value.
+
+    Returns
+    -------
+    tuple of (dict of str to float, list of str)
+        ``({"energy": 0.061, …}, ["capex", "fx_MXN", …])``; merchant price is listed only
+        when the case sells merchant or CEL energy, FX only for currencies of the stack.
+    """
+    candidates = {"energy": _energy_sigma(case, spec), "capex": spec.capex_sigma, "opex": spec.opex_sigma}
+    if case.merchant_price_usd_per_mwh > 0 or case.cel_price_usd_per_mwh > 0:
+        candidates["merchant_price"] = spec.price_sigma
+    used = {tr.currency for tr in case.tranches}
+    for f in case.fx:
+        if f.currency in used:
+            candidates[f"fx_{f.currency}"] = f.volatility
+    drawn = {k: float(v) for k, v in candidates.items() if v > 0}
+    return drawn, [k for k, v in candidates.items() if not v > 0]
+
+
 def draw_drivers(case: CaseInputs, spec: MonteCarloSpec, n: int, rng: np.random.Generator) -> Drivers:
     """Draw ``n`` sets of driver factors (see module notes)."""
     e = 1.0 + _energy_sigma(case, spec) * rng.standard_normal(n)
@@ -146,6 +183,10 @@ class MonteCarloResult:
         Probabilities. [-]
     irr_undefined : dict of str to int
         Draws whose IRR does not exist, per holder.
+    risks_drawn : dict of str to float
+        Risks drawn and their sigma.
+    risks_not_drawn : list of str
+        Risks held at their base value (sigma 0).
     """
 
     n_draws: int
@@ -157,6 +198,8 @@ class MonteCarloResult:
     p_dscr_breach: float
     p_guarantee_call: float
     irr_undefined: dict
+    risks_drawn: dict = field(default_factory=dict)
+    risks_not_drawn: list = field(default_factory=list)
 
     def summary(self) -> dict:
         """JSON-able percentiles and probabilities (NaN-free)."""
@@ -178,6 +221,9 @@ class MonteCarloResult:
             "p_dscr_breach": self.p_dscr_breach,
             "p_guarantee_call": self.p_guarantee_call,
             "irr_undefined": dict(self.irr_undefined),
+            "risks_drawn": dict(self.risks_drawn),
+            "risks_not_drawn": list(self.risks_not_drawn),
+            "risks_note": RISKS_NOT_DRAWN_NOTE if self.risks_not_drawn else None,
         }
 
 
@@ -235,6 +281,7 @@ def run_montecarlo(
     MonteCarloResult
     """
     rng = np.random.default_rng(spec.seed)
+    drawn, not_drawn = risks_drawn(case, spec)
     plan = plan_draws(case, MC_SIZING_TOLERANCE)
     total = spec.n_draws
     parts = []
@@ -263,6 +310,8 @@ def run_montecarlo(
         p_dscr_breach=float(breach.mean()),
         p_guarantee_call=float((calls > 0).mean()),
         irr_undefined={k: int(np.sum(~np.isfinite(v))) for k, v in eq_irr.items()},
+        risks_drawn=drawn,
+        risks_not_drawn=not_drawn,
     )
 
 

@@ -306,3 +306,20 @@ def test_guarantee_fees_are_deducted_as_interest():
     sch = res.simulation.debt_schedules["Senior"]
     opening = np.r_[0.0, sch.balance_usd[0, :-1]]
     assert_allclose(fees_due, np.where(sch.debt_service_usd[0] > 0, 0.005 * 0.5 * opening, 0.0), rtol=HAND_RTOL)
+
+
+# --------------------------------------------------------------------------- 9. Monte Carlo risks
+
+
+def test_every_montecarlo_result_says_which_risks_were_not_drawn():
+    from finance.montecarlo import Z_P90, MonteCarloSpec, run_montecarlo
+
+    case = CaseInputs.from_dict(BASE_CASE)
+    summary = run_montecarlo(case, MonteCarloSpec(n_draws=20)).summary()
+    assert summary["risks_drawn"] == pytest.approx({"energy": 20_000 / (Z_P90 * 250_000), "fx_MXN": 0.10,
+                                                    "fx_CAD": 0.05}, rel=HAND_RTOL)
+    assert summary["risks_not_drawn"] == ["capex", "opex", "merchant_price"]
+    assert "not drawn" in summary["risks_note"] or "held at their base value" in summary["risks_note"]
+    full = MonteCarloSpec(n_draws=20, capex_sigma=0.1, opex_sigma=0.1, price_sigma=0.2)
+    summary = run_montecarlo(case, full).summary()
+    assert summary["risks_not_drawn"] == [] and summary["risks_note"] is None
