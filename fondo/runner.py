@@ -44,6 +44,27 @@ def prepare(settings: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def warm_up(echo: Callable[[str], None] | None = None) -> dict[str, float] | None:
+    """Compile (or load from numba's disk cache) the finance kernels before serving.
+
+    Called by ``fondo serve``, ``fondo worker`` (in the worker process, at Celery's
+    ``worker_init``) and gunicorn's app, before they accept work, so the first finance case
+    and Monte Carlo answer as fast as later ones. A failure is reported in one line and
+    start-up goes on (the kernels then compile on first use, as before).
+    """
+    from fondo.finance.service import warm_up as warm_finance  # the engine, only when starting
+
+    try:
+        timings = warm_finance()
+    except Exception as exc:  # never stop a start over a warm-up
+        if echo is not None:
+            echo(f"finance warm-up failed ({type(exc).__name__}: {exc}); kernels compile on first use")
+        return None
+    if echo is not None:
+        echo("finance kernels ready (case {case_s:.2f} s, Monte Carlo {montecarlo_s:.2f} s)".format(**timings))
+    return timings
+
+
 def worker_command(concurrency: int = 2) -> list[str]:
     """The command that starts a Celery worker with this interpreter."""
     return [
@@ -57,7 +78,7 @@ def run_worker(settings: Mapping[str, Any], concurrency: int = 2) -> None:
     """Replace this process with a Celery worker (after checking the services)."""
     check_database(settings)
     check_broker(make_celery(settings))
-    os.execv(sys.executable, worker_command(concurrency))
+    os.execv(sys.executable, worker_command(concurrency))  # warms up at worker_init (fondo.worker)
 
 
 def start_worker_process(settings: Mapping[str, Any]) -> subprocess.Popen:

@@ -15,11 +15,12 @@ import threading
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 from fondo.celery_app import make_celery
 from fondo.config import load_settings
 from fondo.jobs import reap_stale_jobs
+from fondo.runner import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,12 @@ class Reaper:
 
 celery = make_celery(load_settings())
 _reaper = Reaper(celery)
+
+
+@worker_init.connect
+def _warm_up(**_kwargs: Any) -> None:
+    """Compile the finance kernels before the worker takes tasks (issue 12)."""
+    warm_up(log.info)
 
 
 @worker_ready.connect

@@ -63,6 +63,7 @@ def run_server(settings: Mapping[str, Any], host: str, port: int, with_worker: b
         mode = "embedded (filesystem broker)" if is_embedded(settings) else settings["BROKER_URL"]
         click.echo(f"worker started (pid {supervisor.process.pid}, {mode})")
     app = create_app(settings)
+    runner.warm_up(echo=lambda line: click.echo(line, err=True))  # before saying it is ready
     click.echo(f"Fondo on http://{host}:{port}")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -8,7 +8,7 @@ import sys
 
 from fondo.celery_app import check_broker, make_celery
 from fondo.config import ConfigError, load_settings
-from fondo.runner import check_database
+from fondo.runner import check_database, warm_up
 from web.factory import create_app
 
 
@@ -20,7 +20,9 @@ def _build():
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
-    return create_app(settings)
+    app = create_app(settings)
+    warm_up(lambda line: print(line, file=sys.stderr, flush=True))  # before gunicorn serves
+    return app
 
 
 app = _build()

@@ -26,7 +26,11 @@ from fondo.db import session_scope
 from fondo.errors import FondoError, InvalidInput
 from fondo.finance import exports
 from fondo.finance import service as svc
-from fondo.finance.schemas import FinanceCaseRequestSchema, MonteCarloRequestSchema
+from fondo.finance.schemas import (
+    DepreciationElectionRequestSchema,
+    FinanceCaseRequestSchema,
+    MonteCarloRequestSchema,
+)
 from fondo.instance import ensure_ready
 from fondo.jobs import Job, JobState, job_status, launch
 from fondo.request_body import load_request
@@ -133,3 +137,20 @@ def finance_montecarlo(ctx: click.Context, case_id: int, input_path: str | None,
             raise FondoError(f"Monte Carlo of case {case_id} failed: {job.error}")
         echo_json(svc.montecarlo_run_json(session,
                                           svc.get_montecarlo_run(session, case_id, run_id)))
+
+
+@finance_group.command("depreciation-rate")
+@click.option("--input", "input_path", required=True,
+              help="JSON of the case (the API's request), optionally with \"objective\"; '-' for "
+                   "standard input.")
+@click.pass_context
+@handle_errors
+@needs_database
+def finance_depreciation_rate(ctx: click.Context, input_path: str) -> None:
+    """Print the depreciation rate (up to 100 % a year) that maximises an after-tax NPV.
+
+    The JSON of POST /api/v1/finance/depreciation-election; nothing is stored.
+    """
+    body = load_request(DepreciationElectionRequestSchema(), read_json_input(input_path))
+    with session_scope(settings_from(ctx)) as session:
+        echo_json(svc.depreciation_election(session, body))

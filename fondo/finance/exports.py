@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,7 +50,27 @@ _UNIT_SUFFIXES = (
 )
 
 
+#: Units that say which money a metric is in (issue 12: the real LCOE is SAM's, in year-0
+#: money; prices and costs are read as first-operating-year money).
+_MONEY_OF = {
+    "lcoe_real_usd_per_mwh": "USD/MWh, year-0 money (real, deflated to model year 0 as NREL SAM)",
+    "lcoe_nominal_usd_per_mwh": "USD/MWh, nominal (levelized at the nominal discount rate)",
+}
+
+#: Rows of the ``conventions`` sheet: how the inputs, the LCOE and the debt are to be read.
+CONVENTIONS = (
+    ("inputs", "Prices and costs are read as money of the first operating year (year-1 money) and "
+               "escalate from there."),
+    ("lcoe_real_usd_per_mwh", "In year-0 money: nominal costs levelized, energy discounted at the real "
+                              "rate (SAM's convention)."),
+    ("debt", "Each debt tranche is drawn, charged and repaid in its own currency, converted to USD at the "
+             "FX path of the year paid."),
+)
+
+
 def _unit(name: str) -> str:
+    if name in _MONEY_OF:
+        return _MONEY_OF[name]
     for suffix, unit in _UNIT_SUFFIXES:
         if name.endswith(suffix):
             return unit
@@ -75,7 +96,8 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def cashflows_xlsx(row: FinanceCase) -> bytes:
-    """The case as an XLSX workbook: sheets ``metrics``, ``cashflows``, ``tranches``, ``inputs``.
+    """The case as an XLSX workbook: sheets ``metrics``, ``cashflows``, ``tranches``, ``inputs``,
+    ``conventions``.
 
     Values are the stored JSON's, unrounded; a value that does not exist is an empty cell.
     """
@@ -89,15 +111,14 @@ def cashflows_xlsx(row: FinanceCase) -> bytes:
     ws.append(["metric", "value", "unit"])
     metrics = row.result["metrics"]
     notes = metrics.get("notes") or {}
-    for key, value in metrics.items():
-        if key == "notes":
-            continue
-        ws.append([key, value, _unit(key)])
+    for key, value in _flatten({k: v for k, v in metrics.items() if k != "notes"}):
+        ws.append([key, value, _unit(key.rsplit(".", 1)[-1])])
     if notes:
         ws.append([])
         ws.append(["note", "reason"])
         for key, reason in notes.items():
             ws.append([key, reason])
+
     for cell in ws[1]:
         cell.font = bold
     ws.column_dimensions["A"].width = 32
@@ -116,8 +137,8 @@ def cashflows_xlsx(row: FinanceCase) -> bytes:
     tranches = row.result["tranches"]
     columns = _columns(tranches)
     ws.append(columns)
-    for t in tranches:
-        ws.append([t.get(c) for c in columns])
+    for t in tranches:  # a list (the IRR roots) is written as its JSON text
+        ws.append([json.dumps(t[c]) if isinstance(t.get(c), (list, dict)) else t.get(c) for c in columns])
     for cell in ws[1]:
         cell.font = bold
 
@@ -131,6 +152,14 @@ def cashflows_xlsx(row: FinanceCase) -> bytes:
     for cell in ws[1]:
         cell.font = bold
     ws.column_dimensions["A"].width = 36
+
+    ws = wb.create_sheet("conventions")
+    ws.append(["convention", "how to read it"])
+    for key, text in CONVENTIONS:
+        ws.append([key, text])
+    for cell in ws[1]:
+        cell.font = bold
+    ws.column_dimensions["A"].width = 28
 
     out = io.BytesIO()
     wb.save(out)

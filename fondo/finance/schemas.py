@@ -158,8 +158,10 @@ class TrancheRequestSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1),
                          metadata={"description": "Unique tranche name."})
     kind = _choice("Kind of tranche.", TRANCHE_KINDS, required=True)
-    currency = _choice("Currency of the tranche's amounts and returns (default USD; non-USD "
-                       "needs an `fx` path).", CURRENCIES)
+    currency = _choice("Currency of the tranche (default USD; non-USD needs an `fx` path). A debt "
+                       "tranche is drawn, charged and repaid in it (principal converted at the "
+                       "spot of financial close, payments at the FX path of their year); its "
+                       "returns are reported in it.", CURRENCIES)
     rate = _number("Debt: nominal interest rate in the tranche currency. [fraction/year]", RATE)
     tenor_years = _integer("Debt: years of debt service from COD, grace included "
                            "(≤ life_years). [year]", validate.Range(min=1, max=MAX_LIFE_YEARS))
@@ -167,7 +169,8 @@ class TrancheRequestSchema(Schema):
                            MODEL_YEARS)
     target_dscr = _number("Senior debt: DSCR the sculpted repayment holds (> 1). [-]",
                           ABOVE_ONE)
-    max_gearing = _number("Senior debt: most debt at COD as a fraction of CAPEX, in (0, 1]. "
+    max_gearing = _number("Senior debt: most senior debt at COD as a fraction of CAPEX, in "
+                          "(0, 1]; all debt together is limited by the case's max_total_gearing. "
                           "[-]", FRACTION_UP_TO_ONE)
     share = _number("Equity kinds: fraction of equity (equity shares sum to 1). Concessional "
                     "debt: principal as a fraction of CAPEX. Several senior tranches: fraction "
@@ -253,7 +256,8 @@ class FinanceCaseRequestSchema(Schema):
         JSONNumber(validate=FRACTION), allow_none=True,
         validate=validate.Length(max=MAX_CONSTRUCTION_YEARS),
         metadata={"description": "Fraction of CAPEX per construction year, summing to 1. [-]"})
-    opex_usd_per_kw_year = _number("Fixed O&M. [USD/(kW·year)]",
+    opex_usd_per_kw_year = _number("Fixed O&M, first operating year (year-1 money, escalated by "
+                                   "opex_escalation). [USD/(kW·year)]",
                                    validate.Range(min=0.0, max=MAX_OPEX_USD_PER_KW_YEAR))
     opex_escalation = _number("Escalation of operating costs. [fraction/year]", RATE)
     variable_opex_usd_per_mwh = _number("Variable O&M. [USD/MWh]", PRICE)
@@ -261,7 +265,8 @@ class FinanceCaseRequestSchema(Schema):
     insurance_usd_per_year = _number("Insurance, first operating year. [USD/year]", USD)
     asset_management_usd_per_year = _number("Asset management, first operating year. "
                                             "[USD/year]", USD)
-    ppa_price_usd_per_mwh = _number("PPA price in the first operating year. [USD/MWh]",
+    ppa_price_usd_per_mwh = _number("PPA price in the first operating year (year-1 money). "
+                                    "[USD/MWh]",
                                     PRICE, required=True)
     ppa_escalation = _number("PPA indexation. [fraction/year]", RATE)
     ppa_term_years = _integer("Years of PPA from COD, ≤ life_years (default life_years). "
@@ -275,14 +280,33 @@ class FinanceCaseRequestSchema(Schema):
     decommissioning_usd = _number("Decommissioning net of salvage, last operating year. [USD]",
                                   USD)
     tax_rate = _number("ISR rate (default 0.30, LISR art. 9). [-]", FRACTION_BELOW_ONE)
-    ptu_rate = _number("PTU rate (default 0.10, LFT art. 117). [-]", FRACTION_BELOW_ONE)
-    depreciation = _choice("mx_renewable_100 (LISR art. 34 fr. XIII) or straight_line.",
-                           DEPRECIATION_METHODS)
+    ptu_rate = _number("Uncapped PTU rate (default 0.10: LFT art. 117 and the resolution of the "
+                       "Quinta Comisión Nacional para la PTU, DOF 2009-02-03); capped by "
+                       "ptu_payroll_usd_per_year. [-]", FRACTION_BELOW_ONE)
+    ptu_payroll_usd_per_year = _number(
+        "Annual payroll of the project company's employees, first operating year, escalated "
+        "with OPEX: PTU is capped at three months of it or the average PTU of the last three "
+        "years if higher (LFT art. 127 fr. VIII, 2021 reform). Omit for no cap; 0 for a company "
+        "without employees. [USD/year]", USD)
+    depreciation = _choice("mx_renewable_100 (LISR art. 34 fr. XIII, at depreciation_rate) or "
+                           "straight_line (at straight_line_rate).", DEPRECIATION_METHODS)
+    depreciation_rate = _number("Under mx_renewable_100: the annual rate the sponsor elects, up to "
+                                "the maximum 1.0 (100 % in the first operating year; LISR art. 31 "
+                                "allows a lower rate). Default 1.0. [fraction/year]",
+                                FRACTION_UP_TO_ONE)
     straight_line_rate = _number("Straight-line rate when chosen. [fraction/year]",
                                  FRACTION_UP_TO_ONE)
+    max_total_gearing = _number("Most debt of every rank (senior and concessional) at COD as a "
+                                "fraction of CAPEX (default 0.90, Yescombe 2014 §12.5); a stack over "
+                                "it is refused (422 naming this field). [-]", FRACTION_UP_TO_ONE)
+    mirr_finance_rate = _number("Finance rate of the modified IRRs (default discount_rate). "
+                                "[fraction/year]", RATE)
+    mirr_reinvestment_rate = _number("Reinvestment rate of the modified IRRs (default "
+                                     "discount_rate). [fraction/year]", RATE)
     discount_rate = _number("Nominal discount rate for NPV and LCOE. [fraction/year]", RATE,
                             required=True)
-    inflation_rate = _number("Inflation for the real LCOE. [fraction/year]", RATE)
+    inflation_rate = _number("Inflation for the real LCOE, which is in year-0 money (SAM's "
+                             "convention). [fraction/year]", RATE)
     dsra_months = _number("Debt service reserve. [months]",
                           validate.Range(min=0.0, max=MAX_DSRA_MONTHS))
     sizing_basis = _choice("CFADS the senior debt is sized on (default p50).", SIZING_BASES)
@@ -351,3 +375,14 @@ class MonteCarloRequestSchema(Schema):
             smallest = -(-draws // MAX_CHUNKS)
             raise ValidationError(f"must be at least {smallest} for {draws} draws (at most "
                                   f"{MAX_CHUNKS} chunks, each a progress step)", "chunk")
+
+
+#: Metrics the depreciation election may maximise (:mod:`finance.election`).
+ELECTION_OBJECTIVES = ("npv_usd", "equity_npv_usd")
+
+
+class DepreciationElectionRequestSchema(FinanceCaseRequestSchema):
+    """A case, and the after-tax NPV its depreciation rate should maximise."""
+
+    objective = _choice("npv_usd (after-tax project NPV, default) or equity_npv_usd (the equity "
+                        "holders' NPV, levered tax).", ELECTION_OBJECTIVES)

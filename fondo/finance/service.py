@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import finance
+from finance.election import ELECTION_OBJECTIVES, best_depreciation_rate
 from fondo.errors import InvalidInput, NotFound, invalid_from
 from fondo.finance.models import SHELL_FIELDS, FinanceCase, FinanceMonteCarloRun
 from fondo.fund.service import Project
@@ -51,6 +52,9 @@ __all__ = [
     "montecarlo_spec",
     "run_montecarlo_for_case",
     "tornado_json",
+    "depreciation_election",
+    "warm_up",
+    "WARM_UP_CASE",
 ]
 
 #: Progress steps a Monte Carlo run reports (draws are evaluated in this many chunks,
@@ -380,3 +384,84 @@ def tornado_json(row: FinanceCase, holder: str | None = None) -> dict[str, Any]:
         raise InvalidInput(str(exc), field="holder") from None
     equity = [t.name for t in inputs.tranches if t.is_equity]
     return {"case_id": row.id, "holder": holder or equity[0], "rows": _strict(rows)}
+
+
+# --------------------------------------------------------------------------- election
+
+
+def depreciation_election(session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The depreciation rate (up to 100 % a year) that maximises an after-tax NPV of a case.
+
+    ``body`` is :class:`~fondo.finance.schemas.DepreciationElectionRequestSchema`'s load: a
+    case (as ``POST /api/v1/finance/cases``; ``study_id`` supplies the energy) and
+    ``objective`` (``npv_usd`` by default, or ``equity_npv_usd``). Nothing is stored.
+
+    Raises
+    ------
+    InvalidInput
+        The case is refused (field named) or no rate gives a case the model accepts.
+    """
+    objective = body.get("objective") or ELECTION_OBJECTIVES[0]
+    request, _shell = _resolve(session, {k: v for k, v in body.items() if k != "objective"})
+    try:
+        inputs = finance.CaseInputs.from_dict(request)
+        answer = best_depreciation_rate(inputs, objective=objective)
+    except finance.FinanceInputError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from None
+    except ValueError as exc:
+        raise invalid_from(exc, "body") from None
+    return _strict(answer)
+
+
+# --------------------------------------------------------------------------- warm-up
+
+#: The case the warm-up runs: every kind of tranche, three currencies with FX volatility,
+#: a guarantee, P90 energy (illustrative inputs, not data). Running it compiles (or loads
+#: from numba's disk cache) every kernel a case, an election and a Monte Carlo use.
+WARM_UP_CASE: dict[str, Any] = {
+    "capacity_mw": 100, "energy_p50_mwh": 250_000, "energy_p90_mwh": 230_000, "life_years": 25,
+    "capex_usd": 90e6, "capex_components_usd": {"generation": 80e6, "grid_connection": 10e6},
+    "opex_usd_per_kw_year": 12, "ppa_price_usd_per_mwh": 45, "ppa_term_years": 15,
+    "merchant_price_usd_per_mwh": 40, "discount_rate": 0.08, "ptu_payroll_usd_per_year": 100_000,
+    "fx": {"MXN": {"spot_per_usd": 17.0, "mode": "parity", "interest_rate": 0.09,
+                   "usd_interest_rate": 0.045, "volatility": 0.1},
+           "CAD": {"spot_per_usd": 1.38, "volatility": 0.05}},
+    "tranches": [
+        {"name": "Senior", "kind": "senior_debt", "rate": 0.07, "tenor_years": 18, "target_dscr": 1.3,
+         "max_gearing": 0.7, "fee": 0.01},
+        {"name": "Concessional", "kind": "concessional_debt", "currency": "MXN", "rate": 0.02,
+         "tenor_years": 20, "grace_years": 3, "share": 0.1},
+        {"name": "Guarantee", "kind": "guarantee", "currency": "MXN", "covers": "Senior",
+         "coverage": 0.5, "fee": 0.005},
+        {"name": "Equity", "kind": "equity", "currency": "CAD", "share": 0.7},
+        {"name": "First loss", "kind": "first_loss_equity", "share": 0.3},
+    ],
+}
+#: Draws of the warm-up Monte Carlo (two chunks: the chunked path, compiled once). [draws]
+WARM_UP_DRAWS = 200
+
+
+def warm_up() -> dict[str, float]:
+    """Compile (or load from numba's cache) every finance kernel before serving.
+
+    ``fondo serve``, ``fondo worker`` and gunicorn's app (:mod:`web.wsgi`) call it at start,
+    before they say they are ready, so the first case and the first Monte Carlo after start
+    are as fast as the hundredth (issue 12). The compiled code is cached on disk
+    (``numba.njit(cache=True)``): the first start after an install compiles, later starts
+    load. Returns the seconds each step took.
+    """
+    import time
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    inputs = finance.CaseInputs.from_dict(WARM_UP_CASE)
+    result = finance.run_case(inputs)
+    result.to_dict()
+    timings["case_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    finance.run_montecarlo(inputs, finance.MonteCarloSpec(n_draws=WARM_UP_DRAWS, chunk=WARM_UP_DRAWS // 2,
+                                                          capex_sigma=0.1, opex_sigma=0.1, price_sigma=0.1))
+    finance.tornado(inputs)
+    finance.returns.irr_roots([-100.0, 230.0, -132.0])
+    timings["montecarlo_s"] = time.perf_counter() - start
+    return timings

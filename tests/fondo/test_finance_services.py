@@ -266,7 +266,7 @@ def test_cli_export_writes_csv_and_xlsx(settings, tmp_path):
                  str(target))
     assert out.exit_code == 0
     assert load_workbook(target, read_only=True).sheetnames == ["metrics", "cashflows",
-                                                               "tranches", "inputs"]
+                                                               "tranches", "inputs", "conventions"]
 
 
 # ------------------------------------------------------------------ property

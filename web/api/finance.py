@@ -23,6 +23,7 @@ from fondo.finance import exports
 from fondo.finance import service as svc
 from fondo.finance.schemas import (
     CaseListQuerySchema,
+    DepreciationElectionRequestSchema,
     FinanceCaseRequestSchema,
     MonteCarloRequestSchema,
 )
@@ -40,22 +41,54 @@ blp = Blueprint("finance", __name__, url_prefix="/api/v1/finance",
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class MetricsSchema(Schema):
-    """Case metrics (``null`` where a number does not exist; the reason in ``notes``)."""
+def _float(description: str) -> fields.Float:
+    return fields.Float(allow_none=True, metadata={"description": description})
 
-    project_irr_pre_tax = fields.Float(allow_none=True, metadata={"description": "[fraction/year]"})
-    project_irr_after_tax = fields.Float(allow_none=True, metadata={"description": "[fraction/year]"})
+
+class MetricsSchema(Schema):
+    """Case metrics (``null`` where a number does not exist; the reason in ``notes``).
+
+    Inputs (prices, costs) are read as money of the first operating year (year-1 money);
+    the real LCOE is in year-0 money (SAM's convention)."""
+
+    project_irr_pre_tax = _float("When the flows change sign more than once, every root is in "
+                                 "irr_roots and notes says so. [fraction/year]")
+    project_irr_after_tax = _float("[fraction/year]")
     npv_usd = fields.Float(metadata={"description": "After-tax project NPV at discount_rate. [USD]"})
-    lcoe_real_usd_per_mwh = fields.Float(metadata={"description": "[USD/MWh]"})
-    lcoe_nominal_usd_per_mwh = fields.Float(metadata={"description": "[USD/MWh]"})
-    min_dscr = fields.Float(allow_none=True)
-    avg_dscr = fields.Float(allow_none=True)
-    llcr = fields.Float(allow_none=True)
-    payback_years = fields.Float(allow_none=True, metadata={"description": "[year]"})
+    lcoe_real_usd_per_mwh = fields.Float(metadata={
+        "description": "Real LCOE in year-0 money: PV of nominal CAPEX and OPEX over energy "
+                       "discounted at the real rate (NREL SAM's convention). [USD/MWh]"})
+    lcoe_nominal_usd_per_mwh = fields.Float(metadata={"description": "Nominal LCOE. [USD/MWh]"})
+    min_dscr = _float("Senior: the same as min_dscr_senior. [-]")
+    avg_dscr = _float("Senior: the same as avg_dscr_senior. [-]")
+    llcr = _float("Senior: the same as llcr_senior. [-]")
+    min_dscr_senior = _float("Lowest CFADS / senior debt service due. [-]")
+    avg_dscr_senior = _float("Mean CFADS / senior debt service due. [-]")
+    llcr_senior = _float("PV of CFADS over the senior tenor at the senior rate / senior debt at "
+                         "COD. [-]")
+    min_dscr_total = _float("Lowest CFADS / (senior + concessional debt service due). [-]")
+    avg_dscr_total = _float("Mean CFADS / (senior + concessional debt service due). [-]")
+    llcr_total = _float("PV of CFADS to the end of the longest tenor at the principal-weighted "
+                        "rate of all debt / all debt at COD. [-]")
+    payback_years = _float("[year]")
     debt_usd = fields.Float(metadata={"description": "All debt at COD. [USD]"})
-    gearing = fields.Float(metadata={"description": "debt_usd / capex_usd. [-]"})
+    gearing = fields.Float(metadata={"description": "debt_usd / capex_usd, all debt. [-]"})
+    senior_gearing = fields.Float(metadata={"description": "Senior debt at COD / capex_usd. [-]"})
+    tax_losses_expired_usd = fields.Float(metadata={
+        "description": "Tax losses that expired unused (LISR art. 57). [USD]"})
+    tax_losses_expired = fields.List(fields.Dict(), metadata={
+        "description": "Each expiry: model year and amount_usd."})
+    ptu_usd = fields.Float(metadata={"description": "PTU over the life (capped when "
+                                                    "ptu_payroll_usd_per_year is given). [USD]"})
+    project_mirr_pre_tax = _float("Modified IRR (numpy-financial's mirr; finance and "
+                                  "reinvestment rates in mirr_*_rate). [fraction/year]")
+    project_mirr_after_tax = _float("[fraction/year]")
+    equity_mirr = _float("[fraction/year]")
+    irr_roots = fields.Dict(metadata={"description": "For an IRR whose flows change sign more "
+                                                     "than once: every rate with NPV 0."})
     notes = fields.Dict(keys=fields.String(), values=fields.String(),
-                        metadata={"description": "Why a metric is null."})
+                        metadata={"description": "Why a metric is null, several IRRs, expiring "
+                                                 "losses."})
 
 
 class FinanceCaseSchema(Schema):
@@ -91,8 +124,22 @@ class MonteCarloRunSchema(Schema):
     spec = fields.Dict()
     summary = fields.Dict(allow_none=True, metadata={
         "description": "Percentiles of each equity holder's IRR and NPV, of the minimum DSCR "
-                       "and of debt; p_dscr_breach, p_guarantee_call."})
+                       "and of debt; p_dscr_breach, p_guarantee_call; risks_drawn (with their "
+                       "sigma) and risks_not_drawn (held at base: no cited default sigma)."})
     links = fields.Dict()
+
+
+class DepreciationElectionSchema(Schema):
+    """The depreciation rate that maximises an after-tax NPV."""
+
+    objective = fields.String(metadata={"description": "npv_usd or equity_npv_usd."})
+    best_rate = fields.Float(metadata={"description": "[fraction/year]"})
+    best_value_usd = fields.Float(metadata={"description": "The objective at best_rate. [USD]"})
+    maximum_rate_value_usd = _float("The objective at 100 % in the first year. [USD]")
+    gain_usd = _float("best_value_usd - maximum_rate_value_usd. [USD]")
+    best = fields.Dict(metadata={"description": "IRRs, NPVs and expired losses at best_rate."})
+    at_maximum_rate = fields.Dict(allow_none=True, metadata={"description": "The same at 100 %."})
+    scan = fields.List(fields.Dict(), metadata={"description": "rate, value_usd of the grid."})
 
 
 def _visible_case(case_id: int) -> svc.FinanceCase:
@@ -118,6 +165,21 @@ def create_case(body: dict[str, Any]):
     row = svc.create_case(session, body, user_id=api_user().id)
     session.commit()
     return strict_json(svc.case_json(row), 201, {"Location": f"/api/v1/finance/cases/{row.id}"})
+
+
+@blp.post("/depreciation-election")
+@require_role(*FINANCE_WRITE_ROLES)
+@blp.arguments(DepreciationElectionRequestSchema, description="The case and the objective.")
+@blp.doc(**responses_doc(200, DepreciationElectionSchema, "The best rate and the scan.",
+                         errors=(401, 403, 422)))
+def depreciation_election(body: dict[str, Any]):
+    """The depreciation rate, up to 100 % a year, that maximises an after-tax NPV (not stored).
+
+    LISR art. 34 fr. XIII allows 100 % in the first operating year; art. 31 lets the sponsor
+    take a lower rate, which can be worth more when a 100 % deduction makes tax losses that
+    expire unused (art. 57). Bad input is a 422 naming the field.
+    """
+    return strict_json(svc.depreciation_election(db(), body))
 
 
 @blp.get("/cases")
