@@ -83,3 +83,80 @@ def test_montecarlo_finishes_in_a_real_worker_with_progress(finance_worker_setti
     run = json.loads(run.get_data(), parse_constant=refuse)
     assert run["state"] == "SUCCESS" and run["summary"]["n_draws"] == N_DRAWS
     assert set(run["summary"]["equity_irr"]) == {"Sponsor"}
+
+
+# --------------------------------------------------------------------------- first request
+
+#: Issue 12's bar: the first case and the first 10 000-draw Monte Carlo after start each take
+#: under a second of service time. [s]
+FIRST_REQUEST_BAR_S = 1.0
+#: Time allowed for the fresh process: migrations, seed, and compiling every kernel. [s]
+FRESH_TIMEOUT_S = 600
+
+#: A fresh instance in a new interpreter with an empty numba cache (nothing compiled): it
+#: starts as ``fondo serve`` does (prepare, then the warm-up before serving), then times
+#: the first case and the first Monte Carlo through the API in-process (tasks eager, so the
+#: Monte Carlo's whole service time is inside its request).
+FRESH_INSTANCE = r"""
+import json, sys, time
+from fondo import runner
+from fondo.accounts.service import create_token, create_user
+from fondo.config import load_settings
+from fondo.db import session_scope
+from web import create_app
+
+settings = load_settings(json.loads(sys.argv[1]))
+case = json.loads(sys.argv[2])
+t0 = time.perf_counter()
+runner.prepare(settings)
+prepared = time.perf_counter() - t0
+warm = runner.warm_up()
+app = create_app(settings)
+with session_scope(settings) as session:
+    create_user(session, "analyst@example.org", "analyst", "correct horse")
+    token = create_token(session, "analyst@example.org", "timing")
+client = app.test_client()
+headers = {"Authorization": f"Bearer {token}"}
+t = time.perf_counter()
+created = client.post("/api/v1/finance/cases", json=case, headers=headers)
+case_s = time.perf_counter() - t
+assert created.status_code == 201, created.get_data(as_text=True)
+t = time.perf_counter()
+started = client.post(created.json["links"]["montecarlo"], headers=headers,
+                      json={"n_draws": 10000, "seed": 3, "price_sigma": 0.1, "capex_sigma": 0.08})
+montecarlo_s = time.perf_counter() - t
+assert started.status_code == 202, started.get_data(as_text=True)
+run = client.get(started.json["run"], headers=headers).json
+print(json.dumps({"case_s": case_s, "montecarlo_s": montecarlo_s, "state": run["state"],
+                  "n_draws": (run["summary"] or {}).get("n_draws"), "warm_up": warm,
+                  "prepare_s": prepared}))
+"""
+
+
+def test_first_case_and_first_montecarlo_after_start_answer_at_once(tmp_path):
+    """Issue 12: a fresh instance (empty numba cache, new process) warms its kernels at
+    start, so its first case and first 10 000-draw Monte Carlo are as fast as later ones."""
+    import os
+    import subprocess
+    import sys
+
+    from tests_support import DATA_DIR, ROOT
+
+    settings = {"INSTANCE_PATH": str(tmp_path / "instance"),
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+                "BROKER_URL": "memory://", "TASK_ALWAYS_EAGER": True,
+                "SECRET_KEY": "first-request", "SEED_DEMO_ON_FIRST_START": False, "TESTING": True}
+    settings["DATA_DIR"] = str(DATA_DIR)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FONDO_", "NUMBA_"))}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba-cache")  # empty: nothing compiled yet
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", FRESH_INSTANCE, json.dumps(settings), json.dumps(CASE)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=FRESH_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    print("fresh instance:", json.dumps(out))  # the figures, shown with pytest -s
+    assert out["state"] == "SUCCESS" and out["n_draws"] == 10_000, out
+    assert out["warm_up"] is not None, done.stderr[-2000:]
+    assert any((tmp_path / "numba-cache").rglob("*.nbi")), "the warm-up wrote no numba cache"
+    assert out["case_s"] < FIRST_REQUEST_BAR_S, out
+    assert out["montecarlo_s"] < FIRST_REQUEST_BAR_S, out
