@@ -310,3 +310,83 @@ def test_every_answer_is_strict_json_or_a_422_naming_a_request_field(
         assert m["notes"]["project_irr_after_tax"].startswith("undefined")
     elif np.count_nonzero(np.diff(np.sign(post[post != 0]))) == 1:  # one root only
         assert_allclose(m["project_irr_after_tax"], npf.irr(post), rtol=IRR_RTOL)
+
+
+# ------------------------------------------------------------------ issue 12
+
+#: 75 % senior (its DSCR allows it) and 24 % concessional: 99 % total gearing.
+STACK_99 = {**copy.deepcopy(CASE), "ppa_price_usd_per_mwh": 200, "tranches": [
+    {"name": "Senior", "kind": "senior_debt", "rate": 0.065, "tenor_years": 12, "target_dscr": 1.3,
+     "max_gearing": 0.75},
+    {"name": "Concessional", "kind": "concessional_debt", "rate": 0.02, "tenor_years": 15, "share": 0.24},
+    {"name": "Sponsor", "kind": "equity", "share": 1.0},
+]}
+
+
+def test_total_gearing_over_the_limit_is_a_422_naming_it_and_stores_nothing(settings, client, auth_headers):
+    response = client.post("/api/v1/finance/cases", json=STACK_99, headers=auth_headers("analyst"))
+    assert response.status_code == 422
+    problem = response.json
+    assert problem["field"] == "max_total_gearing" and "90.00%" in problem["detail"]
+    assert count(settings, FinanceCase) == 0
+    allowed = client.post("/api/v1/finance/cases", json={**STACK_99, "max_total_gearing": 1.0},
+                          headers=auth_headers("analyst"))
+    assert allowed.status_code == 201
+    m = allowed.json["metrics"]
+    assert_allclose(m["gearing"], 0.99, rtol=1e-9)
+    assert m["min_dscr_senior"] == m["min_dscr"] and m["min_dscr_total"] < m["min_dscr_senior"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"depreciation_rate": 1.5}, "depreciation_rate"),
+    ({"depreciation_rate": 0}, "depreciation_rate"),
+    ({"ptu_payroll_usd_per_year": -1}, "ptu_payroll_usd_per_year"),
+    ({"max_total_gearing": 0}, "max_total_gearing"),
+    ({"mirr_finance_rate": -2}, "mirr_finance_rate"),
+])
+def test_new_fields_refused_naming_them(settings, client, auth_headers, change, field):
+    response = client.post("/api/v1/finance/cases", json={**CASE, **change}, headers=auth_headers("analyst"))
+    assert response.status_code == 422 and response.json["field"] == field, response.json
+    assert count(settings, FinanceCase) == 0
+
+
+def test_depreciation_election_through_api_and_cli_agree(settings, client, auth_headers):
+    body = {**CASE, "objective": "equity_npv_usd"}
+    response = client.post("/api/v1/finance/depreciation-election", json=body, headers=auth_headers("analyst"))
+    assert response.status_code == 200, response.json
+    api = response.json
+    assert api["objective"] == "equity_npv_usd" and 0 < api["best_rate"] <= 1
+    assert all(api["best_value_usd"] >= s["value_usd"] - 1e-6 for s in api["scan"])
+    out = invoke(settings, "finance", "depreciation-rate", "--input", "-", input=json.dumps(body))
+    assert out.exit_code == 0, out.output
+    assert strict_loads(out.stdout) == api
+    assert count(settings, FinanceCase) == 0  # nothing stored
+    bad = client.post("/api/v1/finance/depreciation-election", json={**CASE, "objective": "irr"},
+                      headers=auth_headers("analyst"))
+    assert bad.status_code == 422 and bad.json["field"] == "objective"
+    out = invoke(settings, "finance", "depreciation-rate", "--input", "-",
+                 input=json.dumps({**CASE, "depreciation_rate": 2}))
+    assert out.exit_code == 1 and "(depreciation_rate)" in out.stderr
+    assert client.post("/api/v1/finance/depreciation-election", json=body,
+                       headers=auth_headers("investor")).status_code == 403
+
+
+def test_montecarlo_summary_says_which_risks_were_not_drawn(settings):
+    summary = svc.run_montecarlo_for_case(CASE, svc.montecarlo_spec({"n_draws": 50, "capex_sigma": 0.1}))
+    assert set(summary["risks_drawn"]) == {"energy", "capex"}
+    assert summary["risks_not_drawn"] == ["opex"] and summary["risks_note"]
+
+
+def test_xlsx_says_the_real_lcoe_is_in_year_0_money(settings, tmp_path):
+    from openpyxl import load_workbook
+
+    with session_scope(settings) as session:
+        case_id = svc.create_case(session, copy.deepcopy(CASE)).id
+    target = tmp_path / "case.xlsx"
+    out = invoke(settings, "finance", "export", str(case_id), "--format", "xlsx", "--output", str(target))
+    assert out.exit_code == 0, out.output
+    wb = load_workbook(target, read_only=True)
+    units = {r[0]: r[2] for r in wb["metrics"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert "year-0 money" in units["lcoe_real_usd_per_mwh"]
+    conventions = {r[0]: r[1] for r in wb["conventions"].iter_rows(min_row=2, values_only=True)}
+    assert "year-1 money" in conventions["inputs"]
