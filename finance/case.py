@@ -322,10 +322,22 @@ def run_case(inputs: CaseInputs) -> CaseResult:
     * ``lcoe_nominal_usd_per_mwh`` = PV(CAPEX + OPEX, d) / PV(energy, d);
       ``lcoe_real_usd_per_mwh`` = PV(CAPEX + OPEX, d) / PV(energy, d_real) (SAM's
       convention), tax and financing excluded.
-    * ``min_dscr``, ``avg_dscr``: CFADS / senior debt service over the years it is due.
-    * ``llcr``: PV at the senior rate of CFADS over the senior tenor / senior debt at COD.
+    * ``min_dscr``, ``avg_dscr`` (= ``*_senior``): CFADS / senior debt service over the
+      years it is due; ``*_total``: over senior + concessional service.
+    * ``llcr`` (= ``llcr_senior``): PV at the senior rate of CFADS over the senior tenor /
+      senior debt at COD; ``llcr_total``: at the rate of all debt, to the end of the longest
+      tenor, over all debt at COD.
     * ``payback_years``: from year 0 on after-tax project flows.
-    * ``debt_usd``: all debt at COD (IDC included); ``gearing`` = debt_usd / CAPEX.
+    * ``debt_usd``: all debt at COD (IDC included, at the close spot); ``gearing`` =
+      debt_usd / CAPEX; over ``max_total_gearing`` the case is refused
+      (:class:`FinanceInputError` naming ``max_total_gearing``).
+    * ``tax_losses_expired_usd`` and ``tax_losses_expired`` (year, amount): losses that
+      expired unused (LISR art. 57).
+    * ``project_mirr_*``, ``equity_mirr``, ``tranches[].mirr``: modified IRRs
+      (numpy-financial's); with more than one sign change, ``irr_roots`` lists every rate
+      with NPV zero and ``notes`` says so.
+
+    Inputs are read as year-1 money; the real LCOE is in year-0 money (SAM's convention).
     """
     sim = simulate(inputs)
     case = inputs

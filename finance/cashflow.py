@@ -4,18 +4,24 @@
 ``(n_draws, n_years)``; a deterministic case is ``n_draws = 1``. Per draw it
 
 1. builds revenues (PPA, merchant, CELs) and OPEX from the *realized* drivers;
-2. sizes and sculpts the senior debt on the *bankers' case* — the draw's CAPEX and OPEX
+2. schedules each concessional tranche *in its own currency* (principal fixed in it at
+   the spot of financial close, annuity at its own rate);
+3. sizes and sculpts the senior debt on the *bankers' case* — the draw's CAPEX and OPEX
    (fixed by the EPC and O&M contracts at financial close), the P50 or P90 energy and
-   base prices and FX — solving the interest ↔ tax ↔ CFADS circularity by fixed-point
-   iteration (converged to :data:`SIZING_TOLERANCE` × CAPEX);
-3. computes Mexican tax (ISR, PTU, 100 % first-year deduction or straight-line, losses
-   carried forward), levered and unlevered;
-4. runs the waterfall (:mod:`finance.waterfall`) on the realized CFADS and splits the
+   base prices and FX — in each tranche's currency, solving the interest ↔ tax ↔ CFADS
+   circularity by fixed-point iteration (converged to :data:`SIZING_TOLERANCE` × CAPEX);
+4. converts every debt line to USD at the realized FX path of its year, and computes
+   Mexican tax (ISR, PTU capped by payroll when given, the elected depreciation rate,
+   losses carried forward and their expiry, interest and guarantee fees deducted),
+   levered and unlevered;
+5. runs the waterfall (:mod:`finance.waterfall`) on the realized CFADS and splits the
    distributions among the equity holders;
-5. converts each tranche's flows into its own currency.
+6. converts each tranche's flows into its own currency (a loan's are then exactly its
+   own-currency draws and payments).
 
-Debt never exceeds CAPEX (gearing capped at ``min(max_gearing, 1)`` of the draw's CAPEX
-net of concessional debt), equity contributions are never negative, and any NaN raises.
+Debt never exceeds CAPEX (senior capped at ``min(max_gearing, 1)`` of the draw's CAPEX
+net of concessional debt, and all debt at ``max_total_gearing``), equity contributions
+are never negative, and any NaN raises.
 """
 
 from __future__ import annotations
