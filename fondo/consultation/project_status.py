@@ -189,6 +189,54 @@ def _overdue_grievances(session: Session, consultations: list[Consultation],
     return total
 
 
+def project_context(session: Session, project_id: Any,
+                    settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the gates and the decision records share: the project, its consultations and what
+    their chains say, the effective requirement and whether consent is withheld."""
+    try:
+        pid = int(project_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"project {project_id!r} does not exist") from None
+    project = session.get(Project, pid) if -2**31 <= pid < 2**31 else None
+    if project is None:
+        raise NotFound(f"project {pid} does not exist")
+    now = clock_now()
+    consultations = list(session.scalars(
+        select(Consultation).where(Consultation.project_id == pid).order_by(Consultation.id)))
+    current = consultations[-1] if consultations else None
+    facts_by_id: dict[int, dict] = {}
+    withheld = False
+    for c in consultations:
+        facts = _facts(c, event_rows(session, c.id), now)
+        facts_by_id[c.id] = facts
+        if _closed_without_consent(c, facts):
+            withheld = True
+        elif facts["agreement_at"] is not None:
+            withheld = False
+    facts = facts_by_id.get(current.id) if current is not None else None
+    if facts is not None and facts["requirement"] is not None:
+        requirement = facts["requirement"]
+    else:
+        data_dir = str((settings or {}).get("DATA_DIR") or _default_data_dir())
+        requirement = trigger_requirement(project, data_dir)[0]
+    ident = facts["identification"] if facts else None
+    if ident is not None and ident["outcome"] == pr.COMMUNITY_MAY_BE_AFFECTED:
+        requirement = tg.Requirement.REQUIRED.value
+    return {"project": project, "now": now, "consultations": consultations, "current": current,
+            "facts": facts, "facts_by_id": facts_by_id, "withheld": withheld,
+            "requirement": requirement,
+            "identification_pending": (requirement == tg.Requirement.IDENTIFICATION_REQUIRED.value
+                                       and ident is None)}
+
+
+def decision_allowed_from(context: dict[str, Any], kind: str) -> dt.date | None:
+    """First date a decision of ``kind`` (or ``"financial_close"``) is allowed, or None."""
+    rule = pr.prior_decision_rules()[kind]
+    if context["withheld"] or context["identification_pending"]:
+        return None
+    return _allowed_from(rule, context["requirement"], context["facts"])
+
+
 def project_consultation_gates(session: Session, project_id: int,
                                settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The consultation facts the pipeline gates of a project need.
@@ -216,64 +264,32 @@ def project_consultation_gates(session: Session, project_id: int,
     NotFound
         No such project.
     """
-    try:
-        pid = int(project_id)
-    except (TypeError, ValueError):
-        raise NotFound(f"project {project_id!r} does not exist") from None
-    project = session.get(Project, pid)
-    if project is None:
-        raise NotFound(f"project {pid} does not exist")
-    now = clock_now()
-    consultations = list(session.scalars(
-        select(Consultation).where(Consultation.project_id == pid).order_by(Consultation.id)))
-    current = consultations[-1] if consultations else None
-    facts_by_id: dict[int, dict] = {}
-    withheld = False
-    for c in consultations:
-        facts = _facts(c, event_rows(session, c.id), now)
-        facts_by_id[c.id] = facts
-        if _closed_without_consent(c, facts):
-            withheld = True
-        elif facts["agreement_at"] is not None:
-            withheld = False
-    facts = facts_by_id.get(current.id) if current is not None else None
-    if facts is not None and facts["requirement"] is not None:
-        requirement = facts["requirement"]
-    else:
-        data_dir = str((settings or {}).get("DATA_DIR") or _default_data_dir())
-        requirement = trigger_requirement(project, data_dir)[0]
-    ident = facts["identification"] if facts else None
-    if ident is not None and ident["outcome"] == pr.COMMUNITY_MAY_BE_AFFECTED:
-        requirement = tg.Requirement.REQUIRED.value
-    identification_pending = (requirement == tg.Requirement.IDENTIFICATION_REQUIRED.value
-                              and ident is None)
-    agreement = bool(facts and facts["agreement_at"] is not None)
-    state = None
-    if facts is not None:
-        state = pr.SUSPENDED if facts["suspended"] else facts["phase"]
+    ctx = project_context(session, project_id, settings)
+    facts, current, requirement = ctx["facts"], ctx["current"], ctx["requirement"]
     rules = pr.prior_decision_rules()
     premature = []
-    decisions = session.scalars(select(ProjectDecision).where(ProjectDecision.project_id == pid)
-                                .order_by(ProjectDecision.decision_date, ProjectDecision.id))
+    decisions = session.scalars(select(ProjectDecision).where(
+        ProjectDecision.project_id == ctx["project"].id)
+        .order_by(ProjectDecision.decision_date, ProjectDecision.id))
     for d in decisions:
         rule = rules[d.kind]
         allowed = _allowed_from(rule, requirement, facts)
-        if requirement == UNKNOWN or allowed is None or d.decision_date < allowed:
+        if allowed is None or d.decision_date < allowed:
             premature.append({"kind": d.kind, "date": d.decision_date.isoformat(),
                               "reason": premature_reason(rule, allowed, requirement)})
-    close_rule = rules[pr.FINANCIAL_CLOSE]
-    close_from = _allowed_from(close_rule, requirement, facts)
-    close_ok = (requirement != UNKNOWN and not identification_pending and not withheld
-                and close_from is not None and close_from <= local_today(now)
-                and not (facts and facts["suspended"]))
+    close_from = decision_allowed_from(ctx, pr.FINANCIAL_CLOSE)
+    suspended = bool(facts and facts["suspended"])
+    close_ok = (close_from is not None and close_from <= local_today(ctx["now"])
+                and not suspended)
     return {
         "requirement": requirement,
-        "identification_pending": identification_pending,
+        "identification_pending": ctx["identification_pending"],
         "consultation_id": current.id if current is not None else None,
-        "state": state,
-        "agreement_reached": agreement,
-        "consent_withheld": withheld,
-        "overdue_grievances": _overdue_grievances(session, consultations, facts_by_id, now),
+        "state": (pr.SUSPENDED if suspended else facts["phase"]) if facts else None,
+        "agreement_reached": bool(facts and facts["agreement_at"] is not None),
+        "consent_withheld": ctx["withheld"],
+        "overdue_grievances": _overdue_grievances(session, ctx["consultations"],
+                                                  ctx["facts_by_id"], ctx["now"]),
         "premature_decisions": premature,
         "financial_close_allowed_by_protocol": bool(close_ok),
     }
