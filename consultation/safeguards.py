@@ -241,9 +241,12 @@ def _languages(data: Mapping) -> dict[str, Any]:
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise ValueError(f"languages.{i}: must be an object")
-        language = _text(item, "language", max_chars=MAX_LANGUAGE_CHARS)
-        spanish = is_spanish(language)
-        variant = _text(item, "variant", required=not spanish, max_chars=MAX_LANGUAGE_CHARS)
+        try:
+            language = _text(item, "language", max_chars=MAX_LANGUAGE_CHARS)
+            spanish = is_spanish(language)
+            variant = _text(item, "variant", required=False, max_chars=MAX_LANGUAGE_CHARS)
+        except ValueError as exc:
+            raise ValueError(f"languages.{i}.{exc}") from None
         if not spanish and variant is None:
             raise ValueError(f"languages.{i}.variant: required (INALI variant)")
         key = language_key(language, variant)

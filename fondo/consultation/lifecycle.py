@@ -72,8 +72,10 @@ def create_consultation(session: Session, settings: Mapping[str, Any], body: Map
     distance = float(body.get("max_distance_km", tg.SCREENING_DISTANCE_KM))
     known = list(body.get("known_indigenous_localities", []))
     override = body.get("override_reason")
-    open_ = session.scalar(select(Consultation).where(Consultation.project_id == project.id,
-                                                      Consultation.phase != "cerrada"))
+    open_ = session.scalar(select(Consultation).where(
+        Consultation.project_id == project.id,
+        Consultation.phase.notin_(("cerrada", pr.CLOSED_WITHOUT_CONSENT,
+                                   pr.CLOSED_NO_COMMUNITY_AFFECTED))))
     if open_ is not None:
         raise Conflict(f"project {project.id} already has consultation {open_.id} in progress",
                        field="project_id", extra={"consultation_id": open_.id})
