@@ -786,8 +786,14 @@ def missing_for_closure(closure: Closure, evidence: PhaseEvidence) -> Missing:
     )
 
 
-def allowed_moves(state: ConsultationState, protocol: Protocol | None = None) -> tuple[str, ...]:
-    """Phases reachable from the current one (forward first, then returns)."""
+def allowed_moves(state: ConsultationState, protocol: Protocol | None = None,
+                  evidence: PhaseEvidence | None = None) -> tuple[str, ...]:
+    """Phases reachable from the current one (forward first, then closures, then returns).
+
+    With ``evidence``, a closure is listed only once its recorded facts allow it (a refusal
+    for "closed without consent", an identification that found no community for "no
+    community affected"); none while suspended.
+    """
     protocol = _protocol_for(state, protocol)
     if state.suspended:
         return ()
@@ -795,7 +801,9 @@ def allowed_moves(state: ConsultationState, protocol: Protocol | None = None) ->
     nxt = protocol.next_phase(state.phase_id)
     if nxt is not None and not protocol.phase(state.phase_id).terminal:
         moves.append(nxt.phase_id)
-    moves.extend(c.to_phase for c in protocol.closures if c.from_phase == state.phase_id)
+    moves.extend(c.to_phase for c in protocol.closures if c.from_phase == state.phase_id
+                 and (evidence is None or all(evidence.facts.get(k) in v
+                                              for k, v in c.when.items())))
     moves.extend(
         dst for pid in protocol.phase_ids for (src, dst) in protocol.returns
         if src == state.phase_id and dst == pid
@@ -886,7 +894,7 @@ def advance(
     if nxt is None or to_phase != nxt.phase_id:
         raise TransitionError(
             f"illegal move {current.phase_id!r} -> {to_phase!r}; allowed: "
-            f"{', '.join(allowed_moves(state, protocol)) or 'none'}",
+            f"{', '.join(allowed_moves(state, protocol, evidence)) or 'none'}",
             current.phase_id, to_phase, None,
         )
     missing = missing_for_exit(protocol, current.phase_id, evidence, state.phase_started_at, now,

@@ -139,7 +139,7 @@ def consultation_resource(session: Session, settings: Mapping[str, Any],
         "phase_started_at": state.phase_started_at.isoformat(),
         "history": [{"phase": h.phase_id, "entered_at": h.entered_at.isoformat(),
                      "reason": h.reason} for h in state.history],
-        "allowed_moves": list(pr.allowed_moves(state, protocol)),
+        "allowed_moves": list(pr.allowed_moves(state, protocol, evidence_of(rows))),
         "missing_for_next_phase": missing,
         "communities": consultation.communities,
         "municipalities": municipalities(consultation.communities),
@@ -306,7 +306,8 @@ def change_phase(session: Session, settings: Mapping[str, Any], consultation_id:
         raise Conflict(str(exc), field="to_phase",
                        extra={"from_phase": exc.from_phase, "to_phase": exc.to_phase,
                               "missing": missing,
-                              "allowed_moves": list(pr.allowed_moves(state, protocol))}) from None
+                              "allowed_moves": list(pr.allowed_moves(state, protocol,
+                                                                     evidence_of(rows)))}) from None
     consultation.phase = new.phase_id
     record_event(session, consultation, rec.EventKind.PHASE_CHANGED.value,
                  {"from": state.phase_id, "to": new.phase_id, "reason": reason, "by": actor}, now)
