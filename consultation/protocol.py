@@ -14,10 +14,25 @@ Moves allowed:
   duration (calendar days, counted from the moment the phase started) elapsed;
 * **return** to an earlier phase listed under ``returns`` in the protocol (the
   community asks for more information or more deliberation time) — needs a non-empty
-  ``evidence.reason`` only.
+  ``evidence.reason`` only;
+* **closure** (version 2) to a terminal phase listed under ``closures``: "closed without
+  consent" from consultiva after the community's refusal, "closed: no community
+  affected" from preparacion after an identification that found none — needs the
+  closure's own steps, artefacts, conditions and recorded facts, not the phase's whole
+  exit list nor its minimum duration.
 
-Everything else (skipping a phase, leaving the terminal phase, moving to the same
+A forward exit may also need recorded facts (``exit_when``): in version 2 the consultiva
+phase is left forward only with the community's agreement or consent.
+
+While a consultation is suspended (court suspension, coercion report, electoral
+blackout; :mod:`consultation.suspension`) no move is allowed, and the time suspended
+does not count towards a phase's minimum duration.
+
+Everything else (skipping a phase, leaving a terminal phase, moving to the same
 phase, an unknown phase) is refused.
+
+Several versions are bundled (:data:`PROTOCOL_RESOURCES`); a consultation keeps the
+version it was opened under.
 
 References
 ----------
@@ -37,9 +52,26 @@ from typing import Mapping
 
 import yaml
 
+from consultation import suspension as sp
+
 __all__ = [
     "PROTOCOL_RESOURCE",
+    "PROTOCOL_RESOURCES",
     "CURRENT_PROTOCOL_VERSION",
+    "V1_PROTOCOL_VERSION",
+    "V2_PROTOCOL_VERSION",
+    "CLOSED_WITHOUT_CONSENT",
+    "CLOSED_NO_COMMUNITY_AFFECTED",
+    "SUSPENDED",
+    "COMMUNITY_MAY_BE_AFFECTED",
+    "NO_COMMUNITY_AFFECTED",
+    "FINANCIAL_CLOSE",
+    "DECISION_KINDS",
+    "Closure",
+    "PriorDecisionRule",
+    "prior_decision_rules",
+    "cited_source_id",
+    "missing_for_closure",
     "LANGUAGES",
     "Item",
     "Phase",
@@ -61,10 +93,41 @@ __all__ = [
 ]
 
 PROTOCOL_RESOURCE = "protocol.yaml"
-"""Name of the protocol file inside the ``consultation`` package."""
+"""Name of the version 1 protocol file inside the ``consultation`` package."""
 
-CURRENT_PROTOCOL_VERSION = "fondo-ca-mx-2026.1"
-"""Version id of the bundled protocol; stored on every consultation."""
+V1_PROTOCOL_VERSION = "fondo-ca-mx-2026.1"
+"""Version 1 (issue 6); consultations opened under it keep it."""
+
+V2_PROTOCOL_VERSION = "fondo-ca-mx-2026.2"
+"""Version 2 (issue 13): the right to say no, identification, PS7, "prior" tied to the
+pipeline, languages, participation, suspension, citations corrected."""
+
+PROTOCOL_RESOURCES = {V1_PROTOCOL_VERSION: PROTOCOL_RESOURCE,
+                      V2_PROTOCOL_VERSION: "protocol_v2.yaml"}
+"""Bundled protocol files by version id."""
+
+CURRENT_PROTOCOL_VERSION = V2_PROTOCOL_VERSION
+"""Version new consultations are opened under; stored on every consultation."""
+
+CLOSED_WITHOUT_CONSENT = "cerrada_sin_consentimiento"
+"""Terminal phase of a consultation whose community refused (version 2)."""
+
+CLOSED_NO_COMMUNITY_AFFECTED = "cerrada_sin_afectacion"
+"""Terminal phase of a consultation whose identification found no community that may be
+affected (version 2)."""
+
+SUSPENDED = "suspendida"
+"""State name shown while a consultation is suspended (the phase is kept, frozen)."""
+
+COMMUNITY_MAY_BE_AFFECTED = "community_may_be_affected"
+NO_COMMUNITY_AFFECTED = "no_community_affected"
+"""Outcomes of an identification (version 2, trigger "identification required")."""
+
+FINANCIAL_CLOSE = "financial_close"
+"""Key of the financial-close rule among the protocol's ``prior_decisions``."""
+
+DECISION_KINDS = ("permit", "land_contract", "sia_resolution")
+"""Project decisions the protocol ties to its phases (the rule of each in ``prior_decisions``)."""
 
 LANGUAGES = ("es", "en")
 """Languages every label of the protocol carries: Spanish first, then English."""
@@ -80,10 +143,44 @@ def _utc(value: dt.datetime, name: str) -> dt.datetime:
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """A cited source of the protocol."""
+    """A cited source of the protocol (``short``: its short title, version 2)."""
 
     source_id: str
     citation: str
+    short: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Closure:
+    """A move to a terminal phase other than the forward one (version 2).
+
+    ``when`` maps a recorded fact (``position``, ``identification``) to the values that
+    allow the closure.
+    """
+
+    closure_id: str
+    from_phase: str
+    to_phase: str
+    steps: tuple[str, ...]
+    artefacts: tuple[str, ...]
+    conditions: tuple[str, ...]
+    when: Mapping[str, tuple[str, ...]]
+    sources: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorDecisionRule:
+    """From which phase a project decision (or financial close) is allowed.
+
+    ``requires_agreement``: the phase must have been entered from consultiva with the
+    community's agreement or consent.
+    """
+
+    kind: str
+    phase: str
+    requires_agreement: bool
+    basis: str
+    sources: tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +232,8 @@ class Phase:
     exit_conditions: tuple[Item, ...]
     notice_templates: Mapping[str, Mapping[str, str]] | None
     terminal: bool = False
+    exit_when: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    notice_requires_community_language: bool = False
 
     def name(self, language: str) -> str:
         """Phase name in ``language`` ("es" or "en")."""
@@ -176,6 +275,9 @@ class Protocol:
     sla: SlaParameters
     sources: tuple[Source, ...]
     principles: tuple[Item, ...]
+    closures: tuple[Closure, ...] = ()
+    prior_decisions: Mapping[str, PriorDecisionRule] = dataclasses.field(default_factory=dict)
+    suspension_kinds: tuple[Item, ...] = ()
 
     @property
     def phase_ids(self) -> tuple[str, ...]:
@@ -198,9 +300,19 @@ class Protocol:
         )
 
     def next_phase(self, phase_id: str) -> Phase | None:
-        """The phase after ``phase_id``, or None after the terminal phase."""
-        i = self.phase_ids.index(self.phase(phase_id).phase_id)
+        """The phase after ``phase_id``, or None from a terminal phase."""
+        phase = self.phase(phase_id)
+        if phase.terminal:
+            return None
+        i = self.phase_ids.index(phase.phase_id)
         return self.phases[i + 1] if i + 1 < len(self.phases) else None
+
+    def closure(self, from_phase: str, to_phase: str) -> Closure | None:
+        """The closure from ``from_phase`` to ``to_phase``, if the protocol has one."""
+        for c in self.closures:
+            if c.from_phase == from_phase and c.to_phase == to_phase:
+                return c
+        return None
 
     def source(self, source_id: str) -> Source:
         """The cited source ``source_id``."""
@@ -208,6 +320,11 @@ class Protocol:
             if s.source_id == source_id:
                 return s
         raise ValueError(f"unknown source {source_id!r} in protocol {self.version}")
+
+
+def cited_source_id(citation: str) -> str:
+    """The source id of an item's citation: ``"ilo169:art. 6(2)"`` cites ``"ilo169"``."""
+    return str(citation).split(":", 1)[0].strip()
 
 
 def _pick(es: str, en: str, language: str) -> str:
@@ -266,10 +383,13 @@ def parse_protocol(text: str | bytes) -> Protocol:
         raise ValueError("protocol: the document must be a mapping")
     version = str(_require(doc, "version", "document"))
     sources = tuple(
-        Source(str(_require(s, "id", "sources")), str(_require(s, "citation", "sources")))
+        Source(str(_require(s, "id", "sources")), str(_require(s, "citation", "sources")),
+               str(s.get("short", "")))
         for s in _require(doc, "sources", "document")
     )
     source_ids = {s.source_id for s in sources}
+    if len(source_ids) != len(sources):
+        raise ValueError("protocol: a source id is listed twice under 'sources'")
     phases = []
     for i, raw in enumerate(_require(doc, "phases", "document")):
         pid = str(_require(raw, "id", f"phases[{i}]"))
@@ -300,13 +420,18 @@ def parse_protocol(text: str | bytes) -> Protocol:
                 exit_conditions=_items(raw.get("exit_conditions"), f"{pid}.exit_conditions"),
                 notice_templates=templates,
                 terminal=bool(raw.get("terminal", False)),
+                exit_when=MappingProxyType({str(k): tuple(v) for k, v
+                                            in (raw.get("exit_when") or {}).items()}),
+                notice_requires_community_language=bool(
+                    raw.get("notice_requires_community_language", False)),
             )
         )
     orders = [p.order for p in phases]
     if orders != list(range(1, len(phases) + 1)):
         raise ValueError(f"protocol: phase orders must be 1..n in file order, got {orders}")
-    if not phases or not phases[-1].terminal or any(p.terminal for p in phases[:-1]):
-        raise ValueError("protocol: exactly the last phase must be terminal")
+    flags = [p.terminal for p in phases]
+    if not phases or not flags[-1] or flags != sorted(flags):
+        raise ValueError("protocol: terminal phases must come last, after every other phase")
     phase_ids = [p.phase_id for p in phases]
     if len(set(phase_ids)) != len(phase_ids):
         raise ValueError(f"protocol: duplicate phase ids in {phase_ids}")
@@ -343,7 +468,39 @@ def parse_protocol(text: str | bytes) -> Protocol:
         for r in _require(doc, "roles", "document")
     )
     principles = _items(doc.get("principles"), "principles")
+    closures = []
+    for i, raw in enumerate(doc.get("closures", ()) or ()):
+        cid = str(_require(raw, "id", f"closures[{i}]"))
+        src, dst = str(_require(raw, "from", cid)), str(_require(raw, "to", cid))
+        if src not in phase_ids or dst not in phase_ids:
+            raise ValueError(f"protocol: closure {cid} names an unknown phase")
+        if not phases[phase_ids.index(dst)].terminal or phases[phase_ids.index(src)].terminal:
+            raise ValueError(f"protocol: closure {cid} must go from a phase to a terminal phase")
+        req = raw.get("requires") or {}
+        closures.append(Closure(
+            cid, src, dst, tuple(req.get("steps", ())), tuple(req.get("artefacts", ())),
+            tuple(req.get("conditions", ())),
+            MappingProxyType({str(k): tuple(v) for k, v in (raw.get("when") or {}).items()}),
+            tuple(raw.get("sources", ()))))
+        phase = phases[phase_ids.index(src)]
+        for field, items in (("steps", phase.steps), ("artefacts", phase.artefacts),
+                             ("conditions", phase.exit_conditions)):
+            unknown = set(getattr(closures[-1], field)) - {x.item_id for x in items}
+            if unknown:
+                raise ValueError(f"protocol: closure {cid} needs {field} {sorted(unknown)} "
+                                 f"that phase {src} does not list")
+    rules = {}
+    for raw in doc.get("prior_decisions", ()) or ():
+        kind = str(_require(raw, "kind", "prior_decisions"))
+        phase_id = str(_require(raw, "phase", kind))
+        if phase_id not in phase_ids:
+            raise ValueError(f"protocol: prior decision {kind} names unknown phase {phase_id}")
+        rules[kind] = PriorDecisionRule(kind, phase_id, bool(raw.get("requires_agreement")),
+                                        str(raw.get("basis", "")), tuple(raw.get("sources", ())))
+    suspension_kinds = _items(doc.get("suspension_kinds"), "suspension_kinds")
     cited = set(sla.sources)
+    for holder in tuple(closures) + tuple(rules.values()) + suspension_kinds:
+        cited.update(holder.sources)
     for p in phases:
         for item in p.steps + p.artefacts + p.exit_conditions:
             cited.update(item.sources)
@@ -351,7 +508,7 @@ def parse_protocol(text: str | bytes) -> Protocol:
         cited.update(holder.sources)
     for r in doc.get("returns", ()) or ():
         cited.update(r.get("sources", ()))
-    unknown = sorted(cited - source_ids)
+    unknown = sorted({cited_source_id(c) for c in cited} - source_ids)
     if unknown:
         raise ValueError(f"protocol: cited sources not listed under 'sources': {unknown}")
     effective = doc.get("effective_from")
@@ -368,17 +525,21 @@ def parse_protocol(text: str | bytes) -> Protocol:
         sla=sla,
         sources=sources,
         principles=principles,
+        closures=tuple(closures),
+        prior_decisions=MappingProxyType(rules),
+        suspension_kinds=suspension_kinds,
     )
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def load_protocol(version: str | None = None) -> Protocol:
-    """Load the bundled protocol from package data.
+    """Load a bundled protocol from package data.
 
     Parameters
     ----------
     version : str, optional
-        The version a consultation was opened under. None loads the current one.
+        The version a consultation was opened under (a key of
+        :data:`PROTOCOL_RESOURCES`). None loads the current one.
 
     Returns
     -------
@@ -392,15 +553,30 @@ def load_protocol(version: str | None = None) -> Protocol:
     Examples
     --------
     >>> load_protocol().version
-    'fondo-ca-mx-2026.1'
+    'fondo-ca-mx-2026.2'
     """
-    text = resources.files("consultation").joinpath(PROTOCOL_RESOURCE).read_text("utf-8")
+    version = CURRENT_PROTOCOL_VERSION if version is None else version
+    if version not in PROTOCOL_RESOURCES:
+        raise ValueError(f"protocol version {version!r} is not bundled; available: "
+                         f"{', '.join(repr(v) for v in PROTOCOL_RESOURCES)}")
+    name = PROTOCOL_RESOURCES[version]
+    text = resources.files("consultation").joinpath(name).read_text("utf-8")
     protocol = parse_protocol(text)
-    if version is not None and version != protocol.version:
-        raise ValueError(
-            f"protocol version {version!r} is not bundled; available: {protocol.version!r}"
-        )
+    if protocol.version != version:
+        raise ValueError(f"{name} holds protocol {protocol.version!r}, expected {version!r}")
     return protocol
+
+
+def prior_decision_rules(protocol: Protocol | None = None) -> Mapping[str, PriorDecisionRule]:
+    """The phase from which each project decision and financial close is allowed.
+
+    A protocol without such rules (version 1) is judged by the current version's rules,
+    whose phases it shares.
+    """
+    protocol = protocol or load_protocol()
+    if protocol.prior_decisions:
+        return protocol.prior_decisions
+    return load_protocol().prior_decisions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -413,14 +589,19 @@ class PhaseEvidence:
         Ids of the steps done, artefacts held and exit conditions met.
     reason : str
         Why the move is made; required for a return to an earlier phase.
+    facts : mapping of str to str
+        Recorded facts a move may depend on: ``position`` (the community's last answer:
+        consent, agreement or refusal), ``identification`` (its outcome).
     """
 
     steps: frozenset[str] = frozenset()
     artefacts: frozenset[str] = frozenset()
     conditions: frozenset[str] = frozenset()
     reason: str = ""
+    facts: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        object.__setattr__(self, "facts", MappingProxyType(dict(self.facts)))
         for name in ("steps", "artefacts", "conditions"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -454,11 +635,13 @@ class Missing:
     artefacts: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     days_remaining: int = 0
+    facts: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
         """True when nothing is missing."""
-        return not (self.steps or self.artefacts or self.conditions or self.days_remaining)
+        return not (self.steps or self.artefacts or self.conditions or self.days_remaining
+                    or self.facts)
 
     def describe(self) -> str:
         """One-line English description of what is missing."""
@@ -473,6 +656,8 @@ class Missing:
             parts.append(
                 f"minimum duration not elapsed: {self.days_remaining} more day(s)"
             )
+        if self.facts:
+            parts.append("facts not recorded: " + ", ".join(self.facts))
         return "; ".join(parts) if parts else "nothing missing"
 
 
@@ -484,11 +669,18 @@ class ConsultationState:
     phase_id: str
     phase_started_at: dt.datetime
     history: tuple[PhaseEntry, ...]
+    suspensions: tuple[sp.Suspension, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(
             self, "phase_started_at", _utc(self.phase_started_at, "phase_started_at")
         )
+        object.__setattr__(self, "suspensions", tuple(self.suspensions))
+
+    @property
+    def suspended(self) -> bool:
+        """True while a suspension is open (the phase and its clock are frozen)."""
+        return sp.is_suspended(self.suspensions)
 
 
 class TransitionError(ValueError):
@@ -533,6 +725,7 @@ def missing_for_exit(
     evidence: PhaseEvidence,
     phase_started_at: dt.datetime,
     now: dt.datetime,
+    suspensions: tuple[sp.Suspension, ...] = (),
 ) -> Missing:
     """What the phase ``phase_id`` still needs before it may be left forward.
 
@@ -544,16 +737,19 @@ def missing_for_exit(
         Steps done, artefacts held, conditions met in this phase.
     phase_started_at, now : datetime
         Timezone-aware instants; the minimum duration counts calendar days between them.
+    suspensions : tuple of Suspension
+        The consultation's suspensions; the time they overlap the phase does not count.
 
     Returns
     -------
     Missing
         Ids listed in protocol order; ``days_remaining`` is the ceiling of the days
-        left. [days]
+        left [days]; ``facts`` the recorded facts the forward exit needs (``exit_when``).
 
     Notes
     -----
-    days_remaining = max(0, ceil(min_days − (now − phase_started_at) / 1 day)).
+    days_remaining = max(0, ceil(min_days − (now − phase_started_at − suspended) / 1 day)),
+    with ``suspended`` the time of ``suspensions`` inside [phase_started_at, now].
     """
     phase = protocol.phase(phase_id)
     start = _utc(phase_started_at, "phase_started_at")
@@ -562,7 +758,7 @@ def missing_for_exit(
         raise ValueError(
             f"now ({now.isoformat()}) is before the phase started ({start.isoformat()})"
         )
-    elapsed_s = (now - start).total_seconds()
+    elapsed_s = (now - start).total_seconds() - sp.suspended_seconds(suspensions, start, now)
     remaining_s = phase.min_days * 86400.0 - elapsed_s
     days_remaining = 0 if remaining_s <= 0 else int(-(-remaining_s // 86400))
     return Missing(
@@ -573,16 +769,41 @@ def missing_for_exit(
             c.item_id for c in phase.exit_conditions if c.item_id not in evidence.conditions
         ),
         days_remaining=days_remaining,
+        facts=tuple(f"{k} in ({'/'.join(v)})" for k, v in phase.exit_when.items()
+                    if evidence.facts.get(k) not in v),
     )
 
 
-def allowed_moves(state: ConsultationState, protocol: Protocol | None = None) -> tuple[str, ...]:
-    """Phases reachable from the current one (forward first, then returns)."""
+def missing_for_closure(closure: Closure, evidence: PhaseEvidence) -> Missing:
+    """What a closure (a move to a terminal phase other than the forward one) still needs."""
+    return Missing(
+        phase_id=closure.from_phase,
+        steps=tuple(s for s in closure.steps if s not in evidence.steps),
+        artefacts=tuple(a for a in closure.artefacts if a not in evidence.artefacts),
+        conditions=tuple(c for c in closure.conditions if c not in evidence.conditions),
+        facts=tuple(f"{k} in ({'/'.join(v)})" for k, v in closure.when.items()
+                    if evidence.facts.get(k) not in v),
+    )
+
+
+def allowed_moves(state: ConsultationState, protocol: Protocol | None = None,
+                  evidence: PhaseEvidence | None = None) -> tuple[str, ...]:
+    """Phases reachable from the current one (forward first, then closures, then returns).
+
+    With ``evidence``, a closure is listed only once its recorded facts allow it (a refusal
+    for "closed without consent", an identification that found no community for "no
+    community affected"); none while suspended.
+    """
     protocol = _protocol_for(state, protocol)
+    if state.suspended:
+        return ()
     moves = []
     nxt = protocol.next_phase(state.phase_id)
     if nxt is not None and not protocol.phase(state.phase_id).terminal:
         moves.append(nxt.phase_id)
+    moves.extend(c.to_phase for c in protocol.closures if c.from_phase == state.phase_id
+                 and (evidence is None or all(evidence.facts.get(k) in v
+                                              for k, v in c.when.items())))
     moves.extend(
         dst for pid in protocol.phase_ids for (src, dst) in protocol.returns
         if src == state.phase_id and dst == pid
@@ -637,6 +858,12 @@ def advance(
             f"consultation is in the terminal phase {current.phase_id!r}; no move is allowed",
             current.phase_id, to_phase, None,
         )
+    if state.suspended:
+        raise TransitionError(
+            f"consultation is suspended ({state.suspensions[-1].kind}) since "
+            f"{state.suspensions[-1].started_at.isoformat()}; resume it before any move",
+            current.phase_id, to_phase, None,
+        )
     if to_phase == current.phase_id:
         raise TransitionError(
             f"consultation is already in phase {to_phase!r}", current.phase_id, to_phase, None
@@ -654,14 +881,24 @@ def advance(
                 current.phase_id, to_phase, None,
             )
         return _moved(state, to_phase, now, evidence.reason.strip())
+    closure = protocol.closure(current.phase_id, to_phase)
+    if closure is not None:
+        missing = missing_for_closure(closure, evidence)
+        if not missing.complete:
+            raise TransitionError(
+                f"cannot close {current.phase_id!r} as {to_phase!r}: {missing.describe()}",
+                current.phase_id, to_phase, missing,
+            )
+        return _moved(state, to_phase, now, evidence.reason.strip())
     nxt = protocol.next_phase(current.phase_id)
     if nxt is None or to_phase != nxt.phase_id:
         raise TransitionError(
             f"illegal move {current.phase_id!r} -> {to_phase!r}; allowed: "
-            f"{', '.join(allowed_moves(state, protocol)) or 'none'}",
+            f"{', '.join(allowed_moves(state, protocol, evidence)) or 'none'}",
             current.phase_id, to_phase, None,
         )
-    missing = missing_for_exit(protocol, current.phase_id, evidence, state.phase_started_at, now)
+    missing = missing_for_exit(protocol, current.phase_id, evidence, state.phase_started_at, now,
+                               state.suspensions)
     if not missing.complete:
         raise TransitionError(
             f"cannot leave {current.phase_id!r} for {to_phase!r}: {missing.describe()}",
@@ -676,4 +913,5 @@ def _moved(state: ConsultationState, to_phase: str, now: dt.datetime, reason: st
         phase_id=to_phase,
         phase_started_at=now,
         history=state.history + (PhaseEntry(to_phase, now, reason),),
+        suspensions=state.suspensions,
     )

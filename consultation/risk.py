@@ -58,7 +58,8 @@ PRE_AGREEMENT_PHASES = frozenset(
 )
 """Phases before agreements exist (protocol fondo-ca-mx-2026.1)."""
 
-KNOWN_PHASES = PRE_AGREEMENT_PHASES | {"seguimiento", "cerrada"}
+KNOWN_PHASES = PRE_AGREEMENT_PHASES | {"seguimiento", "cerrada", "cerrada_sin_consentimiento",
+                                       "cerrada_sin_afectacion"}
 """Every phase value accepted."""
 
 CRITICAL_OVERDUE_GRIEVANCES = 3

@@ -11,20 +11,30 @@ Rule (fund decision on INPI's municipal typology, 2020):
    indígena") and B ("menos de 40 % y más de 5,000 indígenas, o pueblos con pocos
    hablantes").
 3. Consultation is **required** if any nearby locality lies in a triggering
-   municipality, or is in ``known_indigenous_localities`` (communities identified by
-   officers or by INPI, e.g. a Kikapú or Otomí community inside a type-C municipality).
-4. Otherwise, if a nearby locality lies in a type-C municipality with indigenous
-   population (``pob_indigena_hogares > 0``), **review is recommended**: the typology
-   is municipal and a type-C municipality can still contain an indigenous community
-   (see ``data/SOURCES-geo.md``). Type D ("sin población indígena") clears only at the
-   municipal level.
+   municipality, or is in ``known_indigenous_localities`` (indigenous or Afro-Mexican
+   communities identified by officers or by INPI, e.g. a Kikapú or Otomí community
+   inside a type-C municipality).
+4. Otherwise **identification is required** if any nearby locality lies in a
+   municipality of another type (C or D) with indigenous population
+   (``pob_indigena_hogares > 0``), or has indigenous population itself
+   (``indigenous_population_by_locality``, e.g. census speakers of indigenous languages
+   per locality): the fund must identify at locality level whether a community may be
+   affected, and record the evidence and who decided. The typology is municipal, so it
+   never clears a site on its own (see ``data/SOURCES-geo.md``).
+5. Otherwise consultation is **not required**: no nearby locality has indigenous
+   population in the data at hand.
+
+The outcome is three-valued (:class:`Requirement`). The depth of consultation (Haida
+Nation, para. 43-45) shapes the process once it is owed; it never enters this rule.
 
 The triggering localities are the nearby localities of triggering municipalities
 plus the known indigenous localities nearby; the municipalities are those holding them.
 
-Why: ILO C169 art. 6 and SCJN 2a. XXVII/2016 require consulting peoples *susceptible of
-being affected*; Haida Nation (2004 SCC 73, para. 35) triggers the duty on *knowledge
-of a potential right*, a low threshold. The municipal typology is the only openly
+Why: ILO C169 art. 6 requires consulting peoples whenever measures "may affect them
+directly"; the SCJN's jurisprudence 2a./J. 11/2023 (11a.) requires consultation on the
+mere *possibility* of affectation of an indigenous or Afro-Mexican community (not its
+proof); Haida Nation (2004 SCC 73, para. 35) triggers the duty on *knowledge of a
+potential right*, a low threshold. The municipal typology is the only openly
 published screen at hand, so it is used to trigger, never to clear.
 
 References
@@ -37,8 +47,9 @@ References
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,6 +59,9 @@ __all__ = [
     "SCREENING_DISTANCE_KM",
     "DEFAULT_TRIGGER_TYPES",
     "REVIEW_TYPES",
+    "IDENTIFICATION_TYPES",
+    "Requirement",
+    "requirement_for_municipality",
     "DISTANCE_CRS",
     "TYPOLOGY_COLUMNS",
     "TriggerResult",
@@ -64,8 +78,20 @@ fixes a distance; SENER's EVIS guidelines leave the área de influencia to each 
 DEFAULT_TRIGGER_TYPES = ("A", "B")
 """INPI municipal types that trigger a consultation."""
 
-REVIEW_TYPES = ("C",)
-"""INPI municipal types that call for an officer review when indigenous population > 0."""
+IDENTIFICATION_TYPES = ("C", "D")
+"""INPI municipal types that call for a locality-level identification when the
+municipality (or the locality) has indigenous population > 0."""
+
+REVIEW_TYPES = IDENTIFICATION_TYPES
+"""Former name of :data:`IDENTIFICATION_TYPES` (protocol version 1 called it "review")."""
+
+
+class Requirement(str, enum.Enum):
+    """Three-valued outcome of the trigger rule (protocol version 2)."""
+
+    REQUIRED = "required"
+    IDENTIFICATION_REQUIRED = "identification_required"
+    NOT_REQUIRED = "not_required"
 
 DISTANCE_CRS = "EPSG:6372"
 """Projected CRS for distances (Mexico ITRF2008 / LCC), per the house style."""
@@ -88,8 +114,9 @@ class TriggerResult:
     Attributes
     ----------
     required : bool
+        ``requirement == "required"``.
     review_recommended : bool
-        No trigger, but a nearby type-C municipality has indigenous population.
+        ``requirement == "identification_required"`` (protocol version 1's name).
     municipalities : pandas.DataFrame
         Triggering municipalities: ``cvegeo``, ``nom_ent``, ``nom_mun``, ``tipo_code``,
         ``pct_indigena_hogares`` [%], ``pob_indigena_hogares`` [persons],
@@ -98,10 +125,14 @@ class TriggerResult:
         Triggering localities: ``cvegeo``, ``nom_loc``, ``cvegeo_mun``, ``tipo_code``,
         ``dist_km`` [km], ``reason``.
     review_municipalities : pandas.DataFrame
-        Same columns as ``municipalities``, for the review case.
+        Same columns as ``municipalities``, for the identification case: the nearby
+        municipalities of types C/D with indigenous population, or holding a nearby
+        locality with indigenous population.
     max_distance_km : float
         [km]
     rule : str
+    requirement : str
+        A :class:`Requirement` value.
     """
 
     required: bool
@@ -111,6 +142,40 @@ class TriggerResult:
     review_municipalities: pd.DataFrame
     max_distance_km: float
     rule: str
+    requirement: str = Requirement.NOT_REQUIRED.value
+
+    @property
+    def identification_municipalities(self) -> pd.DataFrame:
+        """The municipalities that call for identification (alias of ``review_municipalities``)."""
+        return self.review_municipalities
+
+
+def requirement_for_municipality(tipo_code: str, pob_indigena_hogares: float,
+                                 trigger_types: Sequence[str] = DEFAULT_TRIGGER_TYPES) -> str:
+    """The requirement for a project known only by its municipality (no site to measure).
+
+    Parameters
+    ----------
+    tipo_code : str
+        INPI type (A-D) of the municipality.
+    pob_indigena_hogares : float
+        Population in indigenous households of the municipality. [persons]
+    trigger_types : sequence of str
+
+    Returns
+    -------
+    str
+        ``"required"`` for a triggering type; otherwise ``"identification_required"``:
+        without a site, the localities within the distance (which may lie in a
+        neighbouring municipality) are unknown, so the typology cannot clear.
+    """
+    if tipo_code not in ("A", "B", "C", "D"):
+        raise ValueError(f"tipo_code must be an INPI type A-D, got {tipo_code!r}")
+    if not np.isfinite(pob_indigena_hogares) or pob_indigena_hogares < 0:
+        raise ValueError(f"pob_indigena_hogares must be >= 0, got {pob_indigena_hogares!r}")
+    if tipo_code in trigger_types:
+        return Requirement.REQUIRED.value
+    return Requirement.IDENTIFICATION_REQUIRED.value
 
 
 def localities_within_km(
@@ -161,6 +226,7 @@ def consultation_required(
     max_distance_km: float = SCREENING_DISTANCE_KM,
     trigger_types: Sequence[str] = DEFAULT_TRIGGER_TYPES,
     known_indigenous_localities: Iterable[str] = (),
+    indigenous_population_by_locality: Mapping[str, float] | None = None,
 ) -> TriggerResult:
     """Apply the trigger rule (see module notes) to the localities near a site.
 
@@ -177,7 +243,11 @@ def consultation_required(
     trigger_types : sequence of str
         INPI types that trigger (default A and B).
     known_indigenous_localities : iterable of str
-        9-digit locality keys known to be indigenous communities.
+        9-digit locality keys known to be indigenous or Afro-Mexican communities.
+    indigenous_population_by_locality : mapping of str to float, optional
+        Indigenous population per 9-digit locality key (e.g. census speakers of an
+        indigenous language); a nearby locality with a positive count calls for
+        identification whatever its municipality's type. [persons]
 
     Returns
     -------
@@ -233,18 +303,26 @@ def consultation_required(
     pob = typology.set_index("cvegeo")["pob_indigena_hogares"]
     review_keys = set()
     if not required:
-        review_keys = {
-            k for k in near.loc[near["tipo_code"].isin(REVIEW_TYPES), "cvegeo_mun"]
-            if pob.get(k, 0) > 0
-        }
+        by_locality = {str(k): float(v) for k, v in (indigenous_population_by_locality or {}).items()}
+        bad = [k for k, v in by_locality.items() if not (np.isfinite(v) and v >= 0)]
+        if bad:
+            raise ValueError(f"indigenous_population_by_locality must be >= 0, got it for {bad[:3]}")
+        other = near.loc[~near["tipo_code"].isin(list(trigger_types))]
+        review_keys = {k for k in other["cvegeo_mun"] if pob.get(k, 0) > 0}
+        review_keys |= {m for c, m in zip(other["cvegeo"], other["cvegeo_mun"])
+                        if by_locality.get(c, 0) > 0}
     review = _municipal_summary(typology, near, review_keys)
+    requirement = (Requirement.REQUIRED if required else
+                   Requirement.IDENTIFICATION_REQUIRED if review_keys else
+                   Requirement.NOT_REQUIRED).value
     rule = (
         f"localities within {max_distance_km:g} km; municipal INPI type in "
-        f"{'/'.join(trigger_types)} or known indigenous locality => required; type C with "
-        "indigenous population => review"
+        f"{'/'.join(trigger_types)} or known indigenous or Afro-Mexican locality => required; "
+        "other types with indigenous population (municipality or locality) => identification "
+        "required; otherwise not required"
     )
     return TriggerResult(required, bool(review_keys), municipalities, localities, review,
-                         float(max_distance_km), rule)
+                         float(max_distance_km), rule, requirement)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from consultation import protocol as pr
 from consultation import record as rec
+from consultation import suspension as sp
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.crosscheck import unrecorded_rows
 from fondo.consultation.models import Consultation, ConsultationAnchor, ConsultationEvent
@@ -240,7 +241,8 @@ def state_of(consultation: Consultation, rows: list[dict]) -> pr.ConsultationSta
     if not history:
         raise Conflict(f"consultation {consultation.id} has no opening event in its record")
     return pr.ConsultationState(consultation.protocol_version, history[-1].phase_id,
-                                history[-1].entered_at, tuple(history))
+                                history[-1].entered_at, tuple(history),
+                                sp.suspensions_from_events(rows))
 
 
 def phase_rows(rows: list[dict]) -> list[dict]:
@@ -256,11 +258,25 @@ def evidence_of(rows: list[dict], reason: str = "") -> pr.PhaseEvidence:
     """Steps, artefacts and conditions recorded since the current phase was entered."""
     got: dict[str, set[str]] = {"step_completed": set(), "artefact_added": set(),
                                 "condition_met": set()}
+    facts: dict[str, str] = {}
     for r in phase_rows(rows):
         if r["kind"] in got:
             got[r["kind"]].add(r["payload"]["id"])
+        elif r["kind"] == "community_position_recorded":
+            facts["position"] = r["payload"]["position"]
+    for r in rows:
+        if r["kind"] == "identification_recorded":
+            facts["identification"] = r["payload"]["outcome"]
     return pr.PhaseEvidence(steps=got["step_completed"], artefacts=got["artefact_added"],
-                            conditions=got["condition_met"], reason=reason)
+                            conditions=got["condition_met"], reason=reason, facts=facts)
+
+
+def latest_payload(rows: list[dict], kind: str) -> dict | None:
+    """The payload of the last event of ``kind`` in the chain, or None."""
+    for r in reversed(rows):
+        if r["kind"] == kind:
+            return r["payload"]
+    return None
 
 
 def record_missing_evidence(session: Session, consultation: Consultation, phase: pr.Phase,

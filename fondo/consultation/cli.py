@@ -37,6 +37,14 @@ from fondo.consultation.schemas import (
     SubscriptionRequestSchema,
     TranslationRequestSchema,
 )
+from fondo.consultation.schemas_v2 import (
+    DecisionRequestSchema,
+    FactRequestSchema,
+    IdentificationRequestSchema,
+    LanguageAgentRequestSchema,
+    ResumeRequestSchema,
+    SuspensionRequestSchema,
+)
 from fondo.db import run_unit_of_work, session_scope
 from fondo.request_body import load_request
 
@@ -128,6 +136,16 @@ for _name, _service, _schema, _doc in (
      "Publish the current phase's notice (as POST …/notices)."),
     ("commitment-add", s.add_commitment, CommitmentRequestSchema,
      "Record a commitment (as POST …/commitments)."),
+    ("identify", s.record_identification, IdentificationRequestSchema,
+     "Record the locality-level identification (as POST …/identification)."),
+    ("record-add", s.record_fact, FactRequestSchema,
+     "Record one of protocol version 2's records by kind (as POST …/records)."),
+    ("language-agent", s.add_language_agent, LanguageAgentRequestSchema,
+     "Record a translator or interpreter the community accepted (as POST …/language-agents)."),
+    ("suspend", s.suspend_consultation, SuspensionRequestSchema,
+     "Suspend: the phase and every clock stop (as POST …/suspension)."),
+    ("resume", s.resume_consultation, ResumeRequestSchema,
+     "Resume a suspended consultation (as POST …/resumption)."),
 ):
     consultation.add_command(_officer_command(_name, _service, _schema, _doc))
 
@@ -327,3 +345,49 @@ def record(ctx, consultation_id, pdf_path):
 def seed_demo(ctx):
     """Add the demo consultation (needs `fondo seed --demo`; labelled as demo)."""
     echo_json(_run(ctx, s.seed_demo_consultation))
+
+
+@consultation.command("language-agents")
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def language_agents(ctx, consultation_id):
+    """Translators and interpreters with their names (as GET …/language-agents)."""
+    echo_json(_run(ctx, lambda ses, st: s.list_language_agents(ses, consultation_id),
+                   commit=False))
+
+
+@consultation.command("gates")
+@click.argument("project_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def gates(ctx, project_id):
+    """What the pipeline gates need (as GET /api/v1/projects/ID/consultation-gates)."""
+    echo_json(_run(ctx, lambda ses, st: s.project_consultation_gates(ses, project_id, st),
+                   commit=False))
+
+
+@consultation.command("decisions")
+@click.argument("project_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def decisions(ctx, project_id):
+    """A project's permits, land contracts and SIA resolution (as GET …/projects/ID/decisions)."""
+    echo_json(_run(ctx, s.list_project_decisions, project_id, commit=False))
+
+
+@consultation.command("decision")
+@click.argument("project_id", type=DATABASE_ID)
+@_input
+@_by
+@click.pass_context
+@handle_errors
+@needs_database
+def decision(ctx, project_id, input_path, actor):
+    """Record a permit, land contract or SIA resolution (as POST …/projects/ID/decisions)."""
+    body = _body(input_path, DecisionRequestSchema())
+    echo_json(_run(ctx, lambda ses, st: s.record_project_decision(ses, st, project_id, body,
+                                                                  actor)))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultation import protocol as pr
+from consultation import safeguards as sg
 from consultation import sla
 from consultation import trigger as tg
 from fondo.consultation.chain import event_rows, evidence_of, load_consultation, protocol_of
@@ -23,7 +24,12 @@ from fondo.consultation.commitments import add_commitment, change_commitment
 from fondo.consultation.communities import run_trigger
 from fondo.consultation.deliveries import subscribe
 from fondo.consultation.feedback import feedback_action, submit_feedback
-from fondo.consultation.lifecycle import change_phase, create_consultation, record_evidence
+from fondo.consultation.lifecycle import (
+    change_phase,
+    create_consultation,
+    record_evidence,
+    record_meeting,
+)
 from fondo.consultation.models import Consultation, ConsultationFeedback
 from fondo.consultation.notices import publish_notice
 from fondo.consultation.schemas import (
@@ -33,10 +39,13 @@ from fondo.consultation.schemas import (
     EvidenceRequestSchema,
     FeedbackActionRequestSchema,
     FeedbackRequestSchema,
+    MeetingRequestSchema,
     NoticeRequestSchema,
     PhaseChangeRequestSchema,
     SubscriptionRequestSchema,
 )
+from fondo.consultation.safeguards import record_fact, record_identification
+from fondo.consultation.schemas_v2 import FactRequestSchema, IdentificationRequestSchema
 from fondo.fund.service import Project
 from fondo.orm import utcnow
 from fondo.request_body import load_request
@@ -84,16 +93,24 @@ def _walk_demo(session: Session, settings: Mapping[str, Any], project: Project,
     protocol = pr.load_protocol()
     result, *_ = run_trigger(settings, project, tg.SCREENING_DISTANCE_KM, [])
     body: dict[str, Any] = {"project_id": project.id}
-    if not result.required:
+    if result.requirement == tg.Requirement.NOT_REQUIRED.value:
         body["override_reason"] = "Demostración: consulta voluntaria (datos ficticios)"
     cid = create_consultation(session, settings, _request(ConsultationRequestSchema(), body),
                               _ACTOR)["id"]
     subscribe(session, cid, _request(SubscriptionRequestSchema(), {"email": "vecinos-demo@example.org",
                                                          "language": "es"}))
-    for phase in protocol.phases[:-2]:  # up to consultiva, then into seguimiento
+    for phase_id in ("preparacion", "acuerdos_previos", "informativa", "deliberativa",
+                     "consultiva"):  # then into seguimiento
+        phase = protocol.phase(phase_id)
         if phase.notice_templates is not None:
             _publish_demo_notice(session, settings, cid, protocol, moment[0])
-        if phase.phase_id == "informativa":
+        for kind, fields_ in DEMO_RECORDS.get(phase_id, ()):
+            record_fact(session, settings, cid, _request(FactRequestSchema(),
+                                                         {"kind": kind, **fields_}), _ACTOR)
+        if phase_id == "preparacion" and result.requirement != tg.Requirement.REQUIRED.value:
+            record_identification(session, settings, cid, _request(
+                IdentificationRequestSchema(), DEMO_IDENTIFICATION), _ACTOR)
+        if phase_id == "informativa":
             view, _ = submit_feedback(session, settings, cid, _request(FeedbackRequestSchema(), {
                 "kind": "grievance", "category": "water_and_environment", "anonymous": True,
                 "text": "Demostración: ¿afectará el parque al pozo del ejido?"}))
@@ -103,7 +120,15 @@ def _walk_demo(session: Session, settings: Mapping[str, Any], project: Project,
                 "action": "answer",
                 "public_answer": "Demostración: el parque no usa agua del pozo; se hará "
                                  "monitoreo trimestral."}), _ACTOR)
-        if phase.phase_id == "consultiva":
+        if phase_id == "consultiva":
+            record_meeting(session, settings, cid, _request(MeetingRequestSchema(), {
+                "held_at": moment[0].isoformat(), "place": "Salón ejidal (demostración)",
+                "attendance_count": 74, "attendance_women": 38, "attendance_men": 36,
+                "decision_assembly": True,
+                "no_coercion_check": {"asked_publicly": True, "coercion_reported": False,
+                                      "guarantor_present": True}}), _ACTOR)
+            record_evidence(session, settings, cid, _request(EvidenceRequestSchema(), {
+                "community_position": "agreement", "note": "Demostración"}), _ACTOR)
             add_commitment(session, settings, cid, _request(CommitmentRequestSchema(), {
                 "kind": "mitigation", "owner": "Promovente (demostración)",
                 "description": "Monitoreo trimestral del pozo del ejido (demostración)",
@@ -119,6 +144,34 @@ def _walk_demo(session: Session, settings: Mapping[str, Any], project: Project,
             "to_phase": protocol.next_phase(phase.phase_id).phase_id}), _ACTOR)
     change_commitment(session, settings, cid, "C-1",
                       _request(CommitmentStatusRequestSchema(), {"status": "in_progress"}), _ACTOR)
+
+
+#: Version 2's records of the demo, by phase (fictitious, labelled as demo).
+DEMO_RECORDS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "preparacion": (
+        ("fpic_determination", {"circumstances": [],
+                                "reason": "Demostración: sin tierras de propiedad tradicional"}),
+        ("study_coproduction", {"community_participants": 12, "sessions": 3,
+                                "community_institutions": "Asamblea ejidal (demostración)"}),
+        ("advice_resources", {"budget_mxn": 250000.0, "adviser_chosen_by_community": True,
+                              "description": "Asesoría jurídica independiente (demostración)"}),
+    ),
+    "acuerdos_previos": (
+        ("languages", {"languages": [{"language": "español"}]}),
+        ("participation", {"disaggregate_by_age": False, "separate_sessions": ["women"]}),
+        ("results_scope", {"statement": "Demostración: los acuerdos obligan al promovente y al "
+                                        "Fondo", "binding_on": ["developer", "fund"]}),
+    ),
+    "consultiva": (
+        ("negotiation", {"elements": {e: "Demostración" for e in sg.NEGOTIATION_ELEMENTS}}),
+    ),
+}
+#: The demo's identification (fictitious): a community may be affected, so it is consulted.
+DEMO_IDENTIFICATION = {
+    "outcome": "community_may_be_affected", "methods": ["field_visit"],
+    "evidence": [{"method": "field_visit", "reference": "Visita de campo (demostración)"}],
+    "decided_by": "Oficial del Fondo (demostración)",
+    "reason": "Demostración: la visita encontró hablantes de lengua indígena"}
 
 
 def _publish_demo_notice(session: Session, settings: Mapping[str, Any], cid: int,

@@ -22,7 +22,9 @@ from consultation import feedback as fb
 from consultation import protocol as pr
 from consultation import record as rec
 from consultation import sla
+from consultation import suspension as sp
 from fondo.consultation.chain import (
+    event_rows,
     load_consultation,
     lock_chain,
     protocol_of,
@@ -224,8 +226,9 @@ def feedback_by_receipt(session: Session, code: Any) -> dict[str, Any]:
 
 
 def sla_frame(rows: list[ConsultationFeedback], now: dt.datetime,
-              protocol: pr.Protocol) -> pd.DataFrame:
-    """Due dates and overdue flags of submissions, indexed by their id."""
+              protocol: pr.Protocol, paused_days: tuple[dt.date, ...] = ()) -> pd.DataFrame:
+    """Due dates and overdue flags of submissions, indexed by their id; ``paused_days`` are
+    the local days a suspension stopped the clocks (:func:`consultation.suspension.paused_local_days`)."""
     frame = pd.DataFrame({
         "id": [r.id for r in rows],
         "received_at": pd.to_datetime([r.submitted_at for r in rows], utc=True),
@@ -233,7 +236,14 @@ def sla_frame(rows: list[ConsultationFeedback], now: dt.datetime,
         "answered_at": pd.to_datetime([r.answered_at or (r.closed_at if r.status == "closed"
                                                          else None) for r in rows], utc=True),
     })
-    return sla.overdue(frame, now, protocol.sla).set_index("id")
+    return sla.overdue(frame, now, protocol.sla, extra_rest_days=paused_days).set_index("id")
+
+
+def paused_days_of(session: Session, consultation_id: int, now: dt.datetime,
+                   rows: list[dict] | None = None) -> tuple[dt.date, ...]:
+    """Local days on which the consultation's suspensions stopped the SLA clocks."""
+    rows = rows if rows is not None else event_rows(session, consultation_id)
+    return sp.paused_local_days(sp.suspensions_from_events(rows), now)
 
 
 def feedback_rows(session: Session, consultation_id: int) -> list[ConsultationFeedback]:
@@ -247,7 +257,9 @@ def list_feedback(session: Session, consultation_id: Any) -> dict[str, Any]:
     """Every submission with contact details and SLA timers (officers only)."""
     consultation = load_consultation(session, consultation_id)
     rows = feedback_rows(session, consultation.id)
-    frame = sla_frame(rows, clock_now(), protocol_of(consultation))
+    now = clock_now()
+    frame = sla_frame(rows, now, protocol_of(consultation),
+                      paused_days_of(session, consultation.id, now))
     out = []
     for r in rows:
         view = fb.officer_view(feedback_item(r))

@@ -17,6 +17,7 @@ from consultation import agreements as ag
 from consultation import feedback as fb
 from consultation import protocol as pr
 from consultation import record as rec
+from consultation import safeguards as sg
 from consultation import trigger as tg
 from fondo.consultation.chain import (
     event_rows,
@@ -26,9 +27,11 @@ from fondo.consultation.chain import (
     lock_chain,
     protocol_of,
     record_event,
+    record_missing_evidence,
     state_of,
 )
 from fondo.consultation.clock import now as clock_now
+from fondo.consultation.conditions import assembly_check_passed, check_condition_v2
 from fondo.consultation.communities import (
     community_rows,
     municipalities,
@@ -40,8 +43,15 @@ from fondo.consultation.models import (
     ConsultationAnchor,
     ConsultationCommitment,
     ConsultationFeedback,
+    ConsultationLanguageAgent,
 )
 from fondo.consultation.notices import portal_url
+from fondo.consultation.safeguards import (
+    accepted_agent,
+    agreed_languages,
+    opening_requirement,
+    refuse_if_suspended,
+)
 from fondo.consultation.social_risk import consultation_risk
 from fondo.errors import Conflict, InvalidInput
 from fondo.fund.service import Project
@@ -62,20 +72,21 @@ def create_consultation(session: Session, settings: Mapping[str, Any], body: Map
     distance = float(body.get("max_distance_km", tg.SCREENING_DISTANCE_KM))
     known = list(body.get("known_indigenous_localities", []))
     override = body.get("override_reason")
-    open_ = session.scalar(select(Consultation).where(Consultation.project_id == project.id,
-                                                      Consultation.phase != "cerrada"))
+    open_ = session.scalar(select(Consultation).where(
+        Consultation.project_id == project.id,
+        Consultation.phase.notin_(("cerrada", pr.CLOSED_WITHOUT_CONSENT,
+                                   pr.CLOSED_NO_COMMUNITY_AFFECTED))))
     if open_ is not None:
         raise Conflict(f"project {project.id} already has consultation {open_.id} in progress",
                        field="project_id", extra={"consultation_id": open_.id})
     result, lat, lon, typology = run_trigger(settings, project, distance, known)
-    if not result.required and not override:
+    if result.requirement == tg.Requirement.NOT_REQUIRED.value and not override:
         raise Conflict(
-            "the siting rule does not require a consultation for this site"
-            + (" (review recommended: type-C municipality with indigenous population)"
-               if result.review_recommended else "")
-            + "; give override_reason to open one anyway",
+            "the siting rule does not require a consultation for this site (no locality with "
+            "indigenous population within the distance); give override_reason to open one anyway",
             field="project_id",
-            extra={"review_recommended": result.review_recommended,
+            extra={"requirement": result.requirement,
+                   "review_recommended": result.review_recommended,
                    "review_municipalities": result.review_municipalities["cvegeo"].tolist()})
     now = clock_now()
     protocol = pr.load_protocol()
@@ -90,6 +101,9 @@ def create_consultation(session: Session, settings: Mapping[str, Any], body: Map
         "project_id": project.id, "project_name": project.name,
         "protocol_version": protocol.version, "phase": state.phase_id,
         "trigger": {"required": result.required, "review_recommended": result.review_recommended,
+                    "requirement": result.requirement,
+                    "identification_municipalities":
+                        result.identification_municipalities["cvegeo"].tolist(),
                     "rule": result.rule, "max_distance_km": result.max_distance_km,
                     "site": {"latitude": round(lat, 6), "longitude": round(lon, 6)},
                     "override_reason": override},
@@ -109,20 +123,23 @@ def consultation_resource(session: Session, settings: Mapping[str, Any],
     missing = None
     if not phase.terminal:
         m = pr.missing_for_exit(protocol, phase.phase_id, evidence_of(rows), state.phase_started_at,
-                                max(now, state.phase_started_at))
+                                max(now, state.phase_started_at), state.suspensions)
         missing = {"steps": list(m.steps), "artefacts": list(m.artefacts),
-                   "conditions": list(m.conditions), "days_remaining": m.days_remaining}
+                   "conditions": list(m.conditions), "days_remaining": m.days_remaining,
+                   "facts": list(m.facts)}
     project = session.get(Project, consultation.project_id)
     anchor = session.get(ConsultationAnchor, consultation.id)
     return {
         "id": consultation.id, "project_id": consultation.project_id,
         "project_name": project.name if project else None,
         "protocol_version": consultation.protocol_version, "phase": state.phase_id,
+        "state": pr.SUSPENDED if state.suspended else state.phase_id,
+        "suspended": state.suspended, "requirement": opening_requirement(rows),
         "phase_name_es": phase.name_es, "phase_name_en": phase.name_en,
         "phase_started_at": state.phase_started_at.isoformat(),
         "history": [{"phase": h.phase_id, "entered_at": h.entered_at.isoformat(),
                      "reason": h.reason} for h in state.history],
-        "allowed_moves": list(pr.allowed_moves(state, protocol)),
+        "allowed_moves": list(pr.allowed_moves(state, protocol, evidence_of(rows))),
         "missing_for_next_phase": missing,
         "communities": consultation.communities,
         "municipalities": municipalities(consultation.communities),
@@ -183,8 +200,11 @@ def change_communities(session: Session, settings: Mapping[str, Any], consultati
     return consultation_resource(session, settings, consultation)
 
 
-def _check_condition(session: Session, consultation: Consultation, condition: str) -> None:
+def _check_condition(session: Session, consultation: Consultation, condition: str,
+                     rows: list[dict]) -> None:
     """Conditions the database can check are checked, not merely asserted."""
+    if consultation.protocol_version != pr.V1_PROTOCOL_VERSION:
+        check_condition_v2(session, consultation, condition, rows)
     if condition == "no_open_grievances":
         n = session.scalar(select(func.count()).select_from(ConsultationFeedback).where(
             ConsultationFeedback.consultation_id == consultation.id,
@@ -216,7 +236,9 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     consultation = lock_chain(session, consultation_id)
     phase = protocol_of(consultation).phase(consultation.phase)
     note, document = body.get("note"), body.get("document")
-    have = evidence_of(event_rows(session, consultation.id))
+    rows = event_rows(session, consultation.id)
+    refuse_if_suspended(state_of(consultation, rows))
+    have = evidence_of(rows)
     wanted = []
     for field, items, kind, done in (("steps", phase.steps, "step_completed", have.steps),
                                      ("artefacts", phase.artefacts, "artefact_added", have.artefacts),
@@ -233,12 +255,18 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     if position is not None and phase.phase_id != "consultiva":
         raise Conflict("the community's position is recorded in the consultiva phase",
                        field="community_position")
+    if (position is not None and consultation.protocol_version != pr.V1_PROTOCOL_VERSION
+            and not assembly_check_passed(rows)):
+        raise Conflict("the community's answer is recorded from the decision assembly, after its "
+                       "no-coercion check passed: record the assembly (meeting with "
+                       "decision_assembly and no_coercion_check) first",
+                       field="community_position")
     if not wanted and position is None:
         raise InvalidInput("nothing new to record: give steps, artefacts, conditions or "
                            "community_position", field="steps")
     for kind, item in wanted:
         if kind == "condition_met":
-            _check_condition(session, consultation, item)
+            _check_condition(session, consultation, item, rows)
     for kind, item in wanted:
         record_event(session, consultation, kind, {"phase": phase.phase_id, "id": item,
                                                    "note": note, "document": document,
@@ -246,6 +274,9 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     if position is not None:
         record_event(session, consultation, "community_position_recorded",
                      {"phase": phase.phase_id, "position": position, "note": note, "by": actor})
+        if consultation.protocol_version != pr.V1_PROTOCOL_VERSION:
+            record_missing_evidence(session, consultation, phase, "step_completed",
+                                    "record_community_decision", f"position {position}", actor)
     return consultation_resource(session, settings, consultation)
 
 
@@ -275,7 +306,8 @@ def change_phase(session: Session, settings: Mapping[str, Any], consultation_id:
         raise Conflict(str(exc), field="to_phase",
                        extra={"from_phase": exc.from_phase, "to_phase": exc.to_phase,
                               "missing": missing,
-                              "allowed_moves": list(pr.allowed_moves(state, protocol))}) from None
+                              "allowed_moves": list(pr.allowed_moves(state, protocol,
+                                                                     evidence_of(rows)))}) from None
     consultation.phase = new.phase_id
     record_event(session, consultation, rec.EventKind.PHASE_CHANGED.value,
                  {"from": state.phase_id, "to": new.phase_id, "reason": reason, "by": actor}, now)
@@ -286,12 +318,85 @@ def record_meeting(session: Session, settings: Mapping[str, Any], consultation_i
                    body: Mapping[str, Any], actor: str) -> dict[str, Any]:
     """Record a meeting held (body as loaded by
     :class:`~fondo.consultation.schemas.MeetingRequestSchema`: held_at, place, attendance_count,
-    optional interpreter_language, minutes_reference, summary)."""
+    optional interpreter_language, minutes_reference, summary).
+
+    Version 2 also needs the attendance by sex (``attendance_women``, ``attendance_men``,
+    optional ``attendance_other_or_unstated`` and, where the community agreed,
+    ``attendance_by_age_group``), ``interpreter_ids`` (an accepted interpreter for each agreed
+    language other than Spanish), and, for the decision assembly (``decision_assembly``), the
+    ``no_coercion_check`` done at the assembly itself.
+    """
     consultation = lock_chain(session, consultation_id)
     payload = {"phase": consultation.phase, "held_at": body["held_at"].isoformat(),
                "place": body["place"], "attendance_count": body["attendance_count"],
                "interpreter_language": body.get("interpreter_language"),
                "minutes_reference": body.get("minutes_reference"),
                "summary": body.get("summary"), "by": actor}
+    if consultation.protocol_version != pr.V1_PROTOCOL_VERSION:
+        payload.update(_meeting_v2(session, consultation, body))
     event = record_event(session, consultation, rec.EventKind.MEETING_HELD.value, payload)
+    if consultation.protocol_version != pr.V1_PROTOCOL_VERSION:
+        phase = protocol_of(consultation).phase(consultation.phase)
+        note = f"meeting seq {event.seq}"
+        if payload.get("interpreter_ids"):
+            record_missing_evidence(session, consultation, phase, "artefact_added",
+                                    "interpreter_present", note, actor)
+        if payload.get("decision_assembly"):
+            record_missing_evidence(session, consultation, phase, "step_completed",
+                                    "consultive_assembly", note, actor)
+            record_missing_evidence(session, consultation, phase, "step_completed",
+                                    "no_coercion_check_at_assembly", note, actor)
     return {"consultation_id": consultation.id, "seq": event.seq, **payload}
+
+
+def _meeting_v2(session: Session, consultation: Consultation,
+                body: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 2's part of a meeting: attendance by sex, interpreters, no-coercion check."""
+    rows = event_rows(session, consultation.id)
+    refuse_if_suspended(state_of(consultation, rows))
+    participation = next((r["payload"] for r in reversed(rows)
+                          if r["kind"] == "participation_agreed"), None)
+    try:
+        attendance = sg.check_attendance(body, bool(participation and
+                                                    participation["disaggregate_by_age"]))
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise InvalidInput(str(exc), field=field) from None
+    total = (attendance["attendance_women"] + attendance["attendance_men"]
+             + attendance["attendance_other_or_unstated"])
+    if total != body["attendance_count"]:
+        raise InvalidInput(f"attendance_count {body['attendance_count']} differs from the "
+                           f"attendance by sex ({total})", field="attendance_count")
+    ids = list(body.get("interpreter_ids") or [])
+    agents = [accepted_agent(session, consultation.id, i, "interpreter", a.language, a.variant,
+                             "interpreter_ids")
+              for i, a in ((i, _agent_language(session, i)) for i in ids)]
+    needed = [a for a in agreed_languages(rows) or [] if not a["spanish"]]
+    covered = {sg.language_key(a.language, a.variant) for a in agents}
+    lacking = [f"{a['language']} ({a['variant']})" for a in needed
+               if sg.language_key(a["language"], a["variant"]) not in covered]
+    if lacking:
+        raise InvalidInput("no accepted interpreter for " + ", ".join(lacking),
+                           field="interpreter_ids")
+    out = {**attendance, "interpreter_ids": [a.id for a in agents],
+           "decision_assembly": bool(body.get("decision_assembly"))}
+    if out["decision_assembly"]:
+        if consultation.phase != "consultiva":
+            raise Conflict("the decision assembly is held in the consultiva phase",
+                           field="decision_assembly")
+        if body.get("no_coercion_check") is None:
+            raise InvalidInput("the decision assembly records its no-coercion check",
+                               field="no_coercion_check")
+        try:
+            out["no_coercion_check"] = sg.check_no_coercion(body["no_coercion_check"])
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="no_coercion_check." + str(exc).split(":")[0]) from None
+    return out
+
+
+def _agent_language(session: Session, agent_id: Any) -> ConsultationLanguageAgent:
+    agent = session.get(ConsultationLanguageAgent, agent_id) if isinstance(agent_id, int) else None
+    if agent is None:
+        raise InvalidInput(f"{agent_id!r} is not an interpreter of this consultation",
+                           field="interpreter_ids")
+    return agent

@@ -255,6 +255,51 @@ class ConsultationCommitment(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ProjectDecision(Base):
+    """A permit, land contract or social-impact-assessment resolution of a project, with its
+    date (issue 13, "prior" tied to the pipeline).
+
+    A decision dated before the phase the protocol allows is refused unless it is recorded as
+    a past fact with ``premature_reason``; it then shows as premature in the project's gates.
+    When the project has a consultation, the decision is also appended to its chain.
+    """
+
+    __tablename__ = "project_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # permit | land_contract | sia_resolution
+    decision_date: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(300))
+    authority: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    premature_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsultationLanguageAgent(Base):
+    """A translator or interpreter the community accepted (protocol version 2).
+
+    The name is shown to officers only; the chain keeps its SHA-256, the role, the INALI
+    language and variant, and the reference of the community's acceptance.
+    """
+
+    __tablename__ = "consultation_language_agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # translator | interpreter
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(120))  # INALI agrupación lingüística
+    variant: Mapped[str] = mapped_column(String(200))  # INALI variante lingüística
+    accepted_on: Mapped[date] = mapped_column(Date)
+    acceptance_reference: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class RecordIsAppendOnly(RuntimeError):
     """Raised when code tries to update or delete a row of ``consultation_events``."""
 

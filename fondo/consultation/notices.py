@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from consultation import notices as nt
 from consultation import protocol as pr
 from consultation import record as rec
+from consultation import safeguards as sg
 from consultation.anchoring import parse_signed_head
 from consultation.poster import render_poster
 from fondo.consultation.anchors import publish_head
 from fondo.consultation.chain import (
+    event_rows,
     iso,
     load_consultation,
     lock_chain,
@@ -28,9 +30,11 @@ from fondo.consultation.chain import (
     record_event,
     record_missing_evidence,
     sha256_text,
+    state_of,
 )
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.models import Consultation, ConsultationNotice
+from fondo.consultation.safeguards import accepted_agent, agreed_languages, refuse_if_suspended
 from fondo.errors import Conflict, InvalidInput, NotFound
 from fondo.fund.service import Project
 
@@ -92,6 +96,7 @@ def publish_notice(session: Session, settings: Mapping[str, Any], consultation_i
                        f"{', '.join(with_notice)}", field="phase")
     starts_at, ends_at = body["starts_at"], body.get("ends_at")
     interpreter = body.get("interpreter_language")
+    versions = community_versions(session, consultation, phase, body)
     now = clock_now()
     try:
         nt.check_lead_time(now, starts_at, protocol)
@@ -119,7 +124,8 @@ def publish_notice(session: Session, settings: Mapping[str, Any], consultation_i
         title_en=rendered["en"].title, body_en=rendered["en"].body,
         fields={"protocol_version": protocol.version, "es": rendered["es"].fields,
                 "en": rendered["en"].fields},
-        translations=[], published_at=now, published_by=actor, is_demo=consultation.is_demo)
+        translations=[v["translation"] for v in versions], published_at=now, published_by=actor,
+        is_demo=consultation.is_demo)
     session.add(notice)
     session.flush()
     record_event(session, consultation, rec.EventKind.NOTICE_PUBLISHED.value, {
@@ -129,12 +135,71 @@ def publish_notice(session: Session, settings: Mapping[str, Any], consultation_i
         "meeting_language": notice.meeting_language, "interpreter_language": interpreter,
         "body_es_sha256": sha256_text(notice.body_es),
         "body_en_sha256": sha256_text(notice.body_en), "by": actor}, now)
+    for v in versions:
+        t = v["translation"]
+        record_event(session, consultation, rec.EventKind.TRANSLATION_ADDED.value, {
+            "notice_id": notice.id, "language_name": t["language_name"], "language_code": None,
+            "translated_by": t["translated_by"], "title": t["title"],
+            "body_sha256": sha256_text(t["body"]), "inali_language": t["inali_language"],
+            "inali_variant": t["inali_variant"], "translator_id": t["translator_id"],
+            "by": actor}, now)
+    if versions:
+        record_missing_evidence(session, consultation, phase, "artefact_added",
+                                "notice_in_community_language", f"notice {notice.id}", actor, now)
     record_missing_evidence(session, consultation, phase, "step_completed", "publish_notice",
                             f"notice {notice.id}", actor, now)
     record_missing_evidence(session, consultation, phase, "artefact_added", "notice_published",
                             f"notice {notice.id}", actor, now)
     publish_head(session, settings, consultation.id, "notice")  # the notice shows it
     return notice_view(notice)
+
+
+def community_versions(session: Session, consultation: Consultation, phase: pr.Phase,
+                       body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Version 2: the notice's versions in the agreed community languages, checked.
+
+    Where the phase's notice needs them (``notice_requires_community_language``), every agreed
+    language other than Spanish needs its version, made or validated by a translator the
+    community accepted for that language and variant (ILO C169 arts. 12 and 30(2)).
+    """
+    given = list(body.get("community_language_versions") or [])
+    if consultation.protocol_version == pr.V1_PROTOCOL_VERSION:
+        if given:
+            raise InvalidInput("community_language_versions belong to protocol version 2; use "
+                               "…/translations", field="community_language_versions")
+        return []
+    rows = event_rows(session, consultation.id)
+    refuse_if_suspended(state_of(consultation, rows))
+    agreed = agreed_languages(rows)
+    if agreed is None and (given or phase.notice_requires_community_language):
+        raise Conflict("record the community's languages (acuerdos previos, record kind "
+                       "'languages') before publishing this notice",
+                       field="community_language_versions")
+    agreed = agreed or []
+    keys = {sg.language_key(a["language"], a["variant"]) for a in agreed if not a["spanish"]}
+    out = []
+    for i, v in enumerate(given):
+        field = f"community_language_versions.{i}"
+        if sg.language_key(v["language"], v["variant"]) not in keys:
+            raise InvalidInput(f"{v['language']} ({v['variant']}) is not an agreed community "
+                               "language", field=field + ".language")
+        agent = accepted_agent(session, consultation.id, v["translator_id"], "translator",
+                               v["language"], v["variant"], field + ".translator_id")
+        out.append({"translation": {
+            "language_name": f"{v['language']} ({v['variant']})", "language_code": None,
+            "title": v["title"], "body": v["body"],
+            "translated_by": f"translator {agent.id}, accepted on {agent.accepted_on.isoformat()}"
+                             f" ({agent.acceptance_reference})",
+            "inali_language": v["language"], "inali_variant": v["variant"],
+            "translator_id": agent.id}})
+    if phase.notice_requires_community_language:
+        missing = sg.missing_language_versions(
+            agreed, [{"language": v["language"], "variant": v["variant"]} for v in given])
+        if missing:
+            raise InvalidInput("the notice cannot be published without its version in "
+                               + ", ".join(missing) + ", made or validated by a translator the "
+                               "community accepted", field="community_language_versions")
+    return out
 
 
 def load_notice(session: Session, consultation: Consultation, notice_id: Any) -> ConsultationNotice:

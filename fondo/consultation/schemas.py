@@ -33,6 +33,7 @@ from consultation import agreements as ag
 from consultation import feedback as fb
 from consultation import notices as nt
 from consultation import protocol as pr
+from consultation import safeguards as sg
 from consultation import trigger as tg
 from fondo.consultation.feedback import FEEDBACK_ACTIONS
 from fondo.schema_fields import JSONBoolean, JSONInteger, JSONNumber, database_id
@@ -171,6 +172,45 @@ class MeetingRequestSchema(RequestSchema):
     interpreter_language = _optional_text(MAX_REFERENCE_CHARS, "Language interpreted into.")
     minutes_reference = _optional_text(MAX_REFERENCE_CHARS, "Reference of the minutes.")
     summary = _optional_text(MAX_REASON_CHARS, "What was discussed.")
+    # protocol version 2 (issue 13)
+    attendance_women = JSONInteger(load_default=None, allow_none=True,
+                                   validate=validate.Range(min=0, max=MAX_ATTENDANCE),
+                                   metadata={"description": "Women present (version 2). [persons]"})
+    attendance_men = JSONInteger(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=0, max=MAX_ATTENDANCE),
+                                 metadata={"description": "Men present (version 2). [persons]"})
+    attendance_other_or_unstated = JSONInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_ATTENDANCE),
+        metadata={"description": "Others or sex not stated (version 2). [persons]"})
+    attendance_by_age_group = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(sg.AGE_GROUPS)),
+        values=JSONInteger(validate=validate.Range(min=0, max=MAX_ATTENDANCE)),
+        load_default=None, allow_none=True,
+        metadata={"description": "People present by age group, only where the community "
+                                 "agreed to record it. [persons]"})
+    separate_session_for = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(sg.SESSION_GROUPS),
+        metadata={"description": "A separate session of this group."})
+    interpreter_ids = fields.List(
+        JSONInteger(validate=validate.Range(min=1, max=2**31 - 1)), load_default=list,
+        metadata={"description": "Accepted interpreters present, one per agreed language "
+                                 "other than Spanish (version 2)."})
+    decision_assembly = JSONBoolean(load_default=False,
+                                    metadata={"description": "The consultiva decision assembly."})
+    no_coercion_check = fields.Nested(
+        "NoCoercionCheckSchema", load_default=None, allow_none=True,
+        metadata={"description": "Done at the decision assembly itself (version 2)."})
+
+
+class NoCoercionCheckSchema(RequestSchema):
+    """The no-coercion check at the decision assembly (version 2)."""
+
+    asked_publicly = JSONBoolean(required=True, metadata={
+        "description": "The assembly was asked, in its language, whether anyone was pressed, "
+                       "threatened or offered something for their answer."})
+    coercion_reported = JSONBoolean(required=True)
+    guarantor_present = JSONBoolean(required=True)
+    note = _optional_text(MAX_REASON_CHARS, "What was said.")
 
 
 # --- notices and subscriptions ---------------------------------------------------------
@@ -187,6 +227,23 @@ class NoticeRequestSchema(RequestSchema):
     place = _required_text(nt.MAX_FIELD_CHARS, "Where the meeting is held.")
     meeting_language = _required_text(nt.MAX_FIELD_CHARS, "Language the meeting is held in.")
     interpreter_language = _optional_text(nt.MAX_FIELD_CHARS, "Language of the interpreter.")
+    community_language_versions = fields.List(
+        fields.Nested("CommunityLanguageVersionSchema"), load_default=list,
+        metadata={"description": "Version 2: the notice in each agreed language other than "
+                                 "Spanish, made or validated by an accepted translator."})
+
+
+class CommunityLanguageVersionSchema(RequestSchema):
+    """A notice in a community language (version 2)."""
+
+    language = _required_text(sg.MAX_LANGUAGE_CHARS, "INALI linguistic group, e.g. 'Náhuatl'.")
+    variant = _required_text(sg.MAX_LANGUAGE_CHARS, "INALI variant, e.g. 'náhuatl de la "
+                                                    "Huasteca potosina'.")
+    title = _required_text(nt.MAX_FIELD_CHARS, "The notice's title in that language.")
+    body = _required_text(20_000, "The notice's text in that language.")
+    translator_id = JSONInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "The accepted translator who made or "
+                                                         "validated it."})
 
 
 class TranslationRequestSchema(RequestSchema):

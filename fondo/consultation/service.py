@@ -17,6 +17,13 @@ imports the consultation feature through this module only (and, in ``web``, its
 - :mod:`~fondo.consultation.commitments`: commitments and their follow-up;
 - :mod:`~fondo.consultation.social_risk`: a project's social risk level;
 - :mod:`~fondo.consultation.exports`: the record as JSON and PDF;
+- :mod:`~fondo.consultation.safeguards`: protocol version 2's records (identification,
+  consent determination, co-produced study, advice resources, languages, translators and
+  interpreters, participation, results scope, negotiation) and suspensions;
+- :mod:`~fondo.consultation.decisions`: a project's permits, land contracts and social impact
+  assessment resolution, refused before the protocol's phase;
+- :mod:`~fondo.consultation.project_status`: what the pipeline gates need
+  (:func:`project_consultation_gates`);
 - :mod:`~fondo.consultation.demo`: the demo consultation.
 
 Every function takes a SQLAlchemy session (and the settings where files, mail or URLs are
@@ -45,6 +52,7 @@ from fondo.consultation.deliveries import (
     list_deliveries,
     subscribe,
 )
+from fondo.consultation.decisions import list_project_decisions, record_project_decision
 from fondo.consultation.demo import seed_demo_consultation
 from fondo.consultation.exports import record_json, record_pdf
 from fondo.consultation.feedback import (
@@ -72,11 +80,21 @@ from fondo.consultation.notices import (
     poster_pdf,
     publish_notice,
 )
+from fondo.consultation.project_status import project_consultation_gates
+from fondo.consultation.safeguards import (
+    add_language_agent,
+    list_language_agents,
+    record_fact,
+    record_identification,
+    resume_consultation,
+    suspend_consultation,
+)
 from fondo.consultation.social_risk import social_risk_for_project
 
 __all__ = [
     "DELIVERY_CLAIM_STALE_MINUTES",
     "add_commitment",
+    "add_language_agent",
     "add_notice_translation",
     "change_commitment",
     "change_communities",
@@ -93,22 +111,30 @@ __all__ = [
     "list_consultations",
     "list_deliveries",
     "list_feedback",
+    "list_language_agents",
+    "list_project_decisions",
     "list_notices",
     "parse_published",
     "poster_pdf",
+    "project_consultation_gates",
     "public_feedback_list",
     "publish_head",
     "publish_notice",
     "published_heads",
     "record_evidence",
+    "record_fact",
+    "record_identification",
     "record_json",
     "record_meeting",
     "record_pdf",
+    "record_project_decision",
+    "resume_consultation",
     "seed_demo_consultation",
     "social_risk_for_project",
     "submit_feedback",
     "submit_feedback_committed",
     "subscribe",
+    "suspend_consultation",
     "verify_consultation",
     "verify_record",
 ]

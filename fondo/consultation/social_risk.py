@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from consultation import agreements as ag
 from consultation import feedback as fb
+from consultation import protocol as pr
 from consultation import risk as rk
 from consultation import trigger as tg
 from fondo.consultation.chain import event_rows, protocol_of
@@ -23,7 +24,7 @@ from fondo.consultation.clock import local_today
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.commitments import commitment_domain, commitment_rows
 from fondo.consultation.communities import run_trigger
-from fondo.consultation.feedback import feedback_rows, sla_frame
+from fondo.consultation.feedback import feedback_rows, paused_days_of, sla_frame
 from fondo.consultation.models import Consultation
 from fondo.errors import NotFound
 from fondo.fund.service import Project
@@ -37,7 +38,8 @@ def consultation_risk(session: Session, consultation: Consultation, now: dt.date
     """
     protocol = protocol_of(consultation)
     items = feedback_rows(session, consultation.id)
-    frame = sla_frame(items, now, protocol)
+    rows = rows if rows is not None else event_rows(session, consultation.id)
+    frame = sla_frame(items, now, protocol, paused_days_of(session, consultation.id, now, rows))
     grievances = [r for r in items if r.kind == fb.FeedbackKind.GRIEVANCE.value]
     open_statuses = {s.value for s in fb.OPEN_STATUSES}
     open_g = [r for r in grievances if r.status in open_statuses]
@@ -47,9 +49,9 @@ def consultation_risk(session: Session, consultation: Consultation, now: dt.date
     today = local_today(now)
     late = len(ag.late_commitments(
         [commitment_domain(r) for r in commitment_rows(session, consultation.id)], today))
-    rows = rows if rows is not None else event_rows(session, consultation.id)
     positions = [r["payload"]["position"] for r in rows if r["kind"] == "community_position_recorded"]
-    withheld = bool(positions) and positions[-1] == "refusal"
+    withheld = (bool(positions) and positions[-1] == "refusal") or (
+        consultation.phase == pr.CLOSED_WITHOUT_CONSENT)
     level = rk.social_risk(consultation.phase, len(open_g), overdue_g, late, escalated, withheld, True)
     return {"consultation_id": consultation.id, "phase": consultation.phase,
             "consultation_required": True, "open_grievances": len(open_g),

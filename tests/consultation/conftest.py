@@ -6,7 +6,7 @@ import pathlib
 import pandas as pd
 import pytest
 
-from consultation.protocol import load_protocol
+from consultation.protocol import V1_PROTOCOL_VERSION, load_protocol
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def reference_dir() -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def protocol():
-    return load_protocol()
+    return load_protocol(V1_PROTOCOL_VERSION)  # version 1 (issue 6); version 2 in test_protocol_v2.py
 
 
 @pytest.fixture(scope="session")

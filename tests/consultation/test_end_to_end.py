@@ -39,7 +39,7 @@ def test_full_run(protocol, typology, localities):
     assert trig.required and "24037" in trig.municipalities["cvegeo"].tolist()
 
     t = dt.datetime(2026, 1, 5, 9, 0, tzinfo=MX)
-    state = start_consultation(t)
+    state = start_consultation(t, protocol)
     log("consultation_opened", {"protocol_version": state.protocol_version,
                                 "municipalities": trig.municipalities["cvegeo"].tolist()}, t)
     feedback_items = []

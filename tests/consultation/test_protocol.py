@@ -14,6 +14,7 @@ from consultation.protocol import (
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+V1 = load_protocol(proto.V1_PROTOCOL_VERSION)
 
 MEXICAN_PHASES = ("preparacion", "acuerdos_previos", "informativa", "deliberativa",
                   "consultiva", "seguimiento")
@@ -29,7 +30,7 @@ def full_evidence(phase, reason=""):
 
 
 def test_version_and_phases(protocol):
-    assert protocol.version == proto.CURRENT_PROTOCOL_VERSION == "fondo-ca-mx-2026.1"
+    assert protocol.version == proto.V1_PROTOCOL_VERSION == "fondo-ca-mx-2026.1"
     assert protocol.phase_ids == MEXICAN_PHASES + ("cerrada",)
     assert {r.role_id for r in protocol.roles} >= {"responsible_authority", "technical_body",
                                                   "guarantor"}
@@ -86,7 +87,7 @@ def test_parse_refuses_negative_duration_and_bad_order():
 
 
 def test_refuses_forward_move_listing_everything_missing(protocol):
-    state = start_consultation(T0)
+    state = start_consultation(T0, V1)
     now = T0 + dt.timedelta(days=3)
     with pytest.raises(TransitionError) as info:
         advance(state, "acuerdos_previos", PhaseEvidence(steps={"identify_communities"}), now)
@@ -106,7 +107,7 @@ def test_refuses_forward_move_listing_everything_missing(protocol):
 
 
 def test_refuses_when_only_duration_missing(protocol):
-    state = start_consultation(T0)
+    state = start_consultation(T0, V1)
     ev = full_evidence(protocol.phase("preparacion"))
     # 14 days 23 hours elapsed: ceil(1 h / 24 h) = 1 day remaining.
     with pytest.raises(TransitionError, match="1 more day") as info:
@@ -118,14 +119,14 @@ def test_refuses_when_only_duration_missing(protocol):
 
 @pytest.mark.parametrize("target", ["informativa", "cerrada", "seguimiento"])
 def test_refuses_skips(protocol, target):
-    state = start_consultation(T0)
+    state = start_consultation(T0, V1)
     ev = full_evidence(protocol.phase("preparacion"))
     with pytest.raises(TransitionError, match="illegal move"):
         advance(state, target, ev, T0 + dt.timedelta(days=60))
 
 
 def test_refuses_unknown_same_and_backwards_time(protocol):
-    state = start_consultation(T0)
+    state = start_consultation(T0, V1)
     with pytest.raises(TransitionError, match="unknown phase"):
         advance(state, "fase_x", PhaseEvidence(), T0)
     with pytest.raises(TransitionError, match="already in phase"):
@@ -137,7 +138,7 @@ def test_refuses_unknown_same_and_backwards_time(protocol):
 
 
 def test_return_needs_reason_and_is_listed(protocol):
-    state = dataclasses.replace(start_consultation(T0), phase_id="consultiva")
+    state = dataclasses.replace(start_consultation(T0, V1), phase_id="consultiva")
     assert allowed_moves(state) == ("seguimiento", "informativa", "deliberativa")
     with pytest.raises(TransitionError, match="needs a recorded reason"):
         advance(state, "informativa", PhaseEvidence(), T0 + dt.timedelta(days=1))
@@ -153,7 +154,7 @@ def test_return_needs_reason_and_is_listed(protocol):
 
 
 def test_terminal_phase_refuses_everything(protocol):
-    state = dataclasses.replace(start_consultation(T0), phase_id="cerrada")
+    state = dataclasses.replace(start_consultation(T0, V1), phase_id="cerrada")
     with pytest.raises(TransitionError, match="terminal"):
         advance(state, "seguimiento", PhaseEvidence(reason="x"), T0 + dt.timedelta(days=1))
     assert allowed_moves(state) == ()
@@ -171,7 +172,7 @@ def test_evidence_rejects_string():
 
 
 def test_protocol_version_mismatch(protocol):
-    state = dataclasses.replace(start_consultation(T0), protocol_version="other-1")
+    state = dataclasses.replace(start_consultation(T0, V1), protocol_version="other-1")
     with pytest.raises(ValueError, match="not bundled"):
         advance(state, "acuerdos_previos", PhaseEvidence(), T0)
     with pytest.raises(ValueError, match="runs under protocol"):

@@ -30,6 +30,8 @@ UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)
 #: Aguascalientes city (INEGI 010010001): municipality 01001 is INPI type C.
 AGUASCALIENTES = (21.87982, -102.29605)
+#: Candela, Coahuila (INEGI 050050001): municipality 05005 is INPI type D.
+CANDELA = (26.84028, -100.66389)
 START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # a Monday, 10:00 in central Mexico
 
 
@@ -87,7 +89,8 @@ def test_trigger_lists_localities_and_municipalities(settings, clock):
     pid = make_project(settings, TAMAZUNCHALE)
     with session_scope(settings) as session:
         c = cs.create_consultation(session, settings, {"project_id": pid}, "ana")
-    assert c["phase"] == "preparacion" and c["protocol_version"] == "fondo-ca-mx-2026.1"
+    assert c["phase"] == "preparacion" and c["protocol_version"] == "fondo-ca-mx-2026.2"
+    assert c["requirement"] == "required" and c["state"] == "preparacion"
     keys = {m["cvegeo"]: m for m in c["municipalities"]}
     assert keys["24037"]["name"] == "Tamazunchale" and keys["24037"]["tipo_code"] == "A"
     community = {x["cvegeo"]: x for x in c["communities"]}["240370001"]
@@ -99,16 +102,28 @@ def test_trigger_lists_localities_and_municipalities(settings, clock):
 
 
 def test_trigger_not_required_is_refused_unless_overridden(settings, clock):
-    pid = make_project(settings, AGUASCALIENTES)
+    # Candela, Coahuila (INEGI 050050001): municipality 05005 is INPI type D (no indigenous
+    # population in 2020), and no other locality within 5 km.
+    pid = make_project(settings, CANDELA)
     with session_scope(settings) as session:
-        with pytest.raises(Conflict, match="review recommended") as err:
+        with pytest.raises(Conflict, match="does not require") as err:
             cs.create_consultation(session, settings, {"project_id": pid, "max_distance_km": 5},
                                    "ana")
-        assert "01001" in err.value.extra["review_municipalities"]
+        assert err.value.extra["requirement"] == "not_required"
         c = cs.create_consultation(session, settings, {"project_id": pid, "max_distance_km": 5,
                                                        "override_reason": "revisión voluntaria"},
                                    "ana")
-    assert c["communities"] == []
+    assert c["communities"] == [] and c["requirement"] == "not_required"
+
+
+def test_type_c_opens_for_identification_without_override(settings, clock):
+    # Aguascalientes (type C, 4,318 people in indigenous households): identification required,
+    # never "not required" on the typology alone.
+    pid = make_project(settings, AGUASCALIENTES)
+    with session_scope(settings) as session:
+        c = cs.create_consultation(session, settings, {"project_id": pid, "max_distance_km": 5},
+                                   "ana")
+    assert c["requirement"] == "identification_required" and c["communities"] == []
 
 
 def test_bad_inputs_name_the_field_and_store_nothing(settings, clock):
@@ -148,7 +163,7 @@ def test_phase_refusal_lists_what_is_missing(settings, opened, clock):
         with pytest.raises(Conflict) as err:
             cs.change_phase(session, settings, opened, {"to_phase": "acuerdos_previos"}, "ana")
         missing = err.value.extra["missing"]
-        assert "social_impact_assessment" in missing["steps"]
+        assert "co_produce_social_impact_study" in missing["steps"]
         assert "identify_communities" not in missing["steps"]  # recorded by the fixture
         assert missing["days_remaining"] == 15
         with pytest.raises(Conflict, match="illegal move"):

@@ -32,6 +32,7 @@ from fondo.config import ConfigError
 from fondo.consultation.anchors import key_file, signing_key, trusted_keys
 from fondo.consultation.models import ConsultationEvent, ConsultationSignedHead
 from fondo.consultation.schemas import NoticeRequestSchema
+from consultation_support import complete_phase
 from fondo.db import engine_for, session_scope
 from fondo.errors import InvalidInput
 from fondo.fund.models import Project, Site
@@ -349,15 +350,7 @@ def test_notice_page_and_poster_show_the_head_signed_at_publication(client, sett
                                                                     cid):
     clock.advance(days=20)
     with session_scope(settings) as session:
-        cs.record_evidence(session, settings, cid, {
-            "steps": ["identify_communities", "assess_depth_of_consultation", "designate_roles",
-                      "social_impact_assessment", "draft_consultation_plan",
-                      "open_grievance_mechanism"],
-            "artefacts": ["community_register", "roles_designation",
-                          "social_impact_assessment_report", "consultation_plan",
-                          "grievance_mechanism_notice"],
-            "conditions": ["communities_identified", "roles_designated",
-                           "grievance_mechanism_open", "no_irreversible_decision_taken"]}, "ana")
+        complete_phase(session, settings, cid)  # protocol version 2's preparacion
         cs.change_phase(session, settings, cid, {"to_phase": "acuerdos_previos"}, "ana")
         notice = cs.publish_notice(session, settings, cid, load_request(NoticeRequestSchema(), {
             "community": "Tamazunchale", "starts_at": "2026-04-12T10:00:00-06:00",

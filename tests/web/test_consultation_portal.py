@@ -13,6 +13,7 @@ import shapely
 import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
 from fondo.consultation.schemas import NoticeRequestSchema
+from consultation_support import complete_phase
 from fondo.db import session_scope
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
@@ -102,15 +103,7 @@ def test_notice_page_poster_and_subscription(client, cid, settings, monkeypatch)
     start = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
     monkeypatch.setattr(consultation_clock, "clock", lambda: start + dt.timedelta(days=20))
     with session_scope(settings) as session:
-        cs.record_evidence(session, settings, cid, {
-            "steps": ["identify_communities", "assess_depth_of_consultation", "designate_roles",
-                      "social_impact_assessment", "draft_consultation_plan",
-                      "open_grievance_mechanism"],
-            "artefacts": ["community_register", "roles_designation",
-                          "social_impact_assessment_report", "consultation_plan",
-                          "grievance_mechanism_notice"],
-            "conditions": ["communities_identified", "roles_designated",
-                           "grievance_mechanism_open", "no_irreversible_decision_taken"]}, "ana")
+        complete_phase(session, settings, cid)  # protocol version 2's preparacion
         cs.change_phase(session, settings, cid, {"to_phase": "acuerdos_previos"}, "ana")
         n = cs.publish_notice(session, settings, cid, load_request(NoticeRequestSchema(), {
             "community": "Tamazunchale", "starts_at": "2026-04-02T10:00:00-06:00",

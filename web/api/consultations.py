@@ -35,6 +35,14 @@ from fondo.consultation.schemas import (
     TranslationRequestSchema,
     location_from_form,
 )
+from fondo.consultation.schemas_v2 import (
+    DecisionRequestSchema,
+    FactRequestSchema,
+    IdentificationRequestSchema,
+    LanguageAgentRequestSchema,
+    ResumeRequestSchema,
+    SuspensionRequestSchema,
+)
 from fondo.db import run_unit_of_work
 from fondo.jobs import create_job, job_status, launch
 from fondo.request_body import load_request
@@ -393,3 +401,94 @@ def change_commitment(body: dict[str, Any], consultation_id: int, commitment_id:
     out = _write(lambda s: service.change_commitment(s, settings(), consultation_id,
                                                      commitment_id, body, actor))
     return out
+
+
+# --- protocol version 2 (issue 13) -------------------------------------------------------
+
+
+@blp.post("/consultations/<int:consultation_id>/identification")
+@require_role(OFFICER)
+@blp.arguments(IdentificationRequestSchema)
+def record_identification(body: dict[str, Any], consultation_id: int):
+    """Record the locality-level identification (trigger "identification required"): `outcome`,
+    `methods`, `evidence`, `decided_by`, `reason`, `localities`. Clearing needs a field visit and
+    a documentary source, and never clears a site the trigger says requires consultation."""
+    actor = _actor()
+    return _write(lambda s: service.record_identification(s, settings(), consultation_id, body,
+                                                          actor)), 201
+
+
+@blp.post("/consultations/<int:consultation_id>/records")
+@require_role(OFFICER)
+@blp.arguments(FactRequestSchema)
+def record_fact(body: dict[str, Any], consultation_id: int):
+    """Record one of version 2's records (`kind`: fpic_determination, study_coproduction,
+    advice_resources, languages, participation, results_scope, negotiation; fields by kind)."""
+    actor = _actor()
+    return _write(lambda s: service.record_fact(s, settings(), consultation_id, body, actor)), 201
+
+
+@blp.get("/consultations/<int:consultation_id>/language-agents")
+@require_role(OFFICER)
+def list_language_agents(consultation_id: int):
+    """Translators and interpreters the community accepted, with their names (officers only)."""
+    return service.list_language_agents(db(), consultation_id)
+
+
+@blp.post("/consultations/<int:consultation_id>/language-agents")
+@require_role(OFFICER)
+@blp.arguments(LanguageAgentRequestSchema)
+def add_language_agent(body: dict[str, Any], consultation_id: int):
+    """Record a translator or interpreter the community accepted, for an agreed language."""
+    actor = _actor()
+    return _write(lambda s: service.add_language_agent(s, settings(), consultation_id, body,
+                                                       actor)), 201
+
+
+@blp.post("/consultations/<int:consultation_id>/suspension")
+@require_role(OFFICER)
+@blp.arguments(SuspensionRequestSchema)
+def suspend_consultation(body: dict[str, Any], consultation_id: int):
+    """Suspend (`kind`: court_suspension, coercion_report, electoral_blackout; `reason`): the
+    phase and every clock stop until it resumes."""
+    actor = _actor()
+    return _write(lambda s: service.suspend_consultation(s, settings(), consultation_id, body,
+                                                         actor))
+
+
+@blp.post("/consultations/<int:consultation_id>/resumption")
+@require_role(OFFICER)
+@blp.arguments(ResumeRequestSchema)
+def resume_consultation(body: dict[str, Any], consultation_id: int):
+    """Resume a suspended consultation (`reason`); the clocks restart where they stopped."""
+    actor = _actor()
+    return _write(lambda s: service.resume_consultation(s, settings(), consultation_id, body,
+                                                        actor))
+
+
+@blp.get("/projects/<int:project_id>/consultation-gates")
+@require_role()
+def project_consultation_gates(project_id: int):
+    """What the pipeline gates need: `requirement`, `identification_pending`, `consultation_id`,
+    `state`, `agreement_reached`, `consent_withheld`, `overdue_grievances`,
+    `premature_decisions`, `financial_close_allowed_by_protocol`."""
+    return service.project_consultation_gates(db(), project_id, settings())
+
+
+@blp.get("/projects/<int:project_id>/decisions")
+@require_role()
+def list_project_decisions(project_id: int):
+    """A project's permits, land contracts and SIA resolution, oldest first."""
+    return service.list_project_decisions(db(), settings(), project_id)
+
+
+@blp.post("/projects/<int:project_id>/decisions")
+@require_role(OFFICER)
+@blp.arguments(DecisionRequestSchema)
+def record_project_decision(body: dict[str, Any], project_id: int):
+    """Record a permit, land contract or SIA resolution with its date; 409 before the phase
+    the protocol allows (give `premature_reason` only to record one already taken: it then
+    shows as premature in the gates)."""
+    actor = _actor()
+    return _write(lambda s: service.record_project_decision(s, settings(), project_id, body,
+                                                            actor)), 201

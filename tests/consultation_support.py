@@ -1,0 +1,40 @@
+"""Helpers for shell tests that walk a consultation through protocol version 2 (issue 13).
+
+Version 2 asks, before leaving preparacion, for the consent determination, the study's
+co-production record and the advice budget (records checked by their exit conditions); these
+helpers record them with plausible values so that a test about something else (notices,
+posters, signed heads) can reach the phase it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fondo.consultation.service as cs
+from consultation import protocol as pr
+from fondo.consultation.schemas_v2 import FactRequestSchema
+from fondo.request_body import load_request
+
+#: Version 2 records of the preparacion phase.
+PREPARACION_RECORDS = (
+    {"kind": "fpic_determination", "circumstances": [], "reason": "sin circunstancias de la ND7"},
+    {"kind": "study_coproduction", "community_participants": 10, "sessions": 2,
+     "community_institutions": "Asamblea comunitaria"},
+    {"kind": "advice_resources", "budget_mxn": 200000.0, "adviser_chosen_by_community": True,
+     "description": "Asesoría independiente"},
+)
+
+
+def complete_phase(session, settings, cid: int, actor: str = "ana") -> dict[str, Any]:
+    """Record every step, artefact and condition of the consultation's current phase (and,
+    in preparacion, version 2's records first); the caller moves the phase."""
+    c = cs.get_consultation(session, settings, cid)
+    protocol = pr.load_protocol(c["protocol_version"])
+    phase = protocol.phase(c["phase"])
+    if c["protocol_version"] != pr.V1_PROTOCOL_VERSION and phase.phase_id == "preparacion":
+        for body in PREPARACION_RECORDS:
+            cs.record_fact(session, settings, cid, load_request(FactRequestSchema(), body), actor)
+    return cs.record_evidence(session, settings, cid, {
+        "steps": [s.item_id for s in phase.steps],
+        "artefacts": [a.item_id for a in phase.artefacts],
+        "conditions": [x.item_id for x in phase.exit_conditions]}, actor)
