@@ -42,13 +42,13 @@ DEMO_LIMITED_PARTNERS = [
 #: Demo projects: real places (near bundled stations), fictitious projects.
 DEMO_PROJECTS = [
     {"name": "Demo – Parque solar Aguascalientes Norte", "technology": "pv",
-     "lon": -102.25, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "development"},
+     "lon": -102.25, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "due_diligence"},
     {"name": "Demo – Parque solar San Luis Potosí Altiplano", "technology": "pv",
      "lon": -101.05, "lat": 22.35, "capacity_ac_mw": 100.0, "stage": "screening"},
     {"name": "Demo – Parque eólico Soto la Marina", "technology": "wind",
      "lon": -97.95, "lat": 23.85, "capacity_ac_mw": 120.0, "stage": "consultation"},
     {"name": "Demo – Parque solar General Cepeda", "technology": "pv",
-     "lon": -101.45, "lat": 25.40, "capacity_ac_mw": 80.0, "stage": "financing"},
+     "lon": -101.45, "lat": 25.40, "capacity_ac_mw": 80.0, "stage": "financial_close"},
 ]
 #: Side of the square demo site drawn around each demo project's point. [km]
 DEMO_SITE_SIDE_KM = 2.0
