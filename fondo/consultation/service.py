@@ -72,6 +72,7 @@ from fondo.consultation.notices import (
     poster_pdf,
     publish_notice,
 )
+from fondo.consultation.project_status import project_consultation_gates
 from fondo.consultation.social_risk import social_risk_for_project
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
     "list_notices",
     "parse_published",
     "poster_pdf",
+    "project_consultation_gates",
     "public_feedback_list",
     "publish_head",
     "publish_notice",
