@@ -84,6 +84,7 @@ def store_site_check(settings: Mapping[str, Any], session: Session, project: Pro
 
     The check is :func:`fondo.screening.service.check_site_request` over the site's
     geometry and the project's technology, with ``checked_at`` and ``checked_by`` added.
+    A project without state or municipality keys takes the site's (INEGI).
     """
     site = project.site
     if site is None:
@@ -94,6 +95,11 @@ def store_site_check(settings: Mapping[str, Any], session: Session, project: Pro
         "technology": project.technology.value})
     answer = dict(answer) | {"checked_at": utcnow().isoformat(), "checked_by": actor}
     site.check_result = answer
+    attributes = answer.get("attributes") or {}
+    if project.state_key is None and attributes.get("state_cve_ent"):
+        project.state_key = str(attributes["state_cve_ent"])
+    if project.municipality_key is None and attributes.get("municipality_cvegeo"):
+        project.municipality_key = str(attributes["municipality_cvegeo"])
     session.flush()
     return answer
 
