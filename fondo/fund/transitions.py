@@ -114,7 +114,7 @@ def move_project(session: Session, project_id: int, body: Mapping[str, Any], act
     if unmet:
         raise Conflict(f"Project {project.id} cannot move from {project.stage.value} to {to}: "
                        f"{len(unmet)} gate(s) unmet: "
-                       + ", ".join(g["name"] for g in unmet) + ".",
+                       + "; ".join(f"{g['name']} ({g['reason']})" for g in unmet) + ".",
                        field="to", extra={"from": project.stage.value, "to": to,
                                           "unmet_gates": unmet, "gates": results,
                                           "current_version": project.version})
