@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from finance.tax import ISR_RATE, PTU_RATE
 from fondo.celery_app import make_celery
+from fondo.config import load_settings
 from fondo.db import session_scope
 from fondo.errors import Conflict
 from fondo.finance import service as finance_service
@@ -80,7 +81,8 @@ def _run_study(settings: Mapping[str, Any], project_id: int, body: Mapping[str, 
         job, study = studies_service.create_study(settings, session, body)
         study.is_demo = True
         job_id, study_id, params = job.id, study.id, dict(job.params)
-    celery = make_celery({**settings, "TASK_ALWAYS_EAGER": True})
+    # here and now, in this process (a partial mapping of settings gets the defaults)
+    celery = make_celery(load_settings({**settings, "TASK_ALWAYS_EAGER": True}, environ={}))
     with session_scope(settings) as session:
         launch(celery, studies_service.STUDY_TASK, session.get(Job, job_id), params)
     with session_scope(settings) as session:
