@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from fondo.consultation.service import seed_demo_consultation
 from fondo.db import session_scope
 from fondo.data.service import Corridor, WeatherStation
+from fondo.fund.demo import seed_demo_pipeline
 from fondo.fund.models import Fund, LimitedPartner, PipelineStage, Project, Site
+from fondo.fund.projects import record_transition
 from fondo.orm import Technology
 
 #: Projected CRS for areas and distances in Mexico (Mexico ITRF2008 / LCC).
@@ -39,17 +41,25 @@ DEMO_LIMITED_PARTNERS = [
     {"name": "Demo LP – Mexican development bank", "country": "MX", "kind": "development_bank",
      "commitment_amount": 2.0e9, "commitment_currency": "MXN"},
 ]
-#: Demo projects: real places (near bundled stations), fictitious projects.
+#: Demo projects: real places (near bundled stations), fictitious projects. ``stage`` is
+#: the stage the demo moves each one to through the pipeline's gates
+#: (:func:`fondo.fund.demo.seed_demo_pipeline`), consistent with its consultation: San Luis
+#: Potosí's consultation is in "seguimiento" (agreement reached), so it is at financial
+#: close; the others have no consultation and stop before that stage. Each 2 km square is
+#: placed where the real site check finds no hard constraint (no urban area, locality,
+#: protected area or water body; slope within the limit).
 DEMO_PROJECTS = [
     {"name": "Demo – Parque solar Aguascalientes Norte", "technology": "pv",
-     "lon": -102.25, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "development"},
+     "lon": -102.24, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "due_diligence"},
     {"name": "Demo – Parque solar San Luis Potosí Altiplano", "technology": "pv",
-     "lon": -101.05, "lat": 22.35, "capacity_ac_mw": 100.0, "stage": "screening"},
+     "lon": -101.04, "lat": 22.37, "capacity_ac_mw": 100.0, "stage": "financial_close"},
     {"name": "Demo – Parque eólico Soto la Marina", "technology": "wind",
-     "lon": -97.95, "lat": 23.85, "capacity_ac_mw": 120.0, "stage": "consultation"},
+     "lon": -97.95, "lat": 23.85, "capacity_ac_mw": 118.8, "stage": "due_diligence"},
     {"name": "Demo – Parque solar General Cepeda", "technology": "pv",
-     "lon": -101.45, "lat": 25.40, "capacity_ac_mw": 80.0, "stage": "financing"},
+     "lon": -101.45, "lat": 25.41, "capacity_ac_mw": 80.0, "stage": "due_diligence"},
 ]
+#: DC/AC ratio of the demo PV parks. [-]
+DEMO_PV_DC_AC_RATIO = 1.2
 #: Side of the square demo site drawn around each demo project's point. [km]
 DEMO_SITE_SIDE_KM = 2.0
 
@@ -71,6 +81,8 @@ def seed_all(settings: Mapping[str, Any], demo: bool = False) -> dict[str, int]:
     if demo:
         with session_scope(settings) as session:
             counts.update(seed_demo_consultation(session, settings))
+        counts.update(seed_demo_pipeline(settings, DEMO_PROJECTS))
+        # issue 11 part B: the demo fund's capital calls and distributions go here (one line)
     return counts
 
 
@@ -139,7 +151,11 @@ def _square_km(lon: float, lat: float, side_km: float) -> shapely.Polygon:
 
 
 def seed_demo(session: Session) -> dict[str, int]:
-    """Insert the demo fund, its limited partners and projects once (labelled as demo)."""
+    """Insert the demo fund, its limited partners and projects once (labelled as demo).
+
+    Projects start at ``origination``; :func:`fondo.fund.demo.seed_demo_pipeline` then
+    moves each to its stage through the gates.
+    """
     fund = session.scalar(select(Fund).where(Fund.name == DEMO_FUND["name"]))
     if fund is not None:
         return {"demo_funds": 0, "demo_projects": 0}
@@ -158,10 +174,17 @@ def seed_demo(session: Session) -> dict[str, int]:
                     area_km2=DEMO_SITE_SIDE_KM**2, is_demo=True)
         session.add(site)
         session.flush()
-        session.add(Project(fund_id=fund.id, site_id=site.id, name=spec["name"],
-                            technology=Technology(spec["technology"]),
-                            capacity_ac_mw=spec["capacity_ac_mw"],
-                            stage=PipelineStage(spec["stage"]), corridor_id=corridor_id,
-                            is_demo=True))
+        pv = spec["technology"] == "pv"
+        project = Project(fund_id=fund.id, site_id=site.id, name=spec["name"],
+                          technology=Technology(spec["technology"]),
+                          capacity_ac_mw=spec["capacity_ac_mw"],
+                          capacity_dc_mw=spec["capacity_ac_mw"] * DEMO_PV_DC_AC_RATIO
+                          if pv else None,
+                          stage=PipelineStage.ORIGINATION, corridor_id=corridor_id,
+                          is_demo=True)
+        session.add(project)
+        session.flush()
+        record_transition(session, project, None, PipelineStage.ORIGINATION,
+                          "Demostración: proyecto creado", "demo", None)
     session.flush()
     return {"demo_funds": 1, "demo_projects": len(DEMO_PROJECTS)}

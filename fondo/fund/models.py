@@ -16,6 +16,8 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,15 +26,21 @@ from fondo.orm import Base, Technology, UTCDateTime, _enum, utcnow
 
 
 class PipelineStage(str, enum.Enum):
-    """Stages a project moves through in the fund's pipeline."""
+    """Stages a project moves through in the fund's pipeline (issue 11), in order, plus
+    ``dropped`` (left the pipeline, with its reason in the project's history).
 
+    The moves and the gates that guard them are :mod:`fondo.fund.transitions` and
+    :mod:`fondo.fund.gates`.
+    """
+
+    ORIGINATION = "origination"
     SCREENING = "screening"
-    DEVELOPMENT = "development"
+    DUE_DILIGENCE = "due_diligence"
     CONSULTATION = "consultation"
-    FINANCING = "financing"
+    FINANCIAL_CLOSE = "financial_close"
     CONSTRUCTION = "construction"
     OPERATION = "operation"
-    WITHDRAWN = "withdrawn"
+    DROPPED = "dropped"
 
 
 class Fund(Base):
@@ -85,7 +93,14 @@ class LimitedPartnerUser(Base):
 
 
 class Project(Base):
-    """A solar or wind park the fund develops or holds."""
+    """A solar or wind park the fund develops or holds.
+
+    ``version`` is the optimistic lock (issue 11 item 9): SQLAlchemy adds ``WHERE version =
+    <read>`` to every UPDATE and increments it, so a writer that read an older row changes
+    nothing (:mod:`fondo.fund.projects` turns that into a 409 with the current version).
+    Linked yield studies are :class:`ProjectStudy`; finance cases and consultations point
+    at the project from their own tables.
+    """
 
     __tablename__ = "projects"
 
@@ -95,17 +110,67 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(200))
     technology: Mapped[Technology] = mapped_column(_enum(Technology, "technology"))
     capacity_ac_mw: Mapped[float | None] = mapped_column(Float)
+    capacity_dc_mw: Mapped[float | None] = mapped_column(Float)
     stage: Mapped[PipelineStage] = mapped_column(
-        _enum(PipelineStage, "pipeline_stage"), default=PipelineStage.SCREENING
+        _enum(PipelineStage, "pipeline_stage"), default=PipelineStage.ORIGINATION
     )
     corridor_id: Mapped[str | None] = mapped_column(ForeignKey("corridors.id"))
     state_key: Mapped[str | None] = mapped_column(String(2))
     municipality_key: Mapped[str | None] = mapped_column(String(5))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     fund: Mapped[Fund | None] = relationship(back_populates="projects")
     site: Mapped[Site | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ProjectTransition(Base):
+    """One move of a project between stages: who, when, why, and the gates as evaluated.
+
+    Append-only in the code (no update or delete path); the project's history is these rows
+    in ``id`` order. The first row of a project created through the API is its creation
+    (``from_stage`` null).
+    """
+
+    __tablename__ = "project_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    from_stage: Mapped[PipelineStage | None] = mapped_column(_enum(PipelineStage, "pipeline_stage"))
+    to_stage: Mapped[PipelineStage] = mapped_column(_enum(PipelineStage, "pipeline_stage"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(320))  # e-mail of the user, or "cli" / "demo"
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    gates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectStudy(Base):
+    """A yield study linked to a project, and its approval for financial close (who, when).
+
+    The ``yield_studies`` table is the studies feature's and is not changed: the link and the
+    approval live here.
+    """
+
+    __tablename__ = "project_studies"
+    __table_args__ = (UniqueConstraint("project_id", "study_id",
+                                       name="uq_project_studies_project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("yield_studies.id"))
+    linked_by: Mapped[str] = mapped_column(String(320))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approval_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Site(Base):
@@ -119,6 +184,8 @@ class Site(Base):
     corridor_id: Mapped[str | None] = mapped_column(ForeignKey("corridors.id"))
     geometry: Mapped[Any] = mapped_column(Geometry())
     area_km2: Mapped[float | None] = mapped_column(Float)
+    #: The last site check (``fondo.screening.service.check_site_request``'s answer) plus
+    #: ``checked_at`` and ``checked_by``; the due-diligence gate reads it.
     check_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,50 @@
+"""``fondo seed --demo`` tells one story (issue 11 item 8): every demo project has a stored
+yield study and a finance case run on it, and a stage its gates and its consultation allow,
+reached through recorded moves."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fondo.consultation.service import project_consultation_gates
+from fondo.db import session_scope
+from fondo.finance.models import FinanceCase
+from fondo.fund.models import Project, ProjectStudy
+from fondo.fund.transitions import PIPELINE
+from fondo.seed import DEMO_PROJECTS, seed_all
+from fondo.studies.models import YieldStudy
+
+
+def test_demo_projects_have_studies_cases_and_consistent_stages(settings):
+    counts = seed_all(settings, demo=True)
+    assert counts["demo_unmet_gates"] == []
+    assert counts["demo_studies"] == len(DEMO_PROJECTS)
+    again = seed_all(settings, demo=True)
+    assert again["demo_studies"] == 0 and again["demo_moves"] == 0
+    stage_of = {spec["name"]: spec["stage"] for spec in DEMO_PROJECTS}
+    with session_scope(settings) as session:
+        for project in session.scalars(select(Project).order_by(Project.id)):
+            assert project.stage.value == stage_of[project.name], project.name
+            [link] = session.scalars(select(ProjectStudy).where(
+                ProjectStudy.project_id == project.id)).all()
+            study = session.get(YieldStudy, link.study_id)
+            assert study.status.value == "SUCCESS" and study.site_id == project.site_id
+            assert 0 < study.energy_p90_mwh < study.energy_p50_mwh
+            cases = session.scalars(select(FinanceCase).where(
+                FinanceCase.project_id == project.id)).all()
+            base = [c for c in cases if c.study_id == study.id]
+            assert base and base[0].request["energy_p50_mwh"] == study.energy_p50_mwh
+            facts = project_consultation_gates(session, project.id)
+            index = PIPELINE.index(project.stage)
+            if index >= PIPELINE.index(PIPELINE[3]):  # consultation or later
+                assert facts["consultation_id"] is not None or \
+                    facts["requirement"] == "not_required", project.name
+            if project.stage.value == "financial_close":
+                assert facts["agreement_reached"] and link.approved_at is not None
+                assert any(c.request["energy_p50_mwh"] == study.energy_p90_mwh for c in cases)
+            if "Soto la Marina" in project.name:  # no consultation: not at "consultation"
+                assert facts["consultation_id"] is None
+                assert project.stage.value != "consultation"
+            if "San Luis" in project.name:
+                assert facts["state"] == "seguimiento"
+                assert project.stage.value == "financial_close"

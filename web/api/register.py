@@ -1,0 +1,41 @@
+"""``/api/v1/register``: the public register of the fund's projects (issue 11 item 7).
+
+No account needed. JSON (``/api/v1/register``) or CSV (``/api/v1/register.csv``, or
+``Accept: text/csv``); what it holds and never holds is :mod:`fondo.fund.register`.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from fondo.fund import register
+from web.api.docs import Blueprint, responses_doc, strict_json
+from web.context import db
+
+blp = Blueprint("register", __name__, url_prefix="/api/v1",
+                description="Public register of the fund's projects (no account)")
+
+
+def _csv() -> Response:
+    return Response(register.register_csv(db()), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="fondo-register.csv"'})
+
+
+@blp.get("/register")
+@blp.doc(**responses_doc(200, None, "The projects (JSON; CSV with Accept: text/csv).",
+                         errors=()))
+def get_register():
+    """Every project of the fund: name, technology, capacity, place, stage, consultation
+    status and grievances received and answered — nothing private."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    if best == "text/csv" and request.accept_mimetypes["text/csv"] > \
+            request.accept_mimetypes["application/json"]:
+        return _csv()
+    return strict_json(register.register_json(db()))
+
+
+@blp.get("/register.csv")
+@blp.doc(**responses_doc(200, None, "The projects as CSV.", mime="text/csv", errors=()))
+def get_register_csv():
+    """The register as CSV (UTF-8, one header row)."""
+    return _csv()
