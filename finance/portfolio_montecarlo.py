@@ -13,7 +13,7 @@ net IRR and multiple of that draw.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class Holding:
         Calendar index of the case's model year 0.
     asset_index : int
         Column of this project in the energy-factor draws.
+    price_sigma, capex_sigma, opex_sigma : float
+        This project's spreads (its own Monte Carlo spec's, see
+        :class:`finance.montecarlo.MonteCarloSpec`). [-]
     """
 
     case: CaseInputs
@@ -48,6 +51,9 @@ class Holding:
     share: float
     offset: int
     asset_index: int
+    price_sigma: float = 0.0
+    capex_sigma: float = 0.0
+    opex_sigma: float = 0.0
 
     def __post_init__(self):
         if not (0.0 < self.share <= 1.0):
@@ -80,7 +86,7 @@ def portfolio_montecarlo(holdings: Sequence[Holding], energy_factors: np.ndarray
     energy_factors : numpy.ndarray, shape (spec.n_draws, n_assets)
         Correlated energy factors (:func:`finance.portfolio_risk.energy_factor_draws`). [-]
     spec : MonteCarloSpec
-        Draws, seed and the price/CAPEX/OPEX spreads (as the finance engine reads them).
+        Draws and seed (each holding's spreads replace the spec's).
     n_years : int
         Calendar years of the portfolio.
     fees : numpy.ndarray, shape (n_years,)
@@ -103,7 +109,9 @@ def portfolio_montecarlo(holdings: Sequence[Holding], energy_factors: np.ndarray
     rng = np.random.default_rng(spec.seed)
     gross = np.zeros((n, int(n_years)))
     for done, h in enumerate(holdings, start=1):
-        drawn = draw_drivers(h.case, spec, n, rng)
+        own = replace(spec, price_sigma=h.price_sigma, capex_sigma=h.capex_sigma,
+                      opex_sigma=h.opex_sigma)
+        drawn = draw_drivers(h.case, own, n, rng)
         drivers = Drivers(factors[:, h.asset_index], drawn.price_factor, drawn.capex_factor,
                           drawn.opex_factor, drawn.fx_factor)
         flows = simulate(h.case, drivers).tranche_flows_usd[h.tranche]

@@ -91,11 +91,11 @@ def test_montecarlo_without_spread_equals_the_deterministic_fund():
 
 def test_montecarlo_spread_and_correlated_energy():
     inputs = finance.CaseInputs.from_dict(CASE)
-    holdings = [Holding(inputs, "Fund", 1.0, 0, 0)]
+    holdings = [Holding(inputs, "Fund", 1.0, 0, 0, capex_sigma=0.05)]
     n = 400
     rng = np.random.default_rng(3)
     factors = 1 + 0.08 * rng.standard_normal((n, 1))
-    out = portfolio_montecarlo(holdings, factors, MonteCarloSpec(n_draws=n, seed=2, capex_sigma=0.05),
+    out = portfolio_montecarlo(holdings, factors, MonteCarloSpec(n_draws=n, seed=2),
                                n_years=inputs.n_years, fees=np.zeros(inputs.n_years),
                                terms=WaterfallTerms())
     g = out["draws"]["gross_irr"]
