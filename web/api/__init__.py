@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from web.api import consultations, data, finance, screenings, tasks, users, yield_
+from web.api import funds, portfolio  # issue 11: fund, LP ledger, portfolio
 from web.api.docs import document_exclusive_bounds
 
 #: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
@@ -16,6 +17,7 @@ BLUEPRINTS = (
     yield_.blp,
     finance.blp,
     consultations.blp,
+    funds.blp, portfolio.blp,
 )
 
 
