@@ -4,7 +4,8 @@ IFRS S2 (NIIF S2)-style climate-metrics table; served as JSON and as an XLSX wor
 
 The arithmetic and its sourced parameters are :mod:`finance.esg`. Attribution follows
 PCAF's project-finance rule: the fund's allocations to a project (equity and debt) over
-the project's total equity and debt (its newest finance case's invested amounts).
+the project's total equity and debt at COD (its newest finance case's ``equity_usd`` and
+``debt_usd``).
 Energy is each project's P50 (its yield study, else its case).
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from finance import esg
 from fondo.consultation import service as consultation_service
 from fondo.errors import FondoError
-from fondo.fund.allocations import case_of_project, case_tranches
+from fondo.fund.allocations import case_of_project
 from fondo.fund.ledger_models import Allocation, HolderKind
 from fondo.fund.models import Fund
 from fondo.fund.portfolio import energy_assets, portfolio_projects
@@ -59,8 +60,8 @@ def esg_report(session: Session, fund: Fund, settings: Mapping[str, Any] | None 
     for p in projects:
         tech = getattr(p.technology, "value", p.technology)
         asset, case = assets.get(p.id), cases[p.id]
-        total = (sum(t["invested_usd"] for t in case_tranches(case).values()
-                     if t["kind"] != "guarantee") if case is not None else 0.0)
+        metrics = case.result["metrics"] if case is not None else {}
+        total = float(metrics.get("equity_usd") or 0.0) + float(metrics.get("debt_usd") or 0.0)
         attribution = (esg.pcaf_attribution_factor(min(held[p.id], total), total)
                        if total > 0 and fund.base_currency == "USD" else 0.0)
         energy = asset.energy_p50_mwh if asset else 0.0
