@@ -18,6 +18,7 @@ from fondo.consultation import cli as consultation_cli
 from fondo.data import cli as data_cli
 from fondo.finance import cli as finance_cli
 from fondo.fund import cli as fund_cli
+from fondo.fund import portfolio_cli
 from fondo.runner import run_worker
 from fondo.screening import cli as screening_cli
 from fondo.seed import seed_all
@@ -85,6 +86,7 @@ COMMANDS = (
     finance_cli.finance_group,
     consultation_cli.consultation,
     fund_cli.projects_group,
+    portfolio_cli.portfolio_group,
 )
 
 

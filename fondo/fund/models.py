@@ -6,7 +6,8 @@ Rows created by ``fondo seed --demo`` carry ``is_demo = true`` and say so wherev
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -14,13 +15,16 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Date,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fondo.fund.money import RATE_SCALE, ExactDecimal
 from fondo.geometry import Geometry
 from fondo.orm import Base, Technology, UTCDateTime, _enum, utcnow
 
@@ -43,8 +47,23 @@ class PipelineStage(str, enum.Enum):
     DROPPED = "dropped"
 
 
+class LimitedPartnerKind(str, enum.Enum):
+    """Kinds of investor a limited partner is (issue 11)."""
+
+    PENSION_FUND = "pension_fund"
+    DEVELOPMENT_FINANCE_INSTITUTION = "development_finance_institution"
+    DEVELOPMENT_BANK = "development_bank"
+    OTHER = "other"
+
+
 class Fund(Base):
-    """The fund (a limited partnership) and its target size."""
+    """The fund (a limited partnership), its target size and the terms of its waterfall.
+
+    The waterfall terms are :class:`finance.portfolio.WaterfallTerms`' (fractions, not
+    percent); the management fee is charged on total commitments for
+    ``management_fee_years`` years from ``vintage_year``; ``discount_rate`` discounts the
+    projected flows into the net asset value.
+    """
 
     __tablename__ = "funds"
 
@@ -52,6 +71,19 @@ class Fund(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     base_currency: Mapped[str] = mapped_column(String(3), default="USD")
     target_size_usd: Mapped[float | None] = mapped_column(Float)
+    vintage_year: Mapped[int | None] = mapped_column(Integer)
+    preferred_return_rate: Mapped[float] = mapped_column(
+        Float, default=0.08, server_default=text("0.08"))
+    carried_interest_rate: Mapped[float] = mapped_column(
+        Float, default=0.2, server_default=text("0.2"))
+    catch_up_rate: Mapped[float] = mapped_column(
+        Float, default=1.0, server_default=text("1.0"))
+    management_fee_rate: Mapped[float] = mapped_column(
+        Float, default=0.02, server_default=text("0.02"))
+    management_fee_years: Mapped[int] = mapped_column(
+        Integer, default=10, server_default=text("10"))
+    discount_rate: Mapped[float] = mapped_column(
+        Float, default=0.08, server_default=text("0.08"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -60,7 +92,13 @@ class Fund(Base):
 
 
 class LimitedPartner(Base):
-    """An investor's commitment to the fund, in its own currency."""
+    """An investor's commitment to the fund, in its own currency (an exact decimal).
+
+    ``kind`` is a :class:`LimitedPartnerKind` value. A commitment in another currency than
+    the fund's states the rate that fixes its fund-currency value (units of the LP's
+    currency per unit of the fund's) and the rate's date: the LP's share of the fund is
+    its commitment at that rate over all commitments.
+    """
 
     __tablename__ = "limited_partners"
 
@@ -69,8 +107,11 @@ class LimitedPartner(Base):
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     kind: Mapped[str] = mapped_column(String(64))  # pension fund, DFI, development bank, ...
-    commitment_amount: Mapped[float] = mapped_column(Float)
+    commitment_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
     commitment_currency: Mapped[str] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(24, RATE_SCALE))
+    fx_rate_date: Mapped[date | None] = mapped_column(Date)
+    fx_source: Mapped[str | None] = mapped_column(String(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     fund: Mapped[Fund] = relationship(back_populates="limited_partners")
@@ -191,3 +232,12 @@ class Site(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+
+
+# The LP ledger, allocations and limits (issue 11) live in their own module; importing it
+# here registers their tables with the fund's (fondo.models lists this module).
+from fondo.fund.ledger_models import (  # noqa: E402,F401
+    Allocation,
+    ConcentrationLimit,
+    LedgerEntry,
+)

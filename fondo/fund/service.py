@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fondo.errors import NotFound
+from fondo.fund.limits import concentration_limit_problems
 from fondo.fund.models import (
     Fund,
     LimitedPartner,
@@ -19,7 +20,8 @@ from fondo.fund.models import (
     Site,
 )
 
-__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "fund_ids_of_user",
+__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site",
+           "concentration_limit_problems", "fund_ids_of_user",
            "get_project", "limited_partner_exists", "limited_partner_ids_of_user",
            "link_user", "unlink_user"]
 

@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from web.api import consultations, data, finance, screenings, tasks, users, yield_
 from web.api import projects, register
+from web.api import funds, portfolio  # issue 11: fund, LP ledger, portfolio
 from web.api.docs import document_exclusive_bounds
 
 #: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     consultations.blp,
     projects.blp,
     register.blp,
+    funds.blp, portfolio.blp,
 )
 
 

@@ -1,0 +1,221 @@
+"""``fondo portfolio``: the fund, its LP ledger, allocations, limits, portfolio and ESG.
+
+Each command prints the JSON of its REST endpoint (``fondo portfolio summary`` =
+``GET /api/v1/portfolio/summary``); write commands take the endpoint's JSON body
+(``--input FILE``, ``-`` for standard input), loaded by the same request schema. Errors
+print one line and exit non-zero; nothing is stored on an error. The command line acts
+as the fund's staff (it has the database), as ``fondo finance`` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fondo.commands import (DATABASE_ID, echo_json, handle_errors, needs_database,
+                            read_json_input, settings_from)
+from fondo.db import session_scope
+from fondo.fund import allocations, esg, ledger, limits, portfolio
+from fondo.fund.portfolio_schemas import (AllocationRequestSchema,
+                                          ConcentrationLimitRequestSchema, FundRequestSchema,
+                                          LedgerEntryRequestSchema, LimitedPartnerRequestSchema,
+                                          MAX_PORTFOLIO_DRAWS)
+from fondo.request_body import load_request
+
+INPUT_HELP = "JSON body of the matching API request, '-' for standard input."
+
+
+@click.group("portfolio")
+def portfolio_group() -> None:
+    """The fund: LP ledger, allocations, limits, portfolio returns and risk, ESG."""
+
+
+def _fund_option(command):
+    return click.option("--fund-id", type=DATABASE_ID, default=None,
+                        help="The fund (default: the first).")(command)
+
+
+@portfolio_group.command("summary")
+@_fund_option
+@click.option("--as-of-year", type=click.IntRange(1990, 2100), default=None)
+@click.option("--draws", type=click.IntRange(0, MAX_PORTFOLIO_DRAWS), default=0,
+              show_default=True, help="Monte Carlo draws of the fund's IRR.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
+@click.pass_context
+@handle_errors
+@needs_database
+def summary(ctx: click.Context, fund_id: int | None, as_of_year: int | None, draws: int,
+            seed: int) -> None:
+    """Print GET /api/v1/portfolio/summary."""
+    settings = settings_from(ctx)
+    with session_scope(settings) as session:
+        fund = portfolio.resolve_fund(session, fund_id, None)
+        echo_json(portfolio.portfolio_summary(session, fund, settings=settings,
+                                              as_of_year=as_of_year, draws=draws, seed=seed))
+
+
+@portfolio_group.command("lp")
+@click.argument("lp_id", type=DATABASE_ID)
+@click.option("--as-of-year", type=click.IntRange(1990, 2100), default=None)
+@click.pass_context
+@handle_errors
+@needs_database
+def lp(ctx: click.Context, lp_id: int, as_of_year: int | None) -> None:
+    """Print GET /api/v1/portfolio/lp/LP_ID."""
+    with session_scope(settings_from(ctx)) as session:
+        echo_json(portfolio.lp_summary(session, lp_id, as_of_year=as_of_year))
+
+
+@portfolio_group.command("esg")
+@_fund_option
+@click.option("--xlsx", "xlsx_path", default=None, help="Write the XLSX workbook here.")
+@click.pass_context
+@handle_errors
+@needs_database
+def esg_command(ctx: click.Context, fund_id: int | None, xlsx_path: str | None) -> None:
+    """Print GET /api/v1/portfolio/esg (and write /esg.xlsx with --xlsx)."""
+    settings = settings_from(ctx)
+    with session_scope(settings) as session:
+        report = esg.esg_report(session, portfolio.resolve_fund(session, fund_id, None),
+                                settings)
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(esg.esg_xlsx(report))
+    echo_json(report)
+
+
+@portfolio_group.command("funds")
+@click.pass_context
+@handle_errors
+@needs_database
+def funds(ctx: click.Context) -> None:
+    """Print GET /api/v1/funds."""
+    with session_scope(settings_from(ctx)) as session:
+        echo_json({"funds": [ledger.fund_json(session, f) for f in ledger.list_funds(session)]})
+
+
+def _write(ctx: click.Context, schema: Any, input_path: str, action) -> None:
+    body = load_request(schema, read_json_input(input_path))
+    with session_scope(settings_from(ctx)) as session:
+        out = action(session, body)
+        session.commit()
+        echo_json(out)
+
+
+@portfolio_group.command("fund-create")
+@click.option("--input", "input_path", required=True, help=INPUT_HELP)
+@click.pass_context
+@handle_errors
+@needs_database
+def fund_create(ctx: click.Context, input_path: str) -> None:
+    """POST /api/v1/funds."""
+    _write(ctx, FundRequestSchema(), input_path,
+           lambda s, b: ledger.fund_json(s, ledger.create_fund(s, b)))
+
+
+@portfolio_group.command("lp-create")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.option("--input", "input_path", required=True, help=INPUT_HELP)
+@click.pass_context
+@handle_errors
+@needs_database
+def lp_create(ctx: click.Context, fund_id: int, input_path: str) -> None:
+    """POST /api/v1/funds/FUND_ID/limited-partners."""
+    def act(s, b):
+        lp_row = ledger.create_limited_partner(s, fund_id, b)
+        fund = ledger.get_fund(s, fund_id)
+        return ledger.limited_partner_json(lp_row, fund, ledger.positions(s, fund)[lp_row.id])
+    _write(ctx, LimitedPartnerRequestSchema(), input_path, act)
+
+
+@portfolio_group.command("limited-partners")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def limited_partners(ctx: click.Context, fund_id: int) -> None:
+    """GET /api/v1/funds/FUND_ID/limited-partners."""
+    with session_scope(settings_from(ctx)) as session:
+        fund = ledger.get_fund(session, fund_id)
+        pos = ledger.positions(session, fund)
+        echo_json({"limited_partners": [ledger.limited_partner_json(x, fund, pos[x.id])
+                                        for x in ledger.list_limited_partners(session, fund_id)]})
+
+
+@portfolio_group.command("ledger-add")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.option("--input", "input_path", required=True, help=INPUT_HELP)
+@click.pass_context
+@handle_errors
+@needs_database
+def ledger_add(ctx: click.Context, fund_id: int, input_path: str) -> None:
+    """POST /api/v1/funds/FUND_ID/ledger."""
+    _write(ctx, LedgerEntryRequestSchema(), input_path,
+           lambda s, b: ledger.entry_json(ledger.create_entry(s, fund_id, b),
+                                          ledger.get_fund(s, fund_id)))
+
+
+@portfolio_group.command("ledger")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def ledger_list(ctx: click.Context, fund_id: int) -> None:
+    """GET /api/v1/funds/FUND_ID/ledger."""
+    with session_scope(settings_from(ctx)) as session:
+        fund = ledger.get_fund(session, fund_id)
+        echo_json({"entries": [ledger.entry_json(e, fund)
+                               for e in ledger.list_entries(session, fund_id)]})
+
+
+@portfolio_group.command("allocate")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.option("--input", "input_path", required=True, help=INPUT_HELP)
+@click.pass_context
+@handle_errors
+@needs_database
+def allocate(ctx: click.Context, fund_id: int, input_path: str) -> None:
+    """POST /api/v1/funds/FUND_ID/allocations."""
+    def act(s, b):
+        row, warnings = allocations.create_allocation(s, fund_id, b)
+        return allocations.allocation_json(row, ledger.get_fund(s, fund_id), warnings)
+    _write(ctx, AllocationRequestSchema(), input_path, act)
+
+
+@portfolio_group.command("allocations")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def allocation_list(ctx: click.Context, fund_id: int) -> None:
+    """GET /api/v1/funds/FUND_ID/allocations."""
+    with session_scope(settings_from(ctx)) as session:
+        fund = ledger.get_fund(session, fund_id)
+        echo_json({"allocations": [allocations.allocation_json(r, fund)
+                                   for r in allocations.list_allocations(session, fund_id)]})
+
+
+@portfolio_group.command("limit-set")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.option("--input", "input_path", required=True, help=INPUT_HELP)
+@click.pass_context
+@handle_errors
+@needs_database
+def limit_set(ctx: click.Context, fund_id: int, input_path: str) -> None:
+    """PUT /api/v1/funds/FUND_ID/limits."""
+    _write(ctx, ConcentrationLimitRequestSchema(), input_path,
+           lambda s, b: limits.limit_json(limits.set_limit(s, fund_id, b)))
+
+
+@portfolio_group.command("limits")
+@click.argument("fund_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def limit_list(ctx: click.Context, fund_id: int) -> None:
+    """GET /api/v1/funds/FUND_ID/limits."""
+    with session_scope(settings_from(ctx)) as session:
+        fund = ledger.get_fund(session, fund_id)
+        echo_json({"limits": [limits.limit_json(r) for r in limits.list_limits(session, fund_id)],
+                   "status": limits.evaluate(session, fund)})
