@@ -162,7 +162,8 @@ def test_parameters_overrides_are_applied_checked_and_echoed():
             _parameters(bad)
         assert caught.value.field == field, bad
     # what needs the merged parameters is checked after the schema, by the service
-    for bad, field in (({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0}},
+    for bad, field in (({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0,
+                                     "available_area": 0}},
                         "parameters.weights"),
                        ({"weights": {"lcoe_worst_usd_per_mwh": 10}}, "parameters.weights"),
                        ({"connection": {"spur_cost_usd_per_km": {"115": 5e5, "400": 1e6}}},
