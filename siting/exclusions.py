@@ -182,8 +182,8 @@ class ExclusionShares:
         may overlap, so the shares of a cell may add up to more than its excluded
         share). [-]
     label_index : ndarray of int (n_cells, n_layers)
-        ``1 +`` the index of one polygon of the layer in the cell (the highest
-        index present), 0 where the layer does not reach the cell.
+        ``1 +`` the index of the last polygon of the layer touching the cell,
+        0 where none does.
     excluded_fraction : ndarray (n_cells,)
         Share of each cell inside the screened area covered by any layer (the
         union). [-]
@@ -222,12 +222,21 @@ def subdivisions(cell_size_m: float, exclusion_resolution_m: float) -> int:
 
 
 def _block_sum(fine: np.ndarray, n: int) -> np.ndarray:
+    """Burnt pixels per cell of a boolean ``(h n, w n)`` raster: rows of ``n`` first, in small integers."""
     h, w = fine.shape[0] // n, fine.shape[1] // n
-    return fine.reshape(h, n, w, n).sum(axis=(1, 3), dtype=np.int64)
+    row_dtype = np.uint8 if n <= 255 else np.uint32
+    cell_dtype = np.uint16 if n <= 255 else np.uint64
+    per_row = np.add.reduce(fine.view(np.uint8).reshape(h * n * w, n), axis=1, dtype=row_dtype)
+    return per_row.reshape(h, n, w).sum(axis=1, dtype=cell_dtype)
 
 
-def _burn(layer: ExclusionLayer, transform: Affine, shape: tuple[int, int]) -> np.ndarray | None:
-    """``1 + index`` of the polygon holding each pixel centre (None: no polygon reaches the window)."""
+def _burn(layer: ExclusionLayer, transform: Affine, shape: tuple[int, int], *, value_index: bool = False,
+          all_touched: bool = False) -> np.ndarray | None:
+    """Raster of a layer over a window (None when no polygon reaches it).
+
+    ``value_index=False``: 1 where a pixel's centre is inside a polygon (uint8);
+    ``value_index=True``: ``1 +`` the index of the last polygon burnt (int32).
+    """
     if len(layer.geometries) == 0:
         return None
     x0, y1 = transform.c, transform.f
@@ -236,9 +245,10 @@ def _burn(layer: ExclusionLayer, transform: Affine, shape: tuple[int, int]) -> n
     if hit.size == 0:
         return None
     shapes = layer.shapes
-    pairs = zip((shapes[i] for i in hit), (hit + 1).astype(np.int32))
-    return features.rasterize(pairs, out_shape=shape, transform=transform, fill=0, dtype="int32",
-                              all_touched=False)
+    values = (hit + 1).astype(np.int32) if value_index else np.ones(hit.size, dtype=np.uint8)
+    out = np.zeros(shape, dtype=np.int32 if value_index else np.uint8)
+    return features.rasterize(zip((shapes[i] for i in hit), values), out=out, transform=transform,
+                              all_touched=all_touched)
 
 
 def exclusion_shares(
@@ -283,7 +293,9 @@ def exclusion_shares(
     ``transform.a / n``; the share of layer ``k`` in a cell is its burnt pixels
     inside the area over ``n²``.  The pixel-centre rule errs by at most half a
     pixel along each polygon edge, with no bias, so a cell's share is within
-    ``perimeter inside the cell x pixel / 2 / cell area`` of the exact overlap.
+    ``edge length inside the cell x pixel / 2 / cell area`` of the exact overlap.
+    The name of a cell's feature is that of the last polygon of the layer that
+    touches the cell (a raster at the cell size, ``all_touched=True``).
     """
     if n < 1:
         raise ValueError(f"subdivisions must be >= 1, got {n}")
@@ -307,20 +319,26 @@ def exclusion_shares(
         fine_shape = ((r1 - r0) * n, ncols * n)
         mask = None
         if area is not None:
-            mask = features.rasterize([(area, 1)], out_shape=fine_shape, transform=t, fill=0, dtype="uint8",
-                                      all_touched=False).astype(bool)
+            mask = features.rasterize([(area, 1)], out=np.zeros(fine_shape, dtype=np.uint8), transform=t,
+                                      all_touched=False).view(bool)
             inside[r0:r1] = _block_sum(mask, n)
+            if (inside[r0:r1] == n * n).all():
+                mask = None  # the strip lies inside the area: nothing to mask
         hit_any = None
         for j, layer in enumerate(layers):
-            burnt = _burn(layer, t, fine_shape)
-            if burnt is None:
+            hit = _burn(layer, t, fine_shape)
+            if hit is None:
                 continue
-            hit = burnt > 0
+            hit = hit.view(bool)
             if mask is not None:
                 hit &= mask
             covered[j, r0:r1] = _block_sum(hit, n)
-            label[j, r0:r1] = burnt.reshape(r1 - r0, n, ncols, n).max(axis=(1, 3))
-            hit_any = hit if hit_any is None else (hit_any | hit)
+            label[j, r0:r1] = _burn(layer, transform @ Affine.translation(0, r0), (r1 - r0, ncols),
+                                    value_index=True, all_touched=True)
+            if hit_any is None:
+                hit_any = hit
+            else:
+                hit_any |= hit
         if hit_any is not None:
             union[r0:r1] = _block_sum(hit_any, n)
     pixels = float(n * n)
@@ -331,7 +349,6 @@ def exclusion_shares(
         outside_fraction=1.0 - inside[rows, cols] / pixels,
         subdivisions=n,
     )
-
 
 
 def _percent_text(values: np.ndarray) -> np.ndarray:

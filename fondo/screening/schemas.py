@@ -375,3 +375,10 @@ class SiteCheckRequestSchema(_RequestSchema):
                                  "EPSG:4326."})
     technology = _technology()
     parameters = _parameters()
+    resolution_km = JSONNumber(
+        load_default=DEFAULT_RESOLUTION_KM,
+        validate=validate.Range(MIN_RESOLUTION_KM, MAX_RESOLUTION_KM,
+                                error="must be between {min} and {max} km, got {input}"),
+        metadata={"description": "Cell size of the screening lattice whose cell holding a point is "
+                                 "reported (`cell`), as a corridor screening at this resolution has "
+                                 "it. [km]"})
