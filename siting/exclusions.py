@@ -1,8 +1,13 @@
-"""Exclusions: which cells cannot host a plant, each with its reason.
+"""Exclusions: how much of each cell can host a plant, and which layers took the rest.
 
-A cell is excluded by a polygon layer when its centre lies in one of the
-layer's (buffered) polygons — the centroid rule of the whole screening — and
-by slope when its DEM slope exceeds the technology limit.  Layers:
+Every exclusion polygon layer is burnt on a fine raster (``exclusion_resolution_m``,
+100 m by default, :data:`siting.parameters.EXCLUSION_RESOLUTION_M`) aligned with the
+screening lattice, so that each cell holds ``n x n`` pixels; counting the burnt pixels
+per cell gives the share of the cell each layer covers and, from their union, the
+cell's available fraction (as NREL's reV aggregates its exclusion rasters into
+supply-curve cells).  GDAL burns a pixel when its centre lies inside a polygon
+(``all_touched=False``), so the count is an unbiased estimate of the covered area.
+Slope stays a per-cell test at the DEM's resolution (~1 km).  Layers:
 
 =====================  ==========================================================
 code                   what (source; buffer parameter)
@@ -11,17 +16,20 @@ code                   what (source; buffer parameter)
 ``urban_area``         urban localities (INEGI ``ambito == 'urbano'``; ``urban_buffer_m``)
 ``village``            rural block localities (INEGI ``ambito == 'rural'``; ``village_buffer_m``)
 ``water_body``         lakes and reservoirs (GSHHG; ``water_buffer_m``)
+``river``              major rivers, WDBII classes 1-3 (GSHHG; ``river_buffer_m``)
 ``<name>``             any officer-imported layer (e.g. federal ANPs; ``extra_buffer_m``)
-``slope``              slope above ``TechnologyParameters.slope_limit_pct``
-``no_terrain_data``    no DEM value (sea, outside Mexico)
+``slope``              slope above ``TechnologyParameters.slope_limit_pct`` (whole cell)
+``no_terrain_data``    no DEM value (sea, outside Mexico; whole cell)
 =====================  ==========================================================
 
-Polygons are rasterised on the cells' lattice (GDAL burns a cell when its
-centre is inside), so no per-cell Python loop runs.
+Pixels outside the screened area (the sea, a neighbouring state or country beyond
+a corridor, the land beyond a drawn polygon) are not available either; they are
+counted apart (``outside_area_fraction``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping
@@ -37,10 +45,14 @@ from siting.parameters import PROJECTED_CRS, ExclusionParameters
 
 __all__ = [
     "BUFFER_QUAD_SEGMENTS",
+    "MAX_CHUNK_PIXELS",
     "ExclusionLayer",
+    "ExclusionShares",
     "prepare_exclusion_layers",
+    "subdivisions",
+    "exclusion_shares",
+    "reason_texts",
     "rasterize_index",
-    "combine_reasons",
     "row_codes",
     "overlap_km2",
 ]
@@ -49,6 +61,11 @@ __all__ = [
 #: 1 km buffer under 1 %, ``1 - cos(π/16)``, at a fraction of the cost of 16).
 BUFFER_QUAD_SEGMENTS = 4
 _NAME_COLUMNS = ("nombre", "name", "nom_loc", "NOMBRE", "NAME")
+#: Codes of the built-in layers and per-cell tests, which an imported layer may not take.
+RESERVED_CODES = ("protected_area", "urban_area", "village", "water_body", "river", "slope", "no_terrain_data")
+#: Largest fine raster burnt at once (pixels); a tile is cut into strips of cell rows
+#: below it, so memory stays bounded whatever the tile and cell size (~40 MB per layer).
+MAX_CHUNK_PIXELS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -77,9 +94,9 @@ class ExclusionLayer:
         """GeoJSON-like mappings of the geometries (rasterisation input, built once)."""
         return [g.__geo_interface__ for g in self.geometries]
 
-    @property
+    @cached_property
     def tree(self) -> shapely.STRtree:
-        """STRtree over the geometries (built on demand; site checks only)."""
+        """STRtree over the geometries (built once, on first use)."""
         return shapely.STRtree(self.geometries)
 
 
@@ -108,6 +125,7 @@ def prepare_exclusion_layers(
     protected_areas: gpd.GeoDataFrame,
     localities_polygons: gpd.GeoDataFrame,
     water_bodies: gpd.GeoDataFrame,
+    rivers: gpd.GeoDataFrame | None = None,
     params: ExclusionParameters = ExclusionParameters(),
     extra_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> tuple[ExclusionLayer, ...]:
@@ -121,6 +139,9 @@ def prepare_exclusion_layers(
         INEGI localities with ``ambito`` (``urbano`` / ``rural``). [EPSG:6372]
     water_bodies : GeoDataFrame
         Lakes. [EPSG:6372]
+    rivers : GeoDataFrame, optional
+        Major river centre lines (GSHHG/WDBII), buffered by ``params.river_buffer_m``;
+        no ``river`` layer when omitted or when that buffer is 0. [EPSG:6372]
     params : ExclusionParameters
         Buffers.
     extra_layers : mapping of str to GeoDataFrame, optional
@@ -138,14 +159,246 @@ def prepare_exclusion_layers(
         _layer("village", "village (rural block locality)", rural, params.village_buffer_m),
         _layer("water_body", "lake or reservoir", water_bodies, params.water_buffer_m),
     ]
+    if rivers is not None and params.river_buffer_m > 0:  # a line has no area: 0 m leaves rivers out
+        out.append(_layer("river", "major river", rivers, params.river_buffer_m))
     for name, frame in (extra_layers or {}).items():
         if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
             raise ValueError(f"extra layer {name!r} must be a GeoDataFrame with a CRS")
         code = str(name).strip().replace(" ", "_") or "extra"
-        if code in {layer.code for layer in out} or code in ("slope", "no_terrain_data"):
+        if code in {layer.code for layer in out} or code in RESERVED_CODES:
             raise ValueError(f"extra layer name {name!r} collides with a built-in exclusion")
         out.append(_layer(code, f"imported layer '{name}'", frame.to_crs(PROJECTED_CRS), params.extra_buffer_m))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class ExclusionShares:
+    """How much of each cell every exclusion layer covers (:func:`exclusion_shares`).
+
+    Attributes
+    ----------
+    fractions : ndarray (n_cells, n_layers)
+        Share of each cell inside the screened area covered by each layer (layers
+        may overlap, so the shares of a cell may add up to more than its excluded
+        share). [-]
+    label_index : ndarray of int (n_cells, n_layers)
+        ``1 +`` the index of the last polygon of the layer touching the cell,
+        0 where none does.
+    excluded_fraction : ndarray (n_cells,)
+        Share of each cell inside the screened area covered by any layer (the
+        union). [-]
+    outside_fraction : ndarray (n_cells,)
+        Share of each cell outside the screened area. [-]
+    subdivisions : int
+        Pixels per cell side of the exclusion raster.
+    """
+
+    fractions: np.ndarray
+    label_index: np.ndarray
+    excluded_fraction: np.ndarray
+    outside_fraction: np.ndarray
+    subdivisions: int
+
+    @property
+    def available_fraction(self) -> np.ndarray:
+        """Share of each cell inside the screened area and outside every layer. [-]"""
+        return np.clip(1.0 - self.outside_fraction - self.excluded_fraction, 0.0, 1.0)
+
+
+def subdivisions(cell_size_m: float, exclusion_resolution_m: float) -> int:
+    """Pixels per cell side: the cell side over the exclusion resolution, rounded up.
+
+    The pixel side is then ``cell_size_m / n``, the resolution asked for or finer,
+    so that pixels tile every cell exactly.
+
+    Examples
+    --------
+    >>> subdivisions(1000.0, 100.0), subdivisions(250.0, 100.0), subdivisions(100.0, 100.0)
+    (10, 3, 1)
+    """
+    if not (cell_size_m > 0 and exclusion_resolution_m > 0):
+        raise ValueError(f"cell size and exclusion resolution must be > 0 m, got {cell_size_m}, {exclusion_resolution_m}")
+    return max(1, int(math.ceil(cell_size_m / exclusion_resolution_m - 1e-9)))
+
+
+def _block_sum(fine: np.ndarray, n: int) -> np.ndarray:
+    """Burnt pixels per cell of a boolean ``(h n, w n)`` raster: rows of ``n`` first, in small integers."""
+    h, w = fine.shape[0] // n, fine.shape[1] // n
+    row_dtype = np.uint8 if n <= 255 else np.uint32
+    cell_dtype = np.uint16 if n <= 255 else np.uint64
+    per_row = np.add.reduce(fine.view(np.uint8).reshape(h * n * w, n), axis=1, dtype=row_dtype)
+    return per_row.reshape(h, n, w).sum(axis=1, dtype=cell_dtype)
+
+
+def _burn(layer: ExclusionLayer, transform: Affine, shape: tuple[int, int], *, value_index: bool = False,
+          all_touched: bool = False) -> np.ndarray | None:
+    """Raster of a layer over a window (None when no polygon reaches it).
+
+    ``value_index=False``: 1 where a pixel's centre is inside a polygon (uint8);
+    ``value_index=True``: ``1 +`` the index of the last polygon burnt (int32).
+    """
+    if len(layer.geometries) == 0:
+        return None
+    x0, y1 = transform.c, transform.f
+    x1, y0 = x0 + transform.a * shape[1], y1 + transform.e * shape[0]
+    hit = np.sort(layer.tree.query(shapely.box(x0, y0, x1, y1), predicate="intersects"))
+    if hit.size == 0:
+        return None
+    shapes = layer.shapes
+    values = (hit + 1).astype(np.int32) if value_index else np.ones(hit.size, dtype=np.uint8)
+    out = np.zeros(shape, dtype=np.int32 if value_index else np.uint8)
+    return features.rasterize(zip((shapes[i] for i in hit), values), out=out, transform=transform,
+                              all_touched=all_touched)
+
+
+def exclusion_shares(
+    layers: tuple[ExclusionLayer, ...],
+    transform: Affine,
+    shape: tuple[int, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    n: int,
+    *,
+    area=None,
+    max_pixels: int = MAX_CHUNK_PIXELS,
+) -> ExclusionShares:
+    """Share of each cell covered by each exclusion layer, from a raster ``n`` times finer.
+
+    Parameters
+    ----------
+    layers : tuple of ExclusionLayer
+        Buffered layers. [EPSG:6372]
+    transform : Affine
+        North-up transform of the block of cells (one pixel per cell). [EPSG:6372]
+    shape : tuple of int
+        ``(rows, cols)`` of the block.
+    rows, cols : ndarray of int
+        Position of each cell in the block.
+    n : int
+        Pixels per cell side (:func:`subdivisions`).
+    area : shapely geometry, optional
+        The screened area: pixels outside it are neither available nor excluded
+        (``outside_fraction``). [EPSG:6372]
+    max_pixels : int
+        Largest raster burnt at once; the block is burnt in strips of cell rows.
+
+    Returns
+    -------
+    ExclusionShares
+
+    Notes
+    -----
+    Each layer is burnt with ``rasterio.features.rasterize`` (``all_touched=False``:
+    a pixel is covered when its centre is inside) on the grid of pixel side
+    ``transform.a / n``; the share of layer ``k`` in a cell is its burnt pixels
+    inside the area over ``n²``.  The pixel-centre rule errs by at most half a
+    pixel along each polygon edge, with no bias, so a cell's share is within
+    ``edge length inside the cell x pixel / 2 / cell area`` of the exact overlap.
+    The name of a cell's feature is that of the last polygon of the layer that
+    touches the cell (a raster at the cell size, ``all_touched=True``).
+    """
+    if n < 1:
+        raise ValueError(f"subdivisions must be >= 1, got {n}")
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    nrows, ncols = shape
+    k = len(layers)
+    covered = np.zeros((k, nrows, ncols), dtype=np.int64)
+    label = np.zeros((k, nrows, ncols), dtype=np.int32)
+    union = np.zeros((nrows, ncols), dtype=np.int64)
+    inside = np.full((nrows, ncols), n * n, dtype=np.int64)
+    step = max(1, int(max_pixels) // max(1, ncols * n * n))
+    busy = np.zeros(nrows, dtype=bool)
+    busy[rows] = True
+    fine_t = transform @ Affine.scale(1.0 / n)
+    for r0 in range(0, nrows, step):  # strips of cell rows, not cells
+        r1 = min(nrows, r0 + step)
+        if not busy[r0:r1].any():
+            continue
+        t = fine_t @ Affine.translation(0, r0 * n)
+        fine_shape = ((r1 - r0) * n, ncols * n)
+        mask = None
+        if area is not None:
+            mask = features.rasterize([(area, 1)], out=np.zeros(fine_shape, dtype=np.uint8), transform=t,
+                                      all_touched=False).view(bool)
+            inside[r0:r1] = _block_sum(mask, n)
+            if (inside[r0:r1] == n * n).all():
+                mask = None  # the strip lies inside the area: nothing to mask
+        hit_any = None
+        for j, layer in enumerate(layers):
+            hit = _burn(layer, t, fine_shape)
+            if hit is None:
+                continue
+            hit = hit.view(bool)
+            if mask is not None:
+                hit &= mask
+            covered[j, r0:r1] = _block_sum(hit, n)
+            label[j, r0:r1] = _burn(layer, transform @ Affine.translation(0, r0), (r1 - r0, ncols),
+                                    value_index=True, all_touched=True)
+            if hit_any is None:
+                hit_any = hit
+            else:
+                hit_any |= hit
+        if hit_any is not None:
+            union[r0:r1] = _block_sum(hit_any, n)
+    pixels = float(n * n)
+    return ExclusionShares(
+        fractions=(covered[:, rows, cols] / pixels).T.reshape(rows.size, k),
+        label_index=label[:, rows, cols].T.reshape(rows.size, k),
+        excluded_fraction=union[rows, cols] / pixels,
+        outside_fraction=1.0 - inside[rows, cols] / pixels,
+        subdivisions=n,
+    )
+
+
+def _percent_text(values: np.ndarray) -> np.ndarray:
+    """``"12.3 %"`` for each share (formatted once per distinct rounded value)."""
+    uniq, inverse = np.unique(np.round(values, 4), return_inverse=True)
+    return np.asarray([f"{100.0 * v:.3g} %" for v in uniq], dtype=object)[inverse]
+
+
+def reason_texts(stems: list[str], fractions: np.ndarray, names: list[np.ndarray | None]) -> np.ndarray:
+    """One ``exclusion_reasons`` text per cell: every reason with its share, and a name.
+
+    Parameters
+    ----------
+    stems : list of str
+        Reason of each column (e.g. ``"state protected area (+0 m)"``).
+    fractions : ndarray (n_cells, n_reasons)
+        Share of each cell taken by each reason (0 = not at all). [-]
+    names : list of (ndarray of str (n_cells,) or None)
+        Name of a feature of each reason in each cell (``""`` or None: no name).
+
+    Returns
+    -------
+    ndarray of str (n_cells,)
+        ``"stem: 50 % (name); stem: 100 %"``, reasons in column order, ``""`` for a
+        cell nothing takes.
+
+    Notes
+    -----
+    Built column by column over the cells a reason reaches (no loop over cells);
+    shares are formatted once per distinct value.
+
+    Examples
+    --------
+    >>> reason_texts(["lake"], np.array([[0.5], [0.0]]), [np.array(["Chapala", ""])]).tolist()
+    ['lake: 50 % (Chapala)', '']
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    out = np.full(fractions.shape[0], "", dtype=object)
+    for j, stem in enumerate(stems):  # reasons, not cells
+        idx = np.nonzero(fractions[:, j] > 0)[0]
+        if idx.size == 0:
+            continue
+        part = stem + ": " + _percent_text(fractions[idx, j])
+        if names[j] is not None:
+            name = np.asarray(names[j], dtype=object)[idx]
+            named = name != ""
+            part[named] = part[named] + " (" + name[named] + ")"
+        current = out[idx]
+        out[idx] = np.where(current == "", part, current + "; " + part)
+    return out.astype(str)
 
 
 def rasterize_index(
@@ -183,43 +436,6 @@ def rasterize_index(
     source = geometries[hit] if shapes is None else [shapes[i] for i in hit]
     pairs = zip(source, (hit + 1).astype(np.int32))
     return features.rasterize(pairs, out_shape=shape, transform=transform, fill=0, dtype="int32")
-
-
-def combine_reasons(codes: list[str], index: np.ndarray, labels: list[np.ndarray]) -> np.ndarray:
-    """Build one ``exclusion_reasons`` string per cell without a per-cell loop.
-
-    Parameters
-    ----------
-    codes : list of str
-        Reason stem of each layer (e.g. ``"state protected area (+0 m)"``).
-    index : ndarray of int (n_cells, n_layers)
-        0 = not excluded by the layer, else 1 + the polygon index.
-    labels : list of ndarray of str
-        Names of each layer's polygons (``labels[k][index - 1]``).
-
-    Returns
-    -------
-    ndarray of str (n_cells,)
-        ``"stem: name; stem: name"`` ("" when not excluded).
-
-    Notes
-    -----
-    The distinct rows of ``index`` are found by hashing (``row_codes``) and
-    only those (a few thousand at most) are formatted.
-    """
-    if index.shape[0] == 0:
-        return np.zeros(0, dtype=object).astype(str)
-    inverse, first = row_codes(index)
-    uniq = index[first]
-    texts = []
-    for row in uniq:  # loop over distinct combinations, not cells
-        parts = []
-        for k, v in enumerate(row):
-            if v:
-                name = labels[k][v - 1] if labels[k].size else ""
-                parts.append(f"{codes[k]}: {name}" if name else codes[k])
-        texts.append("; ".join(parts))
-    return np.asarray(texts, dtype=object)[inverse]
 
 
 def row_codes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,6 +50,7 @@ __all__ = [
     "cell_ids",
     "cell_index_of",
     "estimate_cell_count",
+    "resolution_m",
 ]
 
 #: Metres per kilometre.
@@ -137,7 +138,8 @@ class Tile:
         return (self.ix0 * r, self.iy0 * r, (self.ix0 + self.ncols) * r, (self.iy0 + self.nrows) * r)
 
 
-def _resolution_m(resolution_km: float) -> float:
+def resolution_m(resolution_km: float) -> float:
+    """Cell side in metres of a checked resolution (:class:`ScreeningInputError` on ``resolution_km``). [km] -> [m]"""
     if not (isinstance(resolution_km, (int, float)) and math.isfinite(resolution_km)):
         raise ScreeningInputError("resolution_km", f"must be a finite number, got {resolution_km!r}")
     if not MIN_RESOLUTION_KM <= resolution_km <= MAX_RESOLUTION_KM:
@@ -290,7 +292,7 @@ def validate_area(
 
 def estimate_cell_count(area_6372: BaseGeometry, resolution_km: float) -> int:
     """Expected number of cells of an area: area / cell area, rounded up. [-]"""
-    r = _resolution_m(resolution_km)
+    r = resolution_m(resolution_km)
     return int(math.ceil(float(area_6372.area) / (r * r)))
 
 
@@ -329,7 +331,7 @@ def split_tiles(
     """
     if tile_cells < 1:
         raise ValueError(f"tile_cells must be >= 1, got {tile_cells}")
-    r = _resolution_m(resolution_km)
+    r = resolution_m(resolution_km)
     n = estimate_cell_count(area_6372, resolution_km)
     if n > max_cells:
         raise ScreeningInputError(
@@ -419,7 +421,7 @@ def screening_grid(
     >>> len(screening_grid(box(0, 0, 4000, 4000), 2.0))
     4
     """
-    r = _resolution_m(resolution_km)
+    r = resolution_m(resolution_km)
     if tile is None:
         tiles = split_tiles(area_6372, resolution_km, tile_cells=2**62, max_cells=max_cells)
         if not tiles:

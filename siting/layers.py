@@ -121,6 +121,9 @@ class ScreeningLayers:
     weather : object or None
         ``siting.weather.StationWeather`` of the same stations (same order as
         ``stations``) for the batch-yield energy step, when available.
+    rivers : GeoDataFrame or None
+        Major river centre lines (GSHHG/WDBII), an exclusion once buffered;
+        None when not loaded. [EPSG:6372]
     """
 
     states: gpd.GeoDataFrame
@@ -140,6 +143,7 @@ class ScreeningLayers:
     mexico_4326: BaseGeometry
     corridors_4326: BaseGeometry
     weather: object | None = None
+    rivers: gpd.GeoDataFrame | None = None
 
     @cached_property
     def line_tree(self) -> shapely.STRtree:
@@ -253,6 +257,7 @@ def layers_from_frames(
     stations: pd.DataFrame,
     mexico_states: gpd.GeoDataFrame,
     weather: object | None = None,
+    rivers: gpd.GeoDataFrame | None = None,
 ) -> ScreeningLayers:
     """Check, project and bundle parsed layers (pure; no file I/O).
 
@@ -288,6 +293,8 @@ def layers_from_frames(
         All 32 states (Natural Earth) for the national outline. [EPSG:4326]
     weather : StationWeather, optional
         Hourly typical years of the same stations, in the same order.
+    rivers : GeoDataFrame, optional
+        GSHHG/WDBII major river lines (``rivers_gshhg_wdbii``). [EPSG:4326]
 
     Returns
     -------
@@ -349,4 +356,5 @@ def layers_from_frames(
         mexico_4326=mexico_4326,
         corridors_4326=shapely.union_all(states_4326.geometry.values),
         weather=weather,
+        rivers=None if rivers is None else _to_6372(rivers, "rivers"),
     )

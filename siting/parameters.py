@@ -27,6 +27,9 @@ __all__ = [
     "WIND_POWER_DENSITY_MW_PER_KM2",
     "PV_SLOPE_LIMIT_PCT",
     "WIND_SLOPE_LIMIT_PCT",
+    "EXCLUSION_RESOLUTION_M",
+    "RIVER_BUFFER_M",
+    "MIN_PLANT_MW",
     "HELLMANN_EXPONENT_NEUTRAL",
     "ResourceParameters",
     "ExclusionParameters",
@@ -136,6 +139,36 @@ class ResourceParameters:
     wind_confidence_wrf: float = 0.9
 
 
+#: Side of the raster on which the exclusion polygons are burnt before they are counted
+#: per screening cell. [m]
+#: NREL's reV aggregates 90 m exclusion rasters into its supply-curve cells and GLAES
+#: works on 100 m pixels (Ryberg et al. 2018, "Evaluating land eligibility constraints of
+#: renewable energy sources in Europe", Energies 11, 1246, doi:10.3390/en11051246); at
+#: 100 m a 1 km cell is
+#: 100 pixels, so its available fraction is known to 1 %, and the narrowest buffer
+#: of the defaults (a 500 m village ring) spans ten pixels.
+EXCLUSION_RESOLUTION_M = 100.0
+#: Finest and coarsest exclusion raster accepted: below 10 m a corridor is 5 billion
+#: pixels; above 1 km the raster is coarser than the finest screening cell. [m]
+MIN_EXCLUSION_RESOLUTION_M = 10.0
+MAX_EXCLUSION_RESOLUTION_M = 1000.0
+#: Buffer around the major rivers of GSHHG/WDBII (policy). [m]
+#: Mexico's Ley de Aguas Nacionales (art. 3, fr. XLVII) makes a 10 m strip beside the
+#: bank at the ordinary maximum flow federal land ("zona federal"); the bundled lines are
+#: centre lines simplified to 0.0005° (about 50 m, SOURCES-geo.md §5) of rivers whose beds
+#: are tens to a few hundred metres wide. 250 m from the centre line covers half a wide
+#: bed, the federal strip and the line's position error, and equals the lake buffer.
+RIVER_BUFFER_M = 250.0
+#: Smallest plant whose area keeps a cell open (policy with a legal floor). [MW]
+#: Mexico's Ley de la Industria Eléctrica (2014) calls a plant below 0.5 MW distributed
+#: generation (art. 3, fr. XXIII) and requires a CRE generation permit from 0.5 MW up
+#: (art. 17): 0.5 MW is the smallest plant that sells on the wholesale market, the only
+#: kind the fund finances. A cell whose available area holds less (0.010 km² for PV at
+#: 48 MW/km², about one 100 m pixel; 0.1 km² for wind at 5 MW/km²) is ``excluded``; a
+#: cell above it offers only its available capacity.
+MIN_PLANT_MW = 0.5
+
+
 @dataclass(frozen=True)
 class ExclusionParameters:
     """Exclusion buffers (policy values unless a source is given).
@@ -150,18 +183,39 @@ class ExclusionParameters:
         Buffer around rural block localities (INEGI ``ambito == 'rural'``). [m]
     water_buffer_m : float
         Buffer around lakes and reservoirs (GSHHG). [m]
+    river_buffer_m : float
+        Buffer around the centre lines of the major rivers (GSHHG/WDBII classes 1-3), see
+        :data:`RIVER_BUFFER_M`. [m]
     extra_buffer_m : float
         Buffer around any officer-imported layer. [m]
     exclude_dem_nodata : bool
         Exclude cells whose DEM value is missing (sea, outside Mexico).
+    exclusion_resolution_m : float
+        Side of the exclusion raster: every exclusion polygon is burnt on a grid of this
+        size (or the next smaller divisor of the cell side) and counted per cell, see
+        :data:`EXCLUSION_RESOLUTION_M`. [m]
+    min_plant_mw : float
+        A cell whose available area holds less than this capacity (at the technology's
+        power density) is ``excluded``, see :data:`MIN_PLANT_MW`. [MW]
     """
 
     protected_area_buffer_m: float = 0.0
     urban_buffer_m: float = 1000.0
     village_buffer_m: float = 500.0
     water_buffer_m: float = 250.0
+    river_buffer_m: float = RIVER_BUFFER_M
     extra_buffer_m: float = 0.0
     exclude_dem_nodata: bool = True
+    exclusion_resolution_m: float = EXCLUSION_RESOLUTION_M
+    min_plant_mw: float = MIN_PLANT_MW
+
+    def __post_init__(self) -> None:
+        if not MIN_EXCLUSION_RESOLUTION_M <= self.exclusion_resolution_m <= MAX_EXCLUSION_RESOLUTION_M:
+            raise ValueError(
+                f"exclusion_resolution_m must be between {MIN_EXCLUSION_RESOLUTION_M:g} and "
+                f"{MAX_EXCLUSION_RESOLUTION_M:g} m, got {self.exclusion_resolution_m}")
+        if self.min_plant_mw < 0:
+            raise ValueError(f"min_plant_mw must be >= 0 MW, got {self.min_plant_mw}")
 
 
 def _default_line_cost() -> Mapping[float, float]:
@@ -270,10 +324,13 @@ class ScoreWeights:
     """Weights and bounds of the screening score (policy, configurable).
 
     ``score = (w_lcoe * s_lcoe + w_grid * s_grid + w_community * s_community
-    + w_confidence * resource_confidence) / (sum of weights)`` with
+    + w_confidence * resource_confidence + w_available_area * available_fraction)
+    / (sum of weights)`` with
     ``s_lcoe = clip((lcoe_worst - lcoe) / (lcoe_worst - lcoe_best), 0, 1)``,
     ``s_grid = clip(1 - dist_line_km / grid_distance_worst_km, 0, 1)`` and
-    ``s_community = 0`` when consultation is required, else 1.  Bounds are
+    ``s_community = 0`` when consultation is required, else 1;
+    ``available_fraction`` is the share of the cell left for a plant, so of two
+    cells alike the one offering more capacity scores higher.  Bounds are
     fixed numbers (not the min/max of the run) so that a cell scores the same
     in every tile.  Excluded cells get no score.
     """
@@ -282,6 +339,7 @@ class ScoreWeights:
     grid: float = 0.15
     community: float = 0.15
     confidence: float = 0.1
+    available_area: float = 0.1
     lcoe_best_usd_per_mwh: float = 20.0
     lcoe_worst_usd_per_mwh: float = 120.0
     grid_distance_worst_km: float = 50.0

@@ -24,7 +24,7 @@ def score_cells(cells: pd.DataFrame, params: ScreeningParameters) -> np.ndarray:
     ----------
     cells : DataFrame
         ``lcoe_usd_per_mwh``, ``dist_line_km``, ``consultation_required``,
-        ``resource_confidence``, ``excluded``.
+        ``resource_confidence``, ``available_fraction``, ``excluded``.
     params : ScreeningParameters
         ``weights`` (:class:`siting.parameters.ScoreWeights`).
 
@@ -36,15 +36,15 @@ def score_cells(cells: pd.DataFrame, params: ScreeningParameters) -> np.ndarray:
     Notes
     -----
     ``score = (w_lcoe s_lcoe + w_grid s_grid + w_community s_community
-    + w_confidence resource_confidence) / Σw`` with
+    + w_confidence resource_confidence + w_available_area available_fraction) / Σw`` with
     ``s_lcoe = clip((lcoe_worst - lcoe) / (lcoe_worst - lcoe_best), 0, 1)``
     (0 where the LCOE is NaN), ``s_grid = clip(1 - dist_line_km /
     grid_distance_worst_km, 0, 1)`` and ``s_community = 0`` when
     consultation is required, else 1.
     """
     w = params.weights
-    total = w.lcoe + w.grid + w.community + w.confidence
-    if total <= 0 or min(w.lcoe, w.grid, w.community, w.confidence) < 0:
+    total = w.lcoe + w.grid + w.community + w.confidence + w.available_area
+    if total <= 0 or min(w.lcoe, w.grid, w.community, w.confidence, w.available_area) < 0:
         raise ValueError("score weights must be >= 0 with a positive sum")
     lcoe = cells["lcoe_usd_per_mwh"].to_numpy(float)
     s_lcoe = np.clip((w.lcoe_worst_usd_per_mwh - lcoe) / (w.lcoe_worst_usd_per_mwh - w.lcoe_best_usd_per_mwh), 0, 1)
@@ -52,7 +52,9 @@ def score_cells(cells: pd.DataFrame, params: ScreeningParameters) -> np.ndarray:
     s_grid = np.clip(1 - cells["dist_line_km"].to_numpy(float) / w.grid_distance_worst_km, 0, 1)
     s_comm = np.where(cells["consultation_required"].to_numpy(bool), 0.0, 1.0)
     conf = cells["resource_confidence"].to_numpy(float)
-    score = (w.lcoe * s_lcoe + w.grid * s_grid + w.community * s_comm + w.confidence * conf) / total
+    s_area = np.clip(cells["available_fraction"].to_numpy(float), 0, 1)
+    score = (w.lcoe * s_lcoe + w.grid * s_grid + w.community * s_comm + w.confidence * conf
+             + w.available_area * s_area) / total
     return np.where(cells["excluded"].to_numpy(bool), np.nan, score)
 
 

@@ -36,6 +36,8 @@ from siting.scoring import rank_cells, score_cells
 
 __all__ = [
     "CELL_COLUMNS",
+    "EXCLUDED_FRACTION_PREFIX",
+    "BUILT_IN_REASONS",
     "prepared_exclusion_layers",
     "prepared_triggers",
     "screen_cells",
@@ -70,10 +72,22 @@ CELL_COLUMNS: Mapping[str, str] = {
     "municipality_cvegeo": "INEGI municipality key (5 digits) of the centre",
     "municipality_name": "municipality name",
     "inpi_typology": "INPI 2020 municipal typology (A-D)",
-    "excluded": "whether any exclusion applies",
-    "exclusion_reasons": "'; '-separated reasons ('' when not excluded)",
-    "available_area_km2": "cell area left for the plant [km²]",
-    "capacity_mw": "available area x power density [MW]",
+    "excluded": "whether the available area holds less than the smallest plant (ExclusionParameters.min_plant_mw)",
+    "exclusion_reasons": "'; '-separated reasons that take part of the cell, each with its share and a feature name "
+                         "('' when nothing does)",
+    "available_fraction": "share of the cell left for a plant: inside the screened area, outside every exclusion "
+                          "layer (100 m raster), slope and terrain tests passed [-]",
+    "available_km2": "available_fraction x cell area [km²]",
+    "available_area_km2": "same as available_km2 (the name of issue 5, kept for existing clients) [km²]",
+    "outside_area_fraction": "share of the cell outside the screened area (sea, another state or country) [-]",
+    "excluded_fraction_protected_area": "share of the cell inside the screened area in a (buffered) state protected area [-]",
+    "excluded_fraction_urban_area": "share in a buffered urban locality [-]",
+    "excluded_fraction_village": "share in a buffered rural block locality [-]",
+    "excluded_fraction_water_body": "share in a buffered lake or reservoir [-]",
+    "excluded_fraction_river": "share within the buffer of a major river [-]",
+    "excluded_fraction_slope": "1 when the cell's DEM slope is above the technology's limit (a per-cell test), else 0 [-]",
+    "excluded_fraction_no_terrain_data": "1 when the cell has no DEM value and such cells are excluded, else 0 [-]",
+    "capacity_mw": "available_km2 x power density [MW]",
     "consultation_required": "indigenous consultation review triggered",
     "consultation_reason": "why",
     "consultation_localities": "triggering localities, nearest first",
@@ -85,6 +99,14 @@ CELL_COLUMNS: Mapping[str, str] = {
     "rank": "1 = best non-excluded cell of the run",
 }
 
+#: Prefix of the per-reason share columns (``excluded_fraction_protected_area``, ...); an
+#: officer-imported layer adds ``excluded_fraction_<its code>``.  The shares of one cell
+#: may overlap (a village inside a protected area), so they can add up to more than
+#: ``1 - available_fraction - outside_area_fraction``.
+EXCLUDED_FRACTION_PREFIX = "excluded_fraction_"
+#: Codes of the share columns every screening has (zeros where a layer is absent).
+BUILT_IN_REASONS = ("protected_area", "urban_area", "village", "water_body", "river", "slope", "no_terrain_data")
+
 
 def prepared_exclusion_layers(
     layers: ScreeningLayers, params: ScreeningParameters, extra_layers: Mapping[str, gpd.GeoDataFrame] | None = None
@@ -92,7 +114,8 @@ def prepared_exclusion_layers(
     """Buffered exclusion layers, cached on ``layers`` per buffer set (not when extra layers are given)."""
     build = lambda: exclusions.prepare_exclusion_layers(  # noqa: E731
         protected_areas=layers.protected_areas, localities_polygons=layers.localities_polygons,
-        water_bodies=layers.water_bodies, params=params.exclusions, extra_layers=extra_layers,
+        water_bodies=layers.water_bodies, rivers=layers.rivers, params=params.exclusions,
+        extra_layers=extra_layers,
     )
     if extra_layers:
         return build()
@@ -138,6 +161,7 @@ def screen_cells(
     exclusion_layers: tuple[exclusions.ExclusionLayer, ...] | None = None,
     extra_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
     triggers: communities.TriggerLocalities | None = None,
+    area_6372=None,
 ) -> gpd.GeoDataFrame:
     """Every screening attribute of every cell.
 
@@ -163,6 +187,9 @@ def screen_cells(
         ``exclusion_layers`` is omitted).
     triggers : TriggerLocalities, optional
         Pre-selected consultation trigger localities.
+    area_6372 : shapely geometry, optional
+        The screened area: the parts of the cells outside it are not available
+        (``outside_area_fraction``); None counts every cell whole. [EPSG:6372]
 
     Returns
     -------
@@ -218,24 +245,33 @@ def screen_cells(
     )
     place_df = place.place_columns(layers.municipalities, muni_idx)
 
-    # exclusions
-    index_cols, codes, labels = [], [], []
-    for layer in exclusion_layers:
-        raster = exclusions.rasterize_index(layer.geometries, tile.transform, shape, layer.shapes)
-        index_cols.append(raster[rows, cols])
-        codes.append(layer.reason)
-        labels.append(layer.labels)
+    # exclusions: each layer's share of each cell from the 100 m raster; slope and terrain per cell
+    area = cells["cell_area_km2"].to_numpy(float)
+    ex = params.exclusions
+    shares = exclusions.exclusion_shares(
+        exclusion_layers, tile.transform, shape, rows, cols,
+        exclusions.subdivisions(tile.resolution_m, ex.exclusion_resolution_m), area=area_6372,
+    )
     limit = params.technology.slope_limit_pct
-    index_cols.append((np.nan_to_num(slope, nan=-np.inf) > limit).astype(np.int32))
-    codes.append(f"slope above {limit:g} % ({tech} limit)")
-    labels.append(np.zeros(0, dtype=str))
-    if params.exclusions.exclude_dem_nodata:
-        index_cols.append(np.isnan(elevation).astype(np.int32))
-        codes.append("no terrain data (sea or outside Mexico)")
-        labels.append(np.zeros(0, dtype=str))
-    index = np.column_stack(index_cols)
-    excluded = (index > 0).any(axis=1)
-    reasons = exclusions.combine_reasons(codes, index, labels)
+    steep = np.nan_to_num(slope, nan=-np.inf) > limit
+    no_dem = np.isnan(elevation) if ex.exclude_dem_nodata else np.zeros(len(cells), dtype=bool)
+    available_fraction = np.where(steep | no_dem, 0.0, shares.available_fraction)
+    available_km2 = available_fraction * area
+    capacity_mw = available_km2 * params.technology.power_density_mw_per_km2
+    excluded = (available_km2 <= 0.0) | (capacity_mw < ex.min_plant_mw)
+    share_columns = {f"{EXCLUDED_FRACTION_PREFIX}{code}": np.zeros(len(cells)) for code in BUILT_IN_REASONS}
+    share_columns.update({f"{EXCLUDED_FRACTION_PREFIX}{layer.code}": shares.fractions[:, j]
+                          for j, layer in enumerate(exclusion_layers)})
+    share_columns[f"{EXCLUDED_FRACTION_PREFIX}slope"] = steep.astype(float)
+    share_columns[f"{EXCLUDED_FRACTION_PREFIX}no_terrain_data"] = no_dem.astype(float)
+    stems = [layer.reason for layer in exclusion_layers] + [
+        f"slope above {limit:g} % ({tech} limit)", "no terrain data (sea or outside Mexico)",
+        "outside the screened area"]
+    # label_index 0 (no polygon) reads the appended "" at position -1
+    names = [np.append(layer.labels, "")[shares.label_index[:, j] - 1]
+             for j, layer in enumerate(exclusion_layers)] + [None, None, None]
+    reasons = exclusions.reason_texts(stems, np.column_stack(
+        [shares.fractions, steep, no_dem, shares.outside_fraction]), names)
 
     # communities
     consult = communities.consultation_columns(
@@ -246,8 +282,6 @@ def screen_cells(
     request = EnergyRequest(tech, lat, lon, elevation, ghi, wind, st_idx, layers.stations, layers.weather)
     energy_df = energy_columns(request, conn_cost, params, energy=energy, lcoe=lcoe)
 
-    area = cells["cell_area_km2"].to_numpy(float)
-    available = np.where(excluded, 0.0, area)
     out = gpd.GeoDataFrame(
         {
             "cell_id": cells["cell_id"].to_numpy(),
@@ -274,8 +308,12 @@ def screen_cells(
             **{c: place_df[c].to_numpy() for c in place_df.columns},
             "excluded": excluded,
             "exclusion_reasons": reasons,
-            "available_area_km2": available,
-            "capacity_mw": available * params.technology.power_density_mw_per_km2,
+            "available_fraction": available_fraction,
+            "available_km2": available_km2,
+            "available_area_km2": available_km2,
+            "outside_area_fraction": shares.outside_fraction,
+            **share_columns,
+            "capacity_mw": capacity_mw,
             **{c: consult[c].to_numpy() for c in consult.columns},
             **{c: energy_df[c].to_numpy() for c in energy_df.columns},
         },
@@ -337,7 +375,7 @@ def screen_area(
     cells = screening_grid(area_6372, resolution_km, tile=tile, max_cells=params.max_cells)
     if len(cells) == 0:
         return cells
-    return screen_cells(cells, layers, params, **kwargs)
+    return screen_cells(cells, layers, params, area_6372=area_6372, **kwargs)
 
 
 def screen_tiles(

@@ -6,7 +6,11 @@ area ``reference_plant_mw / power density``.  Point attributes (resource,
 grid, place, communities, energy, LCOE) are those of the site's centroid
 (``representative_point`` if the centroid falls outside), computed by the
 same code as the screening; terrain is the mean over the DEM cells inside
-the site; exclusions are the exact overlap areas of the buffered layers.
+the site; exclusions are the exact overlap areas of the buffered layers
+(``excluded_km2_by_reason``).  A point also gets its screening cell
+(``cell``): the lattice cell of ``resolution_km`` holding it, screened by
+:func:`siting.screening.screen_cells` over the corridors exactly as a corridor
+screening screens it (same ``cell_id``, available share and reasons).
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ import shapely
 from rasterio import features
 
 from siting import exclusions, terrain
-from siting.grid import AreaRequest, M_PER_KM, parse_area, validate_area
+from siting.grid import AreaRequest, M_PER_KM, resolution_m, cell_ids, cell_index_of, parse_area, validate_area
 from siting.layers import ScreeningLayers
-from siting.parameters import GEOGRAPHIC_CRS, PROJECTED_CRS, ScreeningParameters
-from siting.screening import screen_cells
+from siting.parameters import DEFAULT_RESOLUTION_KM, GEOGRAPHIC_CRS, PROJECTED_CRS, ScreeningParameters
+from siting.screening import EXCLUDED_FRACTION_PREFIX, screen_cells
 
-__all__ = ["Constraint", "SiteCheck", "check_site", "POINT_CELL_SIZE_M"]
+__all__ = ["Constraint", "SiteCheck", "check_site", "corridors_6372", "screening_cell", "POINT_CELL_SIZE_M"]
 
 #: Side of the one-cell lattice used to evaluate the screening at a point. [m]
 POINT_CELL_SIZE_M = 1.0
@@ -84,6 +88,16 @@ class SiteCheck:
         Input repairs (e.g. ``make_valid``).
     geometry_4326 : shapely geometry
         The checked footprint. [EPSG:4326]
+    excluded_km2_by_reason : dict
+        Area of the footprint each exclusion takes, by code (``protected_area``,
+        ``urban_area``, ..., ``slope``); the layers may overlap. [km²]
+    available_fraction : float
+        ``available_area_km2 / area_km2``. [-]
+    cell : dict or None
+        For a point, its screening cell: ``cell_id``, ``resolution_km``,
+        ``cell_area_km2``, ``available_fraction``, ``available_km2``,
+        ``capacity_mw``, ``excluded``, ``exclusion_reasons`` and
+        ``excluded_km2_by_reason``; None for a polygon.
     """
 
     attributes: dict
@@ -95,6 +109,9 @@ class SiteCheck:
     passed: bool
     repairs: tuple[str, ...] = ()
     geometry_4326: object = field(default=None, repr=False)
+    excluded_km2_by_reason: dict = field(default_factory=dict)
+    available_fraction: float = math.nan
+    cell: dict | None = None
 
 
 def _near(frame: gpd.GeoDataFrame, zone) -> gpd.GeoDataFrame:
@@ -140,6 +157,64 @@ def _dem_stats(layers: ScreeningLayers, g4326, limit_pct: float) -> tuple[float,
     return e, s, s, float(s > limit_pct) if np.isfinite(s) else math.nan
 
 
+def corridors_6372(layers: ScreeningLayers):
+    """Union of the corridor states in EPSG:6372 (the area of a corridor screening), built once per layers."""
+    key = ("corridors_6372",)
+    if key not in layers.derived:
+        layers.derived[key] = shapely.union_all(layers.states.geometry.values)
+    return layers.derived[key]
+
+
+def screening_cell(
+    x_m: float, y_m: float, layers: ScreeningLayers, params: ScreeningParameters, resolution_km: float, **kwargs
+) -> dict:
+    """The screening cell holding an EPSG:6372 point, as a corridor screening computes it.
+
+    Parameters
+    ----------
+    x_m, y_m : float
+        The point. [EPSG:6372, m]
+    layers, params
+        As for :func:`siting.screening.screen_cells`.
+    resolution_km : float
+        Cell size of the lattice. [km]
+    **kwargs
+        ``energy``, ``lcoe``, ``exclusion_layers`` of :func:`~siting.screening.screen_cells`.
+
+    Returns
+    -------
+    dict
+        ``cell_id``, ``resolution_km``, ``cell_area_km2``, ``available_fraction``,
+        ``available_km2``, ``outside_area_fraction``, ``capacity_mw``, ``excluded``,
+        ``exclusion_reasons`` and ``excluded_km2_by_reason`` (share x cell area, by code).
+    """
+    r = resolution_m(resolution_km)
+    ix, iy = (int(v[0]) for v in cell_index_of([x_m], [y_m], r))
+    box = shapely.box(ix * r, iy * r, (ix + 1) * r, (iy + 1) * r)
+    cell = gpd.GeoDataFrame(
+        {"cell_id": cell_ids(np.array([ix]), np.array([iy]), r), "ix": [ix], "iy": [iy],
+         "x_m": [(ix + 0.5) * r], "y_m": [(iy + 0.5) * r], "cell_area_km2": [(r / M_PER_KM) ** 2]},
+        geometry=[box], crs=PROJECTED_CRS,
+    )
+    row = screen_cells(cell, layers, params, area_6372=corridors_6372(layers), **kwargs).iloc[0]
+    area = float(row["cell_area_km2"])
+    return {
+        "cell_id": str(row["cell_id"]),
+        "resolution_km": float(resolution_km),
+        "cell_area_km2": area,
+        "available_fraction": float(row["available_fraction"]),
+        "available_km2": float(row["available_km2"]),
+        "outside_area_fraction": float(row["outside_area_fraction"]),
+        "capacity_mw": float(row["capacity_mw"]),
+        "excluded": bool(row["excluded"]),
+        "exclusion_reasons": str(row["exclusion_reasons"]),
+        "excluded_km2_by_reason": {
+            k.removeprefix(EXCLUDED_FRACTION_PREFIX): float(v) * area
+            for k, v in row.items() if k.startswith(EXCLUDED_FRACTION_PREFIX)
+        },
+    }
+
+
 def check_site(
     geometry,
     layers: ScreeningLayers,
@@ -149,6 +224,7 @@ def check_site(
     lcoe=None,
     extra_layers=None,
     exclusion_layers=None,
+    resolution_km: float = DEFAULT_RESOLUTION_KM,
 ) -> SiteCheck:
     """Check a candidate site against every screening constraint.
 
@@ -165,6 +241,8 @@ def check_site(
         Officer-imported exclusion layers.
     exclusion_layers : tuple of ExclusionLayer, optional
         Pre-buffered layers (overrides ``extra_layers``).
+    resolution_km : float
+        Lattice of the point's screening cell (``SiteCheck.cell``). [km]
 
     Returns
     -------
@@ -181,16 +259,19 @@ def check_site(
         request = parse_area(geometry, mexico_4326=layers.mexico_4326, corridors_4326=layers.corridors_4326)
     site, site4326, notes = _footprint(request, params)
     tech = params.technology
+    is_point = request.geometry_6372.geom_type in ("Point", "MultiPoint")
     if exclusion_layers is None:
         # only the features that can reach the site are buffered (a site is small)
         ex = params.exclusions
         reach = max(ex.protected_area_buffer_m, ex.urban_buffer_m, ex.village_buffer_m, ex.water_buffer_m,
-                    ex.extra_buffer_m) + SEARCH_MARGIN_M
-        zone = shapely.buffer(site, reach)
+                    ex.river_buffer_m, ex.extra_buffer_m) + SEARCH_MARGIN_M
+        cell_m = resolution_m(resolution_km) * math.sqrt(2.0) if is_point else 0.0  # the point's cell too
+        zone = shapely.buffer(site, reach + cell_m)
         exclusion_layers = exclusions.prepare_exclusion_layers(
             protected_areas=_near(layers.protected_areas, zone),
             localities_polygons=_near(layers.localities_polygons, zone),
-            water_bodies=_near(layers.water_bodies, zone), params=ex,
+            water_bodies=_near(layers.water_bodies, zone),
+            rivers=None if layers.rivers is None else _near(layers.rivers, zone), params=ex,
             extra_layers={k: _near(v.to_crs(PROJECTED_CRS), zone) for k, v in (extra_layers or {}).items()},
         )
     # attributes at the representative point, through the screening code path
@@ -205,8 +286,10 @@ def check_site(
     )
     row = screen_cells(cell, layers, params, energy=energy, lcoe=lcoe, exclusion_layers=exclusion_layers).iloc[0]
     skip = {"cell_id", "ix", "iy", "x_m", "y_m", "cell_area_km2", "geometry", "rank", "score", "available_area_km2",
-            "capacity_mw", "excluded", "exclusion_reasons"}
-    attributes = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if k not in skip}
+            "capacity_mw", "excluded", "exclusion_reasons", "available_fraction", "available_km2",
+            "outside_area_fraction"}
+    attributes = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
+                  if k not in skip and not k.startswith(EXCLUDED_FRACTION_PREFIX)}
 
     area_km2 = float(site.area) / M_PER_KM**2
     elev, slope_mean, slope_max, frac_steep = _dem_stats(layers, site4326, tech.slope_limit_pct)
@@ -214,8 +297,10 @@ def check_site(
 
     constraints: list[Constraint] = []
     covered = []
+    by_reason: dict[str, float] = {}
     for layer in exclusion_layers:
         a, names = exclusions.overlap_km2(layer, site)
+        by_reason[layer.code] = a
         passed = a <= OVERLAP_TOLERANCE_KM2
         if not passed:
             hits = [g for g in layer.geometries[layer.tree.query(site, predicate="intersects")]]
@@ -254,6 +339,7 @@ def check_site(
     excluded_km2 = float(shapely.union_all(covered).area) / M_PER_KM**2 if covered else 0.0
     frac = 0.0 if not np.isfinite(frac_steep) else frac_steep
     available = max(area_km2 - excluded_km2, 0.0) * (1.0 - frac)
+    by_reason["slope"] = area_km2 * frac
     st = layers.stations.iloc[int(np.argmin(np.hypot(*(layers.station_xy_m - [p.x, p.y]).T)))]
     nearest = {
         "station_id": str(st["station_id"]),
@@ -270,4 +356,9 @@ def check_site(
         passed=all(c.passed for c in constraints),
         repairs=tuple(notes),
         geometry_4326=site4326,
+        excluded_km2_by_reason=by_reason,
+        available_fraction=available / area_km2 if area_km2 > 0 else math.nan,
+        cell=screening_cell(shapely.centroid(request.geometry_6372).x, shapely.centroid(request.geometry_6372).y,
+                            layers, params, resolution_km, energy=energy, lcoe=lcoe,
+                            exclusion_layers=exclusion_layers) if is_point else None,
     )

@@ -62,7 +62,7 @@ WRF_HEIGHT_M: float = 80.0
 #: Bundled datasets read by the screening (ids or layer names of ``data/manifest.json``).
 _VECTOR_LAYERS: tuple[str, ...] = (
     "states", "municipalities", "grid_lines", "grid_nodes", "protected_areas_state",
-    "localities_urban", "localities_points", "water_bodies", "mx_states",
+    "localities_urban", "localities_points", "water_bodies", "rivers", "mx_states",
 )
 _TABLES: tuple[str, ...] = ("indigenous_typology", "merra2_ghi")
 
@@ -110,7 +110,7 @@ class ScreeningBundle:
                 found = self.derived[cache_key] = prepare_exclusion_layers(
                     protected_areas=layers.protected_areas,
                     localities_polygons=layers.localities_polygons,
-                    water_bodies=layers.water_bodies, params=params.exclusions,
+                    water_bodies=layers.water_bodies, rivers=layers.rivers, params=params.exclusions,
                     extra_layers=dict(self.extra_layers) or None,
                 )
             return found
@@ -185,7 +185,7 @@ def _build(data_dir: Path, folder: Path, key: tuple,
         indigenous_typology=tables["indigenous_typology"], water_bodies=vector["water_bodies"],
         dem=dem_m, dem_transform=dem_transform, dem_nodata=None,
         wind_layers=_wind_layers(data_dir), merra2=tables["merra2_ghi"], stations=stations,
-        mexico_states=vector["mx_states"], weather=weather,
+        mexico_states=vector["mx_states"], weather=weather, rivers=vector["rivers"],
     )
     extra = {
         record["layer"]: load_layer(data_dir, record["layer"], layers_dir=folder)

@@ -146,7 +146,7 @@ def parameters_from_request(technology: str, overrides: Mapping[str, Any] | None
         raise InvalidInput("spur_cost_usd_per_km and tap_substation_cost_usd need the same "
                            "voltage classes [kV]", field=f"parameters.connection.{given}")
     weights = params.weights
-    if weights.lcoe + weights.grid + weights.community + weights.confidence <= 0:
+    if weights.lcoe + weights.grid + weights.community + weights.confidence + weights.available_area <= 0:
         raise InvalidInput("the score weights must have a positive sum", field="parameters.weights")
     if weights.lcoe_worst_usd_per_mwh <= weights.lcoe_best_usd_per_mwh:
         raise InvalidInput("lcoe_worst_usd_per_mwh must exceed lcoe_best_usd_per_mwh",

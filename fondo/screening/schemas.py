@@ -134,6 +134,11 @@ PARAMETER_RANGES: Mapping[str, ParameterRange] = {
     "parameters.exclusions.village_buffer_m": _BUFFER_M,
     "parameters.exclusions.water_buffer_m": _BUFFER_M,
     "parameters.exclusions.extra_buffer_m": _BUFFER_M,
+    "parameters.exclusions.river_buffer_m": _BUFFER_M,
+    # The exclusion raster: 10 m (a corridor is then 5 billion pixels) to 1 km (the DEM).
+    "parameters.exclusions.exclusion_resolution_m": ParameterRange(10.0, 1_000.0),
+    # Smallest plant of a cell: up to 10 GW, larger than any plant in Mexico.
+    "parameters.exclusions.min_plant_mw": ParameterRange(0.0, 10_000.0),
     "parameters.connection.unknown_voltage_kv": VOLTAGE_RANGE_KV,
     # A route ten times the straight distance is no route.
     "parameters.connection.routing_factor": ParameterRange(0.0, 10.0),
@@ -146,6 +151,7 @@ PARAMETER_RANGES: Mapping[str, ParameterRange] = {
     "parameters.weights.grid": _WEIGHT,
     "parameters.weights.community": _WEIGHT,
     "parameters.weights.confidence": _WEIGHT,
+    "parameters.weights.available_area": _WEIGHT,
     "parameters.weights.lcoe_best_usd_per_mwh": _LCOE_USD_PER_MWH,
     "parameters.weights.lcoe_worst_usd_per_mwh": _LCOE_USD_PER_MWH,
     "parameters.weights.grid_distance_worst_km": _SCALE_KM,
@@ -369,3 +375,10 @@ class SiteCheckRequestSchema(_RequestSchema):
                                  "EPSG:4326."})
     technology = _technology()
     parameters = _parameters()
+    resolution_km = JSONNumber(
+        load_default=DEFAULT_RESOLUTION_KM,
+        validate=validate.Range(MIN_RESOLUTION_KM, MAX_RESOLUTION_KM,
+                                error="must be between {min} and {max} km, got {input}"),
+        metadata={"description": "Cell size of the screening lattice whose cell holding a point is "
+                                 "reported (`cell`), as a corridor screening at this resolution has "
+                                 "it. [km]"})

@@ -20,6 +20,7 @@ from fondo.screening.request import (
     parameters_from_request,
 )
 from siting.grid import ScreeningInputError
+from siting.parameters import DEFAULT_RESOLUTION_KM
 from siting.site_check import check_site
 
 __all__ = ["check_site_request"]
@@ -35,12 +36,16 @@ def check_site_request(settings: Mapping[str, Any], request: Mapping[str, Any]) 
     request : dict
         As loaded by :class:`~fondo.screening.schemas.SiteCheckRequestSchema`: ``geometry``
         (GeoJSON Point / Polygon / MultiPolygon or a Feature, EPSG:4326), ``technology``,
-        optional ``parameters`` (as for a screening).
+        optional ``parameters`` (as for a screening) and ``resolution_km`` (the lattice of a
+        point's ``cell``).
 
     Returns
     -------
     dict
-        ``passed``, ``area_km2``, ``available_area_km2``, ``capacity_mw``,
+        ``passed``, ``area_km2``, ``available_area_km2``, ``available_fraction``,
+        ``excluded_km2_by_reason`` (km² of the footprint each exclusion takes, by code),
+        ``capacity_mw``, ``cell`` (a point's screening cell: ``cell_id``, its available share
+        and km², capacity, ``excluded``, reasons and km² by reason; null for a polygon),
         ``nearest_station``, ``constraints`` (``name``, ``passed``, ``value``, ``limit``,
         ``reason``), ``attributes``, ``notes`` and the checked ``geometry`` (EPSG:4326).
 
@@ -56,7 +61,8 @@ def check_site_request(settings: Mapping[str, Any], request: Mapping[str, Any]) 
     bundle = screening_bundle(settings)
     try:
         result = check_site(request["geometry"], bundle.layers, params,
-                            extra_layers=dict(bundle.extra_layers) or None)
+                            extra_layers=dict(bundle.extra_layers) or None,
+                            resolution_km=request.get("resolution_km", DEFAULT_RESOLUTION_KM))
     except (ScreeningInputError, ValueError) as exc:
         raise engine_error(exc) from None
     return jsonable({
@@ -64,7 +70,10 @@ def check_site_request(settings: Mapping[str, Any], request: Mapping[str, Any]) 
         "passed": result.passed,
         "area_km2": result.area_km2,
         "available_area_km2": result.available_area_km2,
+        "available_fraction": result.available_fraction,
+        "excluded_km2_by_reason": dict(result.excluded_km2_by_reason),
         "capacity_mw": result.capacity_mw,
+        "cell": result.cell,
         "nearest_station": result.nearest_station,
         "constraints": [
             {"name": c.name, "passed": bool(c.passed), "value": float(c.value),

@@ -32,7 +32,7 @@ from fondo.screening.storage import (
     run_dir,
     tile_path,
 )
-from siting.screening import concat_tiles, prepared_triggers, screen_area
+from siting.screening import EXCLUDED_FRACTION_PREFIX, concat_tiles, prepared_triggers, screen_area
 from siting.supply_curve import supply_curve
 
 __all__ = ["TOP_CELLS", "screen_tile", "store_screening", "summarize", "tile_progress"]
@@ -108,6 +108,12 @@ def _stats(cells: pd.DataFrame, column: str, mask: np.ndarray | None = None) -> 
 def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """JSON summary of a screening's cells (counts, totals, ranges, exclusions, best cells).
 
+    ``available_km2`` and ``capacity_mw`` add up the cells that are not ``excluded`` (what
+    the supply curve offers); ``excluded_km2_by_reason`` is the area each exclusion takes
+    (share x cell area, by code, overlaps counted in each; ``outside_area``: the parts of
+    the cells outside the screened area); ``exclusions`` counts the excluded cells each
+    reason reaches.
+
     Raises
     ------
     ValueError
@@ -120,6 +126,12 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
     stems = parts[parts != ""].str.split(":").str[0]
     reasons = {k: int(v) for k, v in stems.value_counts().sort_index().items()}
     open_ = ~excluded
+    cell_km2 = cells["cell_area_km2"].to_numpy(float)
+    by_reason = {
+        column.removeprefix(EXCLUDED_FRACTION_PREFIX): float((cells[column].to_numpy(float) * cell_km2).sum())
+        for column in cells.columns if column.startswith(EXCLUDED_FRACTION_PREFIX)
+    }
+    by_reason["outside_area"] = float((cells["outside_area_fraction"].to_numpy(float) * cell_km2).sum())
     curve = supply_curve(cells, by_corridor=True)
     by_corridor = {
         str(corridor): {"capacity_mw": float(g["capacity_mw"].sum()),
@@ -139,8 +151,12 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
     summary = {
         "cell_count": len(cells),
         "excluded_count": int(excluded.sum()),
-        "available_area_km2": float(cells["available_area_km2"].sum()),
-        "capacity_mw": float(cells["capacity_mw"].sum()),
+        "cell_area_km2": float(cell_km2.sum()),
+        "available_km2": float(cells["available_km2"].to_numpy(float)[open_].sum()),
+        "available_area_km2": float(cells["available_km2"].to_numpy(float)[open_].sum()),
+        "capacity_mw": float(cells["capacity_mw"].to_numpy(float)[open_].sum()),
+        "excluded_km2_by_reason": by_reason,
+        "available_fraction": _stats(cells, "available_fraction", open_),
         "consultation_required_count": int(cells["consultation_required"].to_numpy(bool)[open_].sum()),
         "exclusions": reasons,
         "ghi_kwh_m2_day": _stats(cells, "ghi_kwh_m2_day"),

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -162,7 +163,8 @@ def test_parameters_overrides_are_applied_checked_and_echoed():
             _parameters(bad)
         assert caught.value.field == field, bad
     # what needs the merged parameters is checked after the schema, by the service
-    for bad, field in (({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0}},
+    for bad, field in (({"weights": {"lcoe": 0, "grid": 0, "community": 0, "confidence": 0,
+                                     "available_area": 0}},
                         "parameters.weights"),
                        ({"weights": {"lcoe_worst_usd_per_mwh": 10}}, "parameters.weights"),
                        ({"connection": {"spur_cost_usd_per_km": {"115": 5e5, "400": 1e6}}},
@@ -181,13 +183,20 @@ def test_an_imported_exclusion_layer_excludes_cells_with_its_reason(settings, tm
     try:
         run_id, _job_id, _tiles = _run_inline(settings, _request())
         cells = _cells(settings, run_id)
-        lonlat = gpd.GeoSeries(gpd.points_from_xy(cells["x_m"], cells["y_m"]), crs=6372).to_crs(4326)
-        inside = shapely.contains_xy(shapely.box(*ZONE_BOX), lonlat.x, lonlat.y)
-        assert inside.sum() >= 4
-        assert cells.loc[inside, "excluded"].all()
-        assert cells.loc[inside, "exclusion_reasons"].str.contains(
-            f"imported layer '{ZONE_LAYER}'.*Zona de prueba del fondo").all()
-        assert not cells.loc[~inside, "exclusion_reasons"].str.contains(ZONE_LAYER).any()
+        # each cell's share of the zone is its exact overlap inside the screened polygon (100 m raster: two
+        # slanted edges across a 2 km cell err by 0.05 of it at most, and cancel on average)
+        zone_6372, area_6372 = gpd.GeoSeries([shapely.box(*ZONE_BOX), shapely.geometry.shape(AGS_POLYGON)],
+                                             crs=4326).to_crs(6372)
+        boxes = cells.geometry.to_numpy()
+        exact = shapely.area(shapely.intersection(shapely.intersection(boxes, zone_6372), area_6372)) / shapely.area(boxes)
+        share = cells[f"excluded_fraction_{ZONE_LAYER}"].to_numpy(float)
+        np.testing.assert_allclose(share, exact, atol=0.05)
+        np.testing.assert_allclose(share.sum(), exact.sum(), rtol=0.02)
+        whole = exact == 1.0
+        assert whole.sum() >= 4 and cells.loc[whole, "excluded"].all()
+        assert cells.loc[whole, "exclusion_reasons"].str.contains(
+            f"imported layer '{ZONE_LAYER}' \\(\\+0 m\\): 100 % \\(Zona de prueba del fondo\\)").all()
+        assert not cells.loc[share == 0, "exclusion_reasons"].str.contains(ZONE_LAYER).any()
         with session_scope(settings) as session:
             shown = svc.screening_json(session, svc.get_screening(session, run_id))
         assert [r["layer"] for r in shown["imported_layers"]] == [ZONE_LAYER]

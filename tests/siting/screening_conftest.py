@@ -107,6 +107,7 @@ def load_real_layers():
         stations=stations,
         mexico_states=gpd.read_file(geo / "mx_states_ne10m.geojson"),
         weather=weather,
+        rivers=gpd.read_file(geo / "rivers_gshhg_wdbii.geojson"),
     )
 
 

@@ -30,6 +30,11 @@ except ImportError:
 RTOL_HAND = 1e-9
 #: Toy resolution. [km]
 TOY_RES_KM = 2.0
+#: Error allowed on a cell's share computed from the 100 m raster against the exact
+#: shapely overlap: a pixel is burnt when its centre is inside, so a straight edge across
+#: a 2 km cell errs by half a pixel at most, 0.05 km x 2 km / 4 km² = 0.025 (reached when
+#: the edge runs along pixel centres, as the lake's buffer edge at 29.75 km does). [-]
+SHARE_ATOL = 0.025 + 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +51,46 @@ def test_all_columns_present(toy_pv):
 
 
 def test_cell_inside_protected_polygon_is_excluded_with_that_reason(toy_pv):
-    # ANP box x 12-16 km, y 2-6 km: centres (13,3), (15,3), (13,5), (15,5) km
+    # ANP box x 12-16 km, y 2-6 km covers the four 2 km cells centred (13,3), (15,3), (13,5), (15,5) km whole
     inside = toy_pv.loc[[(13_000, 3_000), (15_000, 3_000), (13_000, 5_000), (15_000, 5_000)]]
     assert inside["excluded"].all()
-    assert (inside["exclusion_reasons"] == f"state protected area (+0 m): {TOY_ANP_NAME}").all()
+    assert (inside["exclusion_reasons"] == f"state protected area (+0 m): 100 % ({TOY_ANP_NAME})").all()
+    assert (inside["excluded_fraction_protected_area"] == 1.0).all()
+    assert (inside["available_fraction"] == 0.0).all() and (inside["capacity_mw"] == 0.0).all()
+    # its neighbours only touch its edges: no pixel centre of theirs is inside
     assert not toy_pv.loc[(11_000, 3_000), "excluded"]
+    assert toy_pv.loc[(11_000, 3_000), "available_fraction"] == 1.0
     assert toy_pv["exclusion_reasons"].str.contains("state protected area").sum() == 4
 
 
-def test_urban_buffer_and_water(toy_pv):
-    # urban square 2.75-3.25 km x 14.75-15.25 km + 1 km buffer: only centre (3, 15) km falls in it
-    urban = toy_pv["exclusion_reasons"].str.contains("urban locality")
-    assert urban.sum() == 1 and urban.loc[(3_000, 15_000)]
-    assert toy_pv.loc[(3_000, 15_000), "exclusion_reasons"] == "urban locality (+1000 m): Ciudad Prueba"
-    # lake 30-34 km square + 250 m: centres 31 and 33 km in both axes
-    assert toy_pv["exclusion_reasons"].str.contains("lake or reservoir").sum() == 4
-    assert toy_pv.loc[(31_000, 33_000), "excluded"]
+def _shapely_share(cell, polygon) -> float:
+    return shapely.intersection(cell, polygon).area / cell.area
+
+
+def test_urban_buffer_and_water_shares_match_shapely(toy_pv):
+    from siting.exclusions import BUFFER_QUAD_SEGMENTS
+
+    # urban square 2.75-3.25 km x 14.75-15.25 km + 1 km buffer reaches 5 cells of 2 km, each in part (its
+    # rounded corners stop 1.06 - 1 km short of the diagonal cells' corners (2, 14) km...);
+    # each share is the exact overlap computed with shapely, within the raster's error
+    urban = shapely.buffer(shapely.box(TOY_X0 + 2_750, TOY_Y0 + 14_750, TOY_X0 + 3_250, TOY_Y0 + 15_250), 1_000.0,
+                           quad_segs=BUFFER_QUAD_SEGMENTS)
+    lake = shapely.buffer(shapely.box(TOY_X0 + 30_000, TOY_Y0 + 30_000, TOY_X0 + 34_000, TOY_Y0 + 34_000), 250.0,
+                          quad_segs=BUFFER_QUAD_SEGMENTS)
+    for column, polygon, reached in (("excluded_fraction_urban_area", urban, 5), ("excluded_fraction_water_body", lake, 16)):
+        expected = np.array([_shapely_share(g, polygon) for g in toy_pv.geometry])
+        assert (expected > 0).sum() == reached
+        np.testing.assert_allclose(toy_pv[column].to_numpy(), expected, atol=SHARE_ATOL)
+    centre = toy_pv.loc[(3_000, 15_000)]
+    assert centre["exclusion_reasons"].startswith("urban locality (+1000 m): ")
+    assert centre["exclusion_reasons"].endswith(" (Ciudad Prueba)")
+    np.testing.assert_allclose(centre["available_fraction"], 1 - _shapely_share(centre.geometry, urban), atol=SHARE_ATOL)
+    # a cell the lake covers whole is excluded; one it clips keeps its dry part
+    assert toy_pv.loc[(31_000, 31_000), "excluded"] and toy_pv.loc[(31_000, 31_000), "available_km2"] == 0.0
+    edge = toy_pv.loc[(29_000, 31_000)]  # x 28-30 km: the lake's 250 m buffer takes 0.25 / 2 of its width
+    np.testing.assert_allclose(edge["excluded_fraction_water_body"], 0.125, atol=SHARE_ATOL)
+    assert not edge["excluded"]
+    np.testing.assert_allclose(edge["capacity_mw"], 0.875 * 4.0 * 48.0, atol=SHARE_ATOL * 4.0 * 48.0)
 
 
 def test_state_of_a_cell_across_the_border_is_the_one_holding_its_centroid(toy_pv):
@@ -98,9 +127,11 @@ def test_lcoe_and_score_by_hand(toy_pv):
     lcoe = (fcr * 935_480.0 + 22_000.0) / TOY_ENERGY_MWH_PER_MW
     assert cell["lcoe_usd_per_mwh"] == pytest.approx(lcoe, rel=RTOL_HAND)
     assert cell["capacity_factor"] == pytest.approx(1800 / 8760, rel=RTOL_HAND)
-    # score: 0.6 * (120 - lcoe) / 100 + 0.15 * (1 - 9 / 50) + 0.15 * 1 + 0.1 * conf; station 1 at (0, 0): sqrt 2 km
+    # score: (0.6 * (120 - lcoe) / 100 + 0.15 * (1 - 9 / 50) + 0.15 * 1 + 0.1 * conf + 0.1 * available fraction)
+    # / 1.1; station 1 at (0, 0): sqrt 2 km; no exclusion reaches the cell: available fraction 1
     conf = 0.5 + 0.5 * math.exp(-math.sqrt(2.0) / 100.0)
-    score = 0.6 * (120 - lcoe) / 100 + 0.15 * 0.82 + 0.15 * 1.0 + 0.1 * conf
+    assert cell["available_fraction"] == 1.0 and cell["exclusion_reasons"] == ""
+    score = (0.6 * (120 - lcoe) / 100 + 0.15 * 0.82 + 0.15 * 1.0 + 0.1 * conf + 0.1 * 1.0) / 1.1
     assert cell["resource_confidence"] == pytest.approx(conf, rel=RTOL_HAND)
     assert cell["score"] == pytest.approx(score, rel=RTOL_HAND)
 
@@ -126,7 +157,12 @@ def test_excluded_cells_have_no_score_and_ranks_are_dense(toy_pv):
     np.testing.assert_array_equal(ranks, np.arange(1, (~ex).sum() + 1))
     best = toy_pv.loc[~ex].sort_values("rank")
     assert (np.diff(best["score"].to_numpy()) <= 0).all()
-    assert toy_pv.loc[~ex, "capacity_mw"].eq(4.0 * 48.0).all()
+    # capacity = available area x 48 MW/km²; a cell nothing reaches offers its whole 4 km²
+    np.testing.assert_allclose(toy_pv["capacity_mw"], toy_pv["available_km2"] * 48.0, rtol=RTOL_HAND)
+    free = toy_pv["exclusion_reasons"] == ""
+    assert free.sum() > 300 and toy_pv.loc[free, "capacity_mw"].eq(4.0 * 48.0).all()
+    # of two cells alike, the one with more available area scores higher
+    assert toy_pv.loc[(29_000, 31_000), "score"] < toy_pv.loc[(27_000, 31_000), "score"]
 
 
 def test_slope_limit_and_imported_layer(toy_layers):
@@ -138,12 +174,14 @@ def test_slope_limit_and_imported_layer(toy_layers):
     np.testing.assert_allclose(out["slope_pct"], 100 * 20 / (0.01 * 111_320 * math.cos(math.radians(21.1))), rtol=5e-3)
     steep = replace(p, technology=replace(p.technology, slope_limit_pct=1.0))
     out = screening.screen_cells(cells, toy_layers, steep, energy=constant_energy)
-    assert out["exclusion_reasons"].str.contains("slope above 1 % \\(pv limit\\)").all()
+    assert out["exclusion_reasons"].str.contains("slope above 1 % \\(pv limit\\): 100 %").all()
+    assert out["excluded"].all() and (out["excluded_fraction_slope"] == 1.0).all() and (out["capacity_mw"] == 0).all()
     federal = gpd.GeoDataFrame({"nombre": ["Federal X"]}, geometry=[shapely.box(TOY_X0, TOY_Y0, TOY_X0 + 4_000, TOY_Y0 + 4_000)],
                                crs="EPSG:6372").to_crs(4326)
     out = screening.screen_cells(cells, toy_layers, p, energy=constant_energy, extra_layers={"ANP federal": federal})
-    hit = out["exclusion_reasons"].str.contains("imported layer 'ANP federal' \\(\\+0 m\\): Federal X")
-    assert hit.sum() == 4
+    hit = out["exclusion_reasons"].str.contains("imported layer 'ANP federal' \\(\\+0 m\\): 100 % \\(Federal X\\)")
+    assert hit.sum() == 4 and out.loc[hit, "excluded"].all()
+    np.testing.assert_allclose(out["excluded_fraction_ANP_federal"], hit.astype(float), atol=SHARE_ATOL)
 
 
 def test_wind_screen_on_toy(toy_layers):

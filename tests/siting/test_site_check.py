@@ -87,3 +87,52 @@ def test_bad_site_inputs(real_layers):
     with pytest.raises(ScreeningInputError) as err:
         check_site({"type": "Point"}, real_layers, default_parameters("pv"), energy=ENERGY)
     assert err.value.field == "geometry.coordinates"
+
+
+def test_point_reports_its_screening_cell_as_the_corridor_screening_has_it(real_layers):
+    import geopandas as gpd
+    import shapely
+
+    from siting import screening
+    from siting.grid import corridor_area
+
+    # a point south-west of León (Guanajuato): its 1 km cell is partly urban and village buffer
+    lon, lat = -101.72, 21.06
+    res = check_site({"type": "Point", "coordinates": [lon, lat]}, real_layers, default_parameters("pv"),
+                     energy=ENERGY, resolution_km=1.0)
+    cell = res.cell
+    pt = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326).to_crs(6372).iloc[0]
+    r = 1000
+    assert cell["cell_id"] == f"6372:1000:{math.floor(pt.x / r) * r}:{math.floor(pt.y / r) * r}"
+    # the same cell of a screening of the whole corridor (the bajío states around it)
+    area = corridor_area(real_layers.states, "bajio")
+    box = shapely.box(pt.x - 3_000, pt.y - 3_000, pt.x + 3_000, pt.y + 3_000)
+    cells = screening.screen_area(area, real_layers, default_parameters("pv"), 1.0, energy=ENERGY,
+                                  tile=screening.split_tiles(box, 1.0, 100)[0])
+    same = cells.set_index("cell_id").loc[cell["cell_id"]]
+    assert cell["available_fraction"] == pytest.approx(same["available_fraction"], abs=1e-12)
+    assert cell["exclusion_reasons"] == same["exclusion_reasons"]
+    assert cell["excluded"] == same["excluded"]
+    km2 = cell["excluded_km2_by_reason"]
+    assert km2["urban_area"] == pytest.approx(same["excluded_fraction_urban_area"], abs=1e-12)  # 1 km² cell
+    assert 0 < cell["available_fraction"] < 1 and "urban locality" in cell["exclusion_reasons"]
+
+
+def test_polygon_excluded_km2_by_reason_is_the_exact_overlap(real_layers):
+    import geopandas as gpd
+    import shapely
+
+    anp = real_layers.protected_areas
+    poly = anp.loc[anp["nombre"] == "Real de Guadalcázar", "geometry"].iloc[0]
+    # a 4 km square straddling the reserve's boundary
+    edge = shapely.get_exterior_ring(poly.geoms[0] if hasattr(poly, "geoms") else poly).interpolate(0.3, normalized=True)
+    site = shapely.box(edge.x - 2_000, edge.y - 2_000, edge.x + 2_000, edge.y + 2_000)
+    site_4326 = gpd.GeoSeries([site], crs=6372).to_crs(4326).iloc[0]
+    res = check_site(site_4326, real_layers, default_parameters("wind"), energy=ENERGY)
+    exact = shapely.intersection(site, poly).area / 1e6
+    assert 0 < exact < res.area_km2
+    # the site went to EPSG:4326 and back: its area moves by the round trip only
+    assert res.excluded_km2_by_reason["protected_area"] == pytest.approx(exact, rel=1e-3)
+    assert res.cell is None
+    assert res.available_area_km2 <= res.area_km2 - res.excluded_km2_by_reason["protected_area"] + 1e-9
+    assert res.available_fraction == pytest.approx(res.available_area_km2 / res.area_km2, rel=1e-12)

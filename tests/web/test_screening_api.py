@@ -38,6 +38,11 @@ AGS_WEST, AGS_SOUTH, AGS_EAST, AGS_NORTH = -102.4, 21.75, -102.2, 21.93
 AGS_POLYGON = {"type": "Polygon", "coordinates": [[
     [AGS_WEST, AGS_SOUTH], [AGS_EAST, AGS_SOUTH], [AGS_EAST, AGS_NORTH],
     [AGS_WEST, AGS_NORTH], [AGS_WEST, AGS_SOUTH]]]}
+#: Error allowed on a 2 km cell's share of a layer from the 100 m raster against the exact overlap: a pixel
+#: is burnt when its centre is inside, so each pixel an edge crosses errs by half its area at most; two
+#: slanted edges across a cell (a polygon's corner) cross about 2 x 2.8 km / 0.1 km pixels: 0.05 of a
+#: 4 km² cell in the worst case, the errors of one edge cancelling on average. [-]
+CELL_SHARE_ATOL = 0.05
 #: Resolution and tile size of the test screenings. [km], [cells]
 RESOLUTION_KM = 2.0
 TILE_CELLS = 25
@@ -123,15 +128,24 @@ def test_officer_screens_a_polygon_and_the_cells_are_right(client, settings, off
     cells = gpd.read_file(io.BytesIO(geo.data))
     assert len(cells) == expected and cells.crs.to_epsg() == 4326
 
-    # a cell whose centre lies in the bundled state protected area is excluded with that reason
+    # a cell's share of the bundled state protected area is its exact overlap inside the screened polygon
+    # (100 m raster); a cell inside it whole is excluded with that reason
     anp = load_layer(DATA_DIR, "protected_areas_state")
     anp = anp[anp["nombre"] == ANP_NAME].geometry.union_all()
-    inside = shapely.contains_xy(anp, cells["longitude"], cells["latitude"])
-    assert inside.sum() >= 1
-    assert cells.loc[inside, "excluded"].all()
-    assert cells.loc[inside, "exclusion_reasons"].str.contains(f"state protected area.*{ANP_NAME}").all()
-    outside = cells.loc[~inside, "exclusion_reasons"]
-    assert not outside.str.contains(ANP_NAME).any()
+    anp_6372, area_6372 = gpd.GeoSeries([anp, shapely.geometry.shape(AGS_POLYGON)], crs=4326).to_crs(6372)
+    boxes = cells.to_crs(6372).geometry.to_numpy()
+    exact = shapely.area(shapely.intersection(shapely.intersection(boxes, anp_6372), area_6372)) / shapely.area(boxes)
+    share = cells["excluded_fraction_protected_area"].to_numpy(float)
+    assert_allclose(share, exact, atol=CELL_SHARE_ATOL)
+    assert_allclose(share.sum(), exact.sum(), rtol=0.02)
+    top = int(np.argmax(share))
+    assert exact[top] > 0.5
+    assert f"state protected area (+0 m): {100 * share[top]:.3g} % ({ANP_NAME})" in cells["exclusion_reasons"][top]
+    assert_allclose(cells["available_fraction"][top], 1 - share[top] - cells["outside_area_fraction"][top],
+                    atol=1e-12)  # nothing else reaches that cell
+    assert cells.loc[share == 1.0, "excluded"].all()
+    assert not cells.loc[share == 0, "exclusion_reasons"].str.contains(ANP_NAME).any()
+    assert_allclose(cells["capacity_mw"], cells["available_km2"] * 48.0, rtol=1e-12)
 
     # the municipality of each cell centre is the INEGI municipality holding it
     munis = load_layer(DATA_DIR, "municipalities")
