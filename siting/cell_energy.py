@@ -211,7 +211,8 @@ def station_batch_energy(
     *,
     pv_system: Mapping[str, object] | None = None,
     wind_system: Mapping[str, object] | None = None,
-    wind_speed_levels_m_s: Sequence[float] = tuple(np.arange(2.0, 13.01, 0.5)),
+    wind_speed_levels_m_s: Sequence[float] = tuple(np.arange(2.0, 13.01, 0.25)),
+    elevation_levels_m: Sequence[float] = tuple(np.arange(-500.0, 4500.1, 500.0)),
 ) -> EnergyStep:
     """Energy step over the hourly batch yield of ``siting.yield_batch``.
 
@@ -222,9 +223,12 @@ def station_batch_energy(
       proportional to irradiation at fixed climate).
     - Wind: ``wind_energy_batch`` at each station for every mean hub-height
       speed of ``wind_speed_levels_m_s`` (``mean_wind_speed_hub_m_s``, which
-      rescales the station's hourly series, i.e. keeps its shape); a cell's
-      yield is interpolated on its nearest station's row at its
-      ``wind_speed_100m_m_s``.
+      rescales the station's hourly series, i.e. keeps its shape) and every
+      ground elevation of ``elevation_levels_m`` (the hub's air density, from
+      the station's pressure and temperature carried to the cell's height); a
+      cell's yield is interpolated bilinearly on its nearest station's table at
+      its ``wind_speed_100m_m_s`` and ``elevation_m`` (a cell without terrain
+      takes the station's elevation).
 
     Parameters
     ----------
@@ -235,7 +239,9 @@ def station_batch_energy(
         Keyword arguments of ``wind_energy_batch`` besides weather, station
         index, elevation and mean speed.
     wind_speed_levels_m_s : sequence of float
-        Interpolation levels. [m/s]
+        Interpolation levels of the mean hub-height speed. [m/s]
+    elevation_levels_m : sequence of float
+        Interpolation levels of the cell's ground elevation. [m]
 
     Returns
     -------
@@ -251,6 +257,9 @@ def station_batch_energy(
                    wake_losses=0.10, other_losses=0.05)
     wind_kw.update(wind_system or {})
     levels = np.asarray(wind_speed_levels_m_s, dtype=float)
+    heights = np.asarray(elevation_levels_m, dtype=float)
+    if levels.size < 2 or heights.size < 2 or (np.diff(levels) <= 0).any() or (np.diff(heights) <= 0).any():
+        raise ValueError("wind_speed_levels_m_s and elevation_levels_m must ascend with >= 2 values")
 
     cache: dict = {}  # per (technology, weather) station tables: the hourly models run once per step
 
@@ -271,12 +280,13 @@ def station_batch_energy(
             )
             table = np.asarray(out.energy_annual_kwh, float)  # kWh per kW = MWh per MW
         else:
-            station_rep = np.repeat(idx, levels.size)
+            per_station = heights.size * levels.size
+            station_rep = np.repeat(idx, per_station)
             out = yield_batch.wind_energy_batch(
-                request.weather, station_rep, elevation_m=st["elevation_m"].to_numpy(float)[station_rep],
-                mean_wind_speed_hub_m_s=np.tile(levels, n), **wind_kw,
+                request.weather, station_rep, elevation_m=np.tile(np.repeat(heights, levels.size), n),
+                mean_wind_speed_hub_m_s=np.tile(levels, n * heights.size), **wind_kw,
             )
-            table = np.asarray(out.energy_annual_kwh, float).reshape(n, levels.size)
+            table = np.asarray(out.energy_annual_kwh, float).reshape(n, heights.size, levels.size)
         cache[key] = (request.weather, table)  # keep the weather alive so its id stays unique
         return cache[key]
 
@@ -291,9 +301,15 @@ def station_batch_energy(
         u = np.clip(np.asarray(request.wind_speed_100m_m_s, float), levels[0], levels[-1])
         pos = np.clip(np.searchsorted(levels, u, side="right") - 1, 0, levels.size - 2)
         frac = (u - levels[pos]) / (levels[pos + 1] - levels[pos])
-        rows = table[request.station_index]
-        take = np.arange(u.size)
-        return rows[take, pos] * (1 - frac) + rows[take, pos + 1] * frac
+        station = np.asarray(request.station_index)
+        z = np.asarray(request.elevation_m, float)
+        z = np.where(np.isfinite(z), z, st["elevation_m"].to_numpy(float)[station])
+        z = np.clip(z, heights[0], heights[-1])
+        zpos = np.clip(np.searchsorted(heights, z, side="right") - 1, 0, heights.size - 2)
+        zfrac = (z - heights[zpos]) / (heights[zpos + 1] - heights[zpos])
+        low = table[station, zpos, pos] * (1 - frac) + table[station, zpos, pos + 1] * frac
+        high = table[station, zpos + 1, pos] * (1 - frac) + table[station, zpos + 1, pos + 1] * frac
+        return low * (1 - zfrac) + high * zfrac
 
     return step
 

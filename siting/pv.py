@@ -40,6 +40,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -163,15 +164,124 @@ def solar_position_midpoint(times, latitude, longitude, elevation_m, pressure=No
         ``apparent_zenith``, ``zenith``, ``azimuth`` [°] indexed by ``times``.
     """
     mid = times + pd.Timedelta(minutes=30)
-    kwargs = {}
-    if pressure is not None:
-        kwargs["pressure"] = np.asarray(pressure, dtype=float)
-    if temp_air is not None:
-        kwargs["temperature"] = np.asarray(temp_air, dtype=float)
-    sp = pvlib.solarposition.get_solarposition(mid, latitude, longitude, elevation_m,
-                                               method="nrel_numpy", **kwargs)
-    sp.index = times
-    return sp[["apparent_zenith", "zenith", "azimuth"]]
+    unixtime = np.asarray(mid.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64) / 1e9
+    pressure_mbar = (SPA_DEFAULT_PRESSURE_PA if pressure is None
+                     else np.asarray(pressure, dtype=float)) / 100.0
+    temperature = SPA_DEFAULT_TEMPERATURE_C if temp_air is None else np.asarray(temp_air, dtype=float)
+    zenith_app, zenith, azimuth = spa_site_position(_spa_geocentric(unixtime.tobytes()), latitude,
+                                                    longitude, elevation_m, pressure_mbar, temperature)
+    return pd.DataFrame({"apparent_zenith": zenith_app, "zenith": zenith, "azimuth": azimuth},
+                        index=times)
+
+
+#: pvlib ``spa_python`` defaults used by the detailed path: ΔT = TT − UT1 [s], refraction at
+#: sunrise and sunset [°], pressure [Pa] and temperature [°C] when none are given.
+SPA_DELTA_T_S = 67.0
+SPA_ATMOS_REFRACT_DEG = 0.5667
+SPA_DEFAULT_PRESSURE_PA = 101325.0
+SPA_DEFAULT_TEMPERATURE_C = 12.0
+
+
+@dataclass(frozen=True)
+class SpaGeocentric:
+    """The location-independent part of NREL's SPA for a set of instants.
+
+    Attributes
+    ----------
+    sidereal_time_deg, right_ascension_deg, declination_deg : numpy.ndarray
+        Apparent sidereal time at Greenwich ``ν``, geocentric sun right ascension ``α``
+        and declination ``δ``. [°]
+    parallax_deg : numpy.ndarray
+        Equatorial horizontal parallax of the sun ``ξ``. [°]
+    """
+
+    sidereal_time_deg: np.ndarray
+    right_ascension_deg: np.ndarray
+    declination_deg: np.ndarray
+    parallax_deg: np.ndarray
+
+
+@lru_cache(maxsize=64)
+def _spa_geocentric(unixtime_bytes: bytes) -> SpaGeocentric:
+    """SPA steps 1–3.8 of Reda & Andreas (2004) for the instants (cached per weather year).
+
+    The costly part of the sun position (heliocentric series, nutation) depends on the
+    instant only, not on the site: a station's typical year is computed once and every
+    site that uses it reuses it (the quick yield of a map click).
+    """
+    from pvlib import spa  # noqa: PLC0415  (pvlib's own SPA steps, numpy flavour)
+
+    unixtime = np.frombuffer(unixtime_bytes, dtype=float)
+    jd = spa.julian_day(unixtime)
+    jde = spa.julian_ephemeris_day(jd, SPA_DELTA_T_S)
+    jc = spa.julian_century(jd)
+    jce = spa.julian_ephemeris_century(jde)
+    jme = spa.julian_ephemeris_millennium(jce)
+    radius = spa.heliocentric_radius_vector(jme)
+    theta = spa.geocentric_longitude(spa.heliocentric_longitude(jme))
+    beta = spa.geocentric_latitude(spa.heliocentric_latitude(jme))
+    x0, x1, x2 = spa.mean_elongation(jce), spa.mean_anomaly_sun(jce), spa.mean_anomaly_moon(jce)
+    x3, x4 = spa.moon_argument_latitude(jce), spa.moon_ascending_longitude(jce)
+    nutation = np.empty((2, len(x0)))
+    spa.longitude_obliquity_nutation(jce, x0, x1, x2, x3, x4, nutation)
+    delta_psi, delta_epsilon = nutation[0], nutation[1]
+    epsilon = spa.true_ecliptic_obliquity(spa.mean_ecliptic_obliquity(jme), delta_epsilon)
+    lamd = spa.apparent_sun_longitude(theta, delta_psi, spa.aberration_correction(radius))
+    v = spa.apparent_sidereal_time(spa.mean_sidereal_time(jd, jc), delta_psi, epsilon)
+    out = SpaGeocentric(v, spa.geocentric_sun_right_ascension(lamd, epsilon, beta),
+                        spa.geocentric_sun_declination(lamd, epsilon, beta),
+                        spa.equatorial_horizontal_parallax(radius))
+    for a in (out.sidereal_time_deg, out.right_ascension_deg, out.declination_deg, out.parallax_deg):
+        a.setflags(write=False)
+    return out
+
+
+def spa_site_position(geo: SpaGeocentric, latitude, longitude, elevation_m, pressure_mbar,
+                      temperature_c):
+    """SPA steps 3.9–3.15 (topocentric, refraction) of Reda & Andreas (2004) at one site.
+
+    Parameters
+    ----------
+    geo : SpaGeocentric
+        From the cached location-independent steps.
+    latitude, longitude : float
+        [°]
+    elevation_m : float
+        [m]
+    pressure_mbar : float or array_like
+        [mbar]
+    temperature_c : float or array_like
+        [°C]
+
+    Returns
+    -------
+    (apparent_zenith, zenith, azimuth) : numpy.ndarray
+        [°]; identical to ``pvlib.solarposition.get_solarposition(method="nrel_numpy")``
+        (the same pvlib functions in the same order; a test checks equality).
+
+    References
+    ----------
+    Reda, I. & Andreas, A. (2004), "Solar position algorithm for solar radiation
+    applications", Solar Energy 76, 577-589, doi:10.1016/j.solener.2003.12.003.
+    """
+    from pvlib import spa  # noqa: PLC0415
+
+    hour_angle = spa.local_hour_angle(geo.sidereal_time_deg, longitude, geo.right_ascension_deg)
+    u = spa.uterm(latitude)
+    x = spa.xterm(u, latitude, elevation_m)
+    y = spa.yterm(u, latitude, elevation_m)
+    delta_alpha = spa.parallax_sun_right_ascension(x, geo.parallax_deg, hour_angle, geo.declination_deg)
+    delta_prime = spa.topocentric_sun_declination(geo.declination_deg, x, y, geo.parallax_deg,
+                                                  delta_alpha, hour_angle)
+    h_prime = spa.topocentric_local_hour_angle(hour_angle, delta_alpha)
+    e0 = spa.topocentric_elevation_angle_without_atmosphere(latitude, delta_prime, h_prime)
+    delta_e = spa.atmospheric_refraction_correction(pressure_mbar, temperature_c, e0,
+                                                    SPA_ATMOS_REFRACT_DEG)
+    e = spa.topocentric_elevation_angle(e0, delta_e)
+    gamma = spa.topocentric_astronomers_azimuth(h_prime, delta_prime, latitude)
+    return (np.asarray(spa.topocentric_zenith_angle(e), float),
+            np.asarray(spa.topocentric_zenith_angle(e0), float),
+            np.asarray(spa.topocentric_azimuth_angle(gamma), float))
 
 
 def surface_orientation(apparent_zenith, solar_azimuth, *, tracking, tilt_deg,
@@ -614,5 +724,12 @@ _SKY_TABLE_TILTS = np.linspace(0.0, 90.0, 361)
 
 
 def _sky_table(gcr):
-    """Sky-view derate tabulated every 0.25° of tilt for one GCR."""
-    return _SKY_TABLE_TILTS, sky_diffuse_row_factor(_SKY_TABLE_TILTS, gcr)
+    """Sky-view derate tabulated every 0.25° of tilt for one GCR (computed once per GCR)."""
+    return _SKY_TABLE_TILTS, _sky_table_values(float(gcr))
+
+
+@lru_cache(maxsize=256)
+def _sky_table_values(gcr: float) -> np.ndarray:
+    values = sky_diffuse_row_factor(_SKY_TABLE_TILTS, gcr)
+    values.setflags(write=False)
+    return values

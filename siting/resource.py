@@ -16,25 +16,37 @@ at ``idw_background_distance_km``::
 so a station corrects the background near it and the correction fades to
 MERRA-2 far from every station.
 
-**Wind** ``wind_speed_100m_m_s``: inside a WRF 80 m domain (Hernández-Yepes et
-al. 2024) the annual mean (mean of the four seasonal means) of the nearest WRF
-grid point, sheared to 100 m by the power law ``U(z) = U(z_r) (z / z_r)^α``
-with the 1/7 exponent (Peterson & Hennessey 1978).  Outside WRF, each station's
-10 m mean wind is lifted to 80 m with an *effective* exponent ``α_eff`` fitted
-on the stations that lie inside a WRF domain,
-``α_eff = mean_i ln(U80_WRF(p_i) / U10_i) / ln(80 / 10)``, then to 100 m with
-1/7, and the station values are interpolated by inverse-distance weighting.
+**Wind** ``wind_speed_100m_m_s``: the mean wind at 80 m of
+:mod:`siting.wind_calibration` — inside a WRF 80 m domain (Hernández-Yepes et
+al. 2024) the annual mean of the nearest WRF grid point; outside, the
+station-based estimate (:func:`station_wind_80m_m_s`: each station's 10 m mean
+lifted to 80 m with an *effective* exponent ``α_eff`` fitted on the stations
+inside a WRF domain, ``α_eff = mean_i ln(U80_WRF(p_i) / U10_i) / ln(80 / 10)``,
+interpolated by inverse-distance weighting) calibrated on terrain with what the
+domains show, blended continuously at the domains' edges — sheared to 100 m by
+the power law ``U(z) = U(z_r) (z / z_r)^α`` with the 1/7 exponent (Peterson &
+Hennessey 1978).
+
+**One resource model**: :func:`site_resource` (a study's site, a site check's
+point) and :func:`cell_resource` (the screening's cells) call the same
+functions, so a study, a site check and a screening cell at the same place
+use the same long-term means, the same ``resource_method`` and the same
+``resource_confidence``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyproj
 from scipy.interpolate import RegularGridInterpolator
 from scipy.spatial import cKDTree
 from windpowerlib.wind_speed import hellman
 
-from siting.parameters import ResourceParameters
+from siting import wind_calibration as wcal
+from siting.parameters import GEOGRAPHIC_CRS, PROJECTED_CRS, ResourceParameters
 
 __all__ = [
     "M_PER_KM",
@@ -46,6 +58,16 @@ __all__ = [
     "power_law_shear",
     "effective_shear_exponent",
     "wind_speed_100m_m_s",
+    "station_wind_80m_m_s",
+    "WindModel",
+    "wind_model",
+    "CellResource",
+    "cell_resource",
+    "site_resource",
+    "PV_METHOD",
+    "WIND_CALIBRATION",
+    "SIGMA_NO_CONFIDENCE",
+    "wind_confidence",
     "nearest_station",
     "resource_confidence",
     "leave_one_station_out",
@@ -468,4 +490,247 @@ def loo_summary(loo: pd.DataFrame) -> dict[str, float]:
         "ghi_merra2_rmse_pct": float(np.sqrt(np.mean(e_bg**2))),
         "wind_rmse_pct": float(np.sqrt(np.mean(e_w**2))),
         "wind_mae_pct": float(np.mean(np.abs(e_w))),
+    }
+
+
+#: ``resource_method`` of GHI everywhere: MERRA-2 background times the IDW station ratio.
+PV_METHOD = "merra2_station_idw"
+
+#: Settings of the wind calibration.  ``sigma_calibrated`` is the pooled relative RMSE of
+#: the leave-one-domain-out check over every grid point of the five bundled domains
+#: (``tests/siting/test_wind_calibration.py`` recomputes it); ``sigma_wrf`` is policy: a
+#: 1 km mesoscale model's mean wind is taken as known to 10 % (the disagreement of the
+#: overlapping bundled domains, 2.2 %, is only its lower bound — both domains share the
+#: model and set-up).  ``residual_decay_km`` = 100 km is the value of the check's table
+#: (25, 50 and 100 km compared) with the lowest error at the covered stations.
+WIND_CALIBRATION = wcal.WindCalibrationParameters(
+    exposure_radii_km=(3.0, 10.0, 30.0), use_elevation=True, residual_smoothing_km=5.0,
+    residual_decay_km=100.0, blend_distance_km=10.0, sigma_wrf=0.10, sigma_calibrated=0.262,
+)
+#: Relative 1-σ of the mean wind speed at which ``resource_confidence`` reaches 0
+#: (policy: a mean known only to ±50 % says nothing a developer can bank on). [-]
+SIGMA_NO_CONFIDENCE = 0.5
+
+
+def station_wind_80m_m_s(
+    x_m, y_m, stations: pd.DataFrame, station_xy_m: np.ndarray, wind_layers,
+    params: ResourceParameters = ResourceParameters(),
+) -> np.ndarray:
+    """Station-based mean wind at the WRF height (the estimate outside WRF before calibration).
+
+    Parameters
+    ----------
+    x_m, y_m : array_like
+        Points in EPSG:6372. [m]
+    stations : DataFrame
+        ``latitude``, ``longitude``, ``wind_speed_10m_m_s``.
+    station_xy_m : ndarray (n_stations, 2)
+        Stations in EPSG:6372. [m]
+    wind_layers : sequence of WindLayer
+        Domains whose stations fit ``α_eff`` (:func:`effective_shear_exponent`).
+    params : ResourceParameters
+
+    Returns
+    -------
+    ndarray
+        IDW of the stations' 10 m means lifted with ``α_eff``. [m/s]
+    """
+    u10 = stations["wind_speed_10m_m_s"].to_numpy(float)
+    wrf_st, _ = wrf_wind_speed(stations["latitude"], stations["longitude"], wind_layers)
+    alpha_eff = effective_shear_exponent(u10, wrf_st, params)
+    lifted = power_law_shear(u10, params.station_height_m, params.wrf_height_m, alpha_eff)
+    return idw_ratio(_distances_km(x_m, y_m, station_xy_m), lifted, params.idw_power, None)
+
+
+@dataclass(frozen=True)
+class WindModel:
+    """The fitted wind model of a set of layers (built once, see :func:`wind_model`).
+
+    Attributes
+    ----------
+    features : siting.wind_calibration.TerrainFeatures
+    calibration : siting.wind_calibration.WindCalibration
+    station_estimate : callable
+        ``(latitude, longitude) -> S`` at 80 m. [m/s]
+    """
+
+    features: object
+    calibration: object
+    station_estimate: object
+
+    def wind_80m(self, latitude, longitude) -> "wcal.WindEstimate":
+        """Mean wind at 80 m at points (:func:`siting.wind_calibration.calibrated_wind_80m`)."""
+        return wcal.calibrated_wind_80m(latitude, longitude, self.calibration, self.features,
+                                        self.station_estimate)
+
+
+def _station_estimate(stations, station_xy_m, wind_layers, params):
+    to_xy = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True)
+
+    def estimate(latitude, longitude):
+        x, y = to_xy.transform(np.asarray(longitude, float), np.asarray(latitude, float))
+        return station_wind_80m_m_s(np.ravel(x), np.ravel(y), stations, station_xy_m, wind_layers, params)
+
+    return estimate
+
+
+def wind_model(layers, params: ResourceParameters = ResourceParameters(),
+               calibration: "wcal.WindCalibrationParameters" = WIND_CALIBRATION) -> WindModel:
+    """The wind model of ``layers``, fitted once and kept in ``layers.derived``.
+
+    Parameters
+    ----------
+    layers : object
+        With ``stations``, ``station_xy_m``, ``wind_layers``, ``dem_m``,
+        ``dem_transform`` and a ``derived`` dict (a ``siting.layers.ScreeningLayers``).
+    params : ResourceParameters
+    calibration : WindCalibrationParameters
+
+    Returns
+    -------
+    WindModel
+    """
+    key = ("wind_model", params, calibration)
+    found = layers.derived.get(key)
+    if found is None:
+        features = wcal.terrain_features(layers.dem_m, layers.dem_transform, calibration)
+        estimate = _station_estimate(layers.stations, layers.station_xy_m, layers.wind_layers, params)
+        fitted = wcal.fit_wind_calibration(layers.wind_layers, features, estimate, calibration)
+        found = layers.derived[key] = WindModel(features, fitted, estimate)
+    return found
+
+
+def wind_confidence(sigma_relative) -> np.ndarray:
+    """``resource_confidence`` of a wind mean known to a relative 1-σ.
+
+    Returns
+    -------
+    ndarray
+        ``clip(1 - σ / SIGMA_NO_CONFIDENCE, 0, 1)``: 0.8 inside WRF (σ = 0.10), about 0.48
+        far from every domain (σ = 0.262). [-]
+    """
+    return np.clip(1.0 - np.asarray(sigma_relative, float) / SIGMA_NO_CONFIDENCE, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class CellResource:
+    """The long-term resource at points, as the screening, site check and studies use it.
+
+    Attributes
+    ----------
+    ghi_kwh_m2_day : ndarray
+        [kWh/m²/day]
+    wind_speed_80m_m_s, wind_speed_100m_m_s : ndarray
+        Annual-mean wind at 80 m and at ``params.hub_height_m``. [m/s]
+    in_wrf : ndarray of bool
+        The point lies inside a WRF domain.
+    wind_method : ndarray of str
+        ``wrf_80m``, ``wrf_80m_edge_blend`` or ``station_terrain_calibrated``.
+    wind_sigma : ndarray
+        Relative 1-σ of the mean wind speed. [-]
+    station_index : ndarray of int
+        Nearest station.
+    dist_station_km : ndarray
+        [km]
+    pv_confidence, wind_confidence : ndarray
+        ``resource_confidence`` of each technology. [0-1]
+    """
+
+    ghi_kwh_m2_day: np.ndarray
+    wind_speed_80m_m_s: np.ndarray
+    wind_speed_100m_m_s: np.ndarray
+    in_wrf: np.ndarray
+    wind_method: np.ndarray
+    wind_sigma: np.ndarray
+    station_index: np.ndarray
+    dist_station_km: np.ndarray
+    pv_confidence: np.ndarray
+    wind_confidence: np.ndarray
+
+    def confidence(self, technology: str) -> np.ndarray:
+        """``resource_confidence`` of ``"pv"`` or ``"wind"``."""
+        if technology == "pv":
+            return self.pv_confidence
+        if technology == "wind":
+            return self.wind_confidence
+        raise ValueError(f"technology must be 'pv' or 'wind', got {technology!r}")
+
+    def method(self, technology: str) -> np.ndarray:
+        """``resource_method`` of ``"pv"`` or ``"wind"``."""
+        if technology == "pv":
+            return np.full(np.shape(self.ghi_kwh_m2_day), PV_METHOD)
+        if technology == "wind":
+            return self.wind_method
+        raise ValueError(f"technology must be 'pv' or 'wind', got {technology!r}")
+
+
+def cell_resource(latitude, longitude, x_m, y_m, layers,
+                  params: ResourceParameters = ResourceParameters()) -> CellResource:
+    """GHI, wind, method, uncertainty and confidence at points (the one resource model).
+
+    Parameters
+    ----------
+    latitude, longitude : array_like
+        Points. [°]
+    x_m, y_m : array_like
+        The same points in EPSG:6372. [m]
+    layers : siting.layers.ScreeningLayers
+        Stations, MERRA-2, WRF domains and the DEM.
+    params : ResourceParameters
+
+    Returns
+    -------
+    CellResource
+    """
+    ghi = ghi_kwh_m2_day(latitude, longitude, x_m, y_m, layers.stations, layers.station_xy_m,
+                         layers.merra2, params)
+    shape = np.shape(ghi)
+    est = wind_model(layers, params).wind_80m(latitude, longitude)
+    u80 = np.asarray(est.wind_speed_80m_m_s, float).reshape(shape)
+    u_hub = np.asarray(power_law_shear(u80, params.wrf_height_m, params.hub_height_m,
+                                       params.shear_exponent)).reshape(shape)
+    _, in_wrf = wrf_wind_speed(latitude, longitude, layers.wind_layers)
+    idx, dist = nearest_station(x_m, y_m, layers.station_xy_m)
+    pv_conf = resource_confidence("pv", dist, in_wrf, params)
+    sigma = np.asarray(est.sigma_relative, float).reshape(shape)
+    return CellResource(
+        ghi_kwh_m2_day=ghi, wind_speed_80m_m_s=u80, wind_speed_100m_m_s=u_hub,
+        in_wrf=in_wrf.reshape(shape), wind_method=np.asarray(est.method).reshape(shape),
+        wind_sigma=sigma, station_index=idx.reshape(shape), dist_station_km=dist.reshape(shape),
+        pv_confidence=np.asarray(pv_conf).reshape(shape), wind_confidence=wind_confidence(sigma),
+    )
+
+
+def site_resource(latitude: float, longitude: float, layers,
+                  params: ResourceParameters = ResourceParameters()) -> dict:
+    """The long-term resource at one site, as plain values (for a yield study).
+
+    Parameters
+    ----------
+    latitude, longitude : float
+        Site. [°]
+    layers : siting.layers.ScreeningLayers
+    params : ResourceParameters
+
+    Returns
+    -------
+    dict
+        ``ghi_kwh_m2_day``, ``wind_speed_80m_m_s``, ``wind_height_m`` (80),
+        ``wind_method``, ``wind_sigma``, ``pv_method``, ``pv_confidence``,
+        ``wind_confidence``, ``in_wrf``.
+    """
+    x, y = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True).transform(
+        float(longitude), float(latitude))
+    r = cell_resource(np.array([latitude], float), np.array([longitude], float), np.array([x]),
+                      np.array([y]), layers, params)
+    return {
+        "ghi_kwh_m2_day": float(r.ghi_kwh_m2_day[0]),
+        "wind_speed_80m_m_s": float(r.wind_speed_80m_m_s[0]),
+        "wind_height_m": float(params.wrf_height_m),
+        "wind_method": str(r.wind_method[0]),
+        "wind_sigma": float(r.wind_sigma[0]),
+        "pv_method": PV_METHOD,
+        "pv_confidence": float(r.pv_confidence[0]),
+        "wind_confidence": float(r.wind_confidence[0]),
+        "in_wrf": bool(r.in_wrf[0]),
     }

@@ -59,6 +59,7 @@ CELL_COLUMNS: Mapping[str, str] = {
     "wind_speed_100m_m_s": "annual-mean wind speed at 100 m [m/s]",
     "wind_from_wrf": "whether the wind comes from a WRF 80 m domain",
     "resource_confidence": "confidence of the technology's resource estimate [0-1]",
+    "resource_method": "where the technology's long-term resource comes from (siting.resource.cell_resource)",
     "nearest_station_id": "WMO id of the nearest typical-year station",
     "dist_station_km": "distance to that station [km]",
     "elevation_m": "DEM elevation at the centre [m]",
@@ -222,12 +223,9 @@ def screen_cells(
 
     # resource
     rp = params.resource
-    ghi = resource.ghi_kwh_m2_day(lat, lon, x, y, layers.stations, layers.station_xy_m, layers.merra2, rp)
-    wind, in_wrf = resource.wind_speed_100m_m_s(
-        lat, lon, x, y, layers.stations, layers.station_xy_m, layers.wind_layers, rp
-    )
-    st_idx, st_dist = resource.nearest_station(x, y, layers.station_xy_m)
-    confidence = resource.resource_confidence(tech, st_dist, in_wrf, rp)
+    res = resource.cell_resource(lat, lon, x, y, layers, rp)  # the one resource model (issue 16)
+    ghi, wind, in_wrf = res.ghi_kwh_m2_day, res.wind_speed_100m_m_s, res.in_wrf
+    st_idx, st_dist, confidence = res.station_index, res.dist_station_km, res.confidence(tech)
 
     # terrain
     elevation = terrain.sample_raster(layers.dem_m, layers.dem_transform, lon, lat)
@@ -297,6 +295,7 @@ def screen_cells(
             "wind_speed_100m_m_s": wind,
             "wind_from_wrf": in_wrf,
             "resource_confidence": confidence,
+            "resource_method": res.method(tech),
             "nearest_station_id": layers.stations["station_id"].astype(str).to_numpy()[st_idx],
             "dist_station_km": st_dist,
             "elevation_m": elevation,

@@ -14,7 +14,7 @@ the issue's contract (``energy_annual_kwh``, ``energy_monthly_kwh``,
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -35,6 +35,10 @@ __all__ = [
     "run_pv_study",
     "run_wind_study",
     "request_to_dict",
+    "RESOURCE_METHOD_STATION",
+    "RESOURCE_COMPONENT",
+    "scale_irradiance",
+    "wind_energy_sensitivity",
     "MEXICO_LATITUDE_RANGE",
     "MEXICO_LONGITUDE_RANGE",
 ]
@@ -74,6 +78,14 @@ LONG_HORIZON_YEARS = 10
 STC_IRRADIANCE_W_M2 = 1000.0
 
 _WEATHER_COLUMNS = ("dni", "dhi", "temp_air", "wind_speed", "atmospheric_pressure")
+#: ``resource_method`` of a study run on the station's series as they are (no site resource).
+RESOURCE_METHOD_STATION = "station_series_unscaled"
+#: ``resource_method`` of a wind study scaled to a WRF mean given without the resource model.
+RESOURCE_METHOD_WRF = "wrf_80m"
+#: Relative step of the mean wind speed used to measure d ln E / d ln U. [-]
+WIND_SENSITIVITY_STEP = 0.05
+#: Name of the uncertainty component of the site's long-term resource estimate.
+RESOURCE_COMPONENT = "long_term_resource_estimate"
 
 
 class YieldInputError(ValueError):
@@ -337,6 +349,9 @@ class YieldResult:
     station : Mapping
         ``id``, ``name``, ``distance_km`` and ``elevation_difference_m``.
     assumptions : Mapping
+    resource : Mapping
+        The long-term resource the series was scaled to (:func:`site_resource_summary`):
+        ``resource_method``, ``resource_confidence`` and the means used.
     """
 
     technology: str
@@ -352,6 +367,7 @@ class YieldResult:
     p_values: MappingProxyType
     station: MappingProxyType
     assumptions: MappingProxyType
+    resource: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     def to_dict(self, hourly: bool = False) -> dict:
         """JSON-able response (issue 3 contract names plus extras).
@@ -380,6 +396,9 @@ class YieldResult:
                         "energy_kwh": float(s.energy_kwh)} for s in self.losses],
             "assumptions": _jsonable(dict(self.assumptions)),
             "capacity_kw": float(self.capacity_kw),
+            "resource_method": self.resource.get("resource_method", RESOURCE_METHOD_STATION),
+            "resource_confidence": self.resource.get("resource_confidence"),
+            "resource": _jsonable(dict(self.resource)),
         }
         if self.technology == "pv":
             out["specific_yield_kwh_per_kwp"] = float(self.specific_yield_kwh_per_kwp)
@@ -427,6 +446,41 @@ def _station_dict(station: Station, distance_km, elevation_difference_m):
     })
 
 
+def scale_irradiance(weather_df: pd.DataFrame, ghi_kwh_m2_day: float) -> tuple[pd.DataFrame, float, float]:
+    """The station's hourly irradiance scaled to a site's long-term mean GHI (shape kept).
+
+    Parameters
+    ----------
+    weather_df : pandas.DataFrame
+        From :func:`siting.weather.parse_epw` (``ghi``, ``dni``, ``dhi`` in W/m²).
+    ghi_kwh_m2_day : float
+        The site's long-term annual-mean daily GHI. [kWh/m²/day]
+
+    Returns
+    -------
+    (DataFrame, float, float)
+        The weather with ``ghi``, ``dni`` and ``dhi`` times ``k = G_site / G_station``, ``k``
+        [-], and the station's own mean ``G_station``. [kWh/m²/day]
+
+    Notes
+    -----
+    One factor for every component keeps the hourly clearness pattern and the diffuse
+    fraction of the station; it is what the screening's energy step assumes when it
+    scales a station's yield by the GHI ratio (``siting.cell_energy``).
+    """
+    if not (math.isfinite(ghi_kwh_m2_day) and ghi_kwh_m2_day > 0):
+        raise ValueError(f"ghi_kwh_m2_day must be finite and > 0, got {ghi_kwh_m2_day}")
+    days = len(weather_df) / 24.0
+    station_ghi = float(weather_df["ghi"].sum()) / 1000.0 / days
+    if station_ghi <= 0:
+        raise ValueError("the station's GHI sums to zero; cannot scale it")
+    k = ghi_kwh_m2_day / station_ghi
+    out = weather_df.copy()
+    for column in ("ghi", "dni", "dhi"):
+        out[column] = weather_df[column] * k
+    return out, k, station_ghi
+
+
 def _p_values(p50, defaults):
     budget = UncertaintyBudget(defaults)
     return MappingProxyType({
@@ -437,7 +491,7 @@ def _p_values(p50, defaults):
 
 def run_pv_study(request: PVRequest, weather_df: pd.DataFrame, station: Station,
                  distance_km: float, *, elevation_difference_m: float | None = None,
-                 losses: LossBreakdown | None = None) -> YieldResult:
+                 losses: LossBreakdown | None = None, resource=None) -> YieldResult:
     """Run a detailed PV study.
 
     Parameters
@@ -453,12 +507,23 @@ def run_pv_study(request: PVRequest, weather_df: pd.DataFrame, station: Station,
     losses : LossBreakdown, optional
         Named breakdown; default: PVWatts v8 proportions scaled to
         ``request.system_losses``.
+    resource : mapping, optional
+        The site's long-term resource (:func:`siting.resource.site_resource`): the
+        station's irradiance is scaled to ``ghi_kwh_m2_day`` (:func:`scale_irradiance`)
+        and the result reports ``pv_method`` and ``pv_confidence``.
 
     Returns
     -------
     YieldResult
     """
     _check_weather(weather_df)
+    summary = {"resource_method": RESOURCE_METHOD_STATION, "resource_confidence": None}
+    if resource is not None:
+        weather_df, k, station_ghi = scale_irradiance(weather_df, float(resource["ghi_kwh_m2_day"]))
+        summary = {"resource_method": resource["pv_method"],
+                   "resource_confidence": float(resource["pv_confidence"]),
+                   "ghi_site_kwh_m2_day": float(resource["ghi_kwh_m2_day"]),
+                   "ghi_station_kwh_m2_day": station_ghi, "irradiance_scale_factor": k}
     if losses is None:
         losses = LossBreakdown.from_total(request.system_losses)
     elif abs(losses.total - request.system_losses) > 1e-9:
@@ -525,12 +590,12 @@ def run_pv_study(request: PVRequest, weather_df: pd.DataFrame, station: Station,
         capacity_kw=cap, capacity_factor=annual / (cap * HOURS_PER_YEAR),
         specific_yield_kwh_per_kwp=specific, performance_ratio=pr, losses=tree,
         p_values=pvals, station=_station_dict(station, distance_km, elevation_difference_m),
-        assumptions=MappingProxyType(assumptions))
+        assumptions=MappingProxyType(assumptions), resource=MappingProxyType(summary))
 
 
 def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Station,
                    distance_km: float, *, elevation_difference_m: float | None = None,
-                   wrf: windmod.WrfSiteMean | None = None) -> YieldResult:
+                   wrf: windmod.WrfSiteMean | None = None, resource=None) -> YieldResult:
     """Run a detailed wind study.
 
     Parameters
@@ -547,6 +612,13 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         From :func:`siting.wind.wrf_mean_wind_speed`; when ``covered``, the
         hub series is scaled to the layer's mean carried to hub height with
         the same logarithmic profile.
+    resource : mapping, optional
+        The site's long-term resource (:func:`siting.resource.site_resource`), which
+        takes precedence over ``wrf``: the hub series (station shape) is scaled to
+        ``wind_speed_80m_m_s`` carried from ``wind_height_m`` to hub height by the same
+        logarithmic profile; the P-values carry the estimate's uncertainty
+        ``wind_sigma`` times the site's sensitivity ``d ln E / d ln U`` in place of the
+        default weather-file component.
 
     Returns
     -------
@@ -561,6 +633,19 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         site_elev = station.elevation_m
     z0 = request.roughness_length_m
     hub_mean = None
+    summary = {"resource_method": RESOURCE_METHOD_STATION, "resource_confidence": None}
+    if resource is not None:
+        wrf = windmod.WrfSiteMean(True, float(resource["wind_speed_80m_m_s"]),
+                                  float(resource["wind_height_m"]), None)
+        summary = {"resource_method": resource["wind_method"],
+                   "resource_confidence": float(resource["wind_confidence"]),
+                   "wind_speed_site_m_s": float(resource["wind_speed_80m_m_s"]),
+                   "wind_speed_height_m": float(resource["wind_height_m"]),
+                   "wind_speed_sigma_relative": float(resource["wind_sigma"])}
+    elif wrf is not None and wrf.covered:
+        summary = {"resource_method": RESOURCE_METHOD_WRF, "resource_confidence": None,
+                   "wind_speed_site_m_s": float(wrf.mean_wind_speed_m_s),
+                   "wind_speed_height_m": float(wrf.height_m)}
     scaled = bool(wrf is not None and wrf.covered)
     if scaled:
         hub_mean = float(windmod.hub_wind_speed(np.array([wrf.mean_wind_speed_m_s]),
@@ -585,7 +670,13 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         level *= 1.0 - frac
         stages.append((name, level))
     tree = loss_tree(no_density.gross_kw.sum(), stages)
-    pvals, budget = _p_values(annual, WIND_UNCERTAINTY_DEFAULTS)
+    components = dict(WIND_UNCERTAINTY_DEFAULTS)
+    if resource is not None:
+        sensitivity = wind_energy_sensitivity(h, request.turbine_type)
+        components.pop("weather_file_representativeness", None)
+        components[RESOURCE_COMPONENT] = min(sensitivity * float(resource["wind_sigma"]), 0.99)
+        summary["energy_sensitivity_to_wind_speed"] = sensitivity
+    pvals, budget = _p_values(annual, MappingProxyType(components))
     assumptions = {
         "model": "windpowerlib: logarithmic profile, density-corrected power curve "
                  "(linear temperature gradient, barometric pressure), wake then "
@@ -607,7 +698,9 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         "wind_scaled_to_wrf": scaled,
         "wrf_mean_wind_speed_m_s": None if not scaled else wrf.mean_wind_speed_m_s,
         "wrf_height_m": None if not scaled else wrf.height_m,
-        "wrf_note": ("station series scaled to the WRF 80 m layer's mean at the site"
+        "wrf_note": ("station series scaled to the site's long-term mean at 80 m "
+                     f"({summary['resource_method']})" if resource is not None
+                     else "station series scaled to the WRF 80 m layer's mean at the site"
                      if scaled else "site outside the WRF 80 m layer: station series "
                      "extrapolated with the logarithmic profile only"),
         "uncertainty_components": dict(budget.components),
@@ -620,7 +713,35 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         capacity_kw=h.capacity_kw, capacity_factor=annual / (h.capacity_kw * HOURS_PER_YEAR),
         specific_yield_kwh_per_kwp=None, performance_ratio=None, losses=tree, p_values=pvals,
         station=_station_dict(station, distance_km, elevation_difference_m),
-        assumptions=MappingProxyType(assumptions))
+        assumptions=MappingProxyType(assumptions), resource=MappingProxyType(summary))
+
+
+def wind_energy_sensitivity(hourly: windmod.WindHourly, turbine_type: str,
+                            step: float = WIND_SENSITIVITY_STEP) -> float:
+    """``d ln E / d ln U`` of a wind farm-year, by a central difference on the mean speed.
+
+    Parameters
+    ----------
+    hourly : siting.wind.WindHourly
+        The simulated year (hub speeds and densities).
+    turbine_type : str
+    step : float
+        Relative change of every hourly speed. [-]
+
+    Returns
+    -------
+    float
+        ``ln(E(1+s) / E(1-s)) / ln((1+s) / (1-s))`` of the density-corrected gross
+        energy (SAM's correction, :func:`siting.wind.power_curve_density_correction_sam`);
+        0 when the farm produces nothing. [-]
+    """
+    curve = windmod.turbine_curve(turbine_type)
+    v, rho = hourly.hub_wind_speed, hourly.air_density
+    up = windmod.power_curve_density_correction_sam(v * (1 + step), curve.wind_speed_m_s, curve.power_kw, rho).sum()
+    down = windmod.power_curve_density_correction_sam(v * (1 - step), curve.wind_speed_m_s, curve.power_kw, rho).sum()
+    if up <= 0 or down <= 0:
+        return 0.0
+    return float(np.log(up / down) / np.log((1 + step) / (1 - step)))
 
 
 def request_to_dict(request) -> dict:

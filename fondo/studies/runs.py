@@ -20,10 +20,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fondo.errors import FondoError, InvalidInput, invalid_from
+from fondo.screening.service import screening_bundle
 from fondo.request_body import non_finite_path
 from fondo.studies.catalogue import WeatherReader, load_weather, station_from_row, station_rows
 from fondo.studies.site import check_in_mexico, site_corridor, site_elevation_m, wrf_domains
 from siting import wind as windmod
+from siting.resource import site_resource
 from siting.weather import Station, choose_station
 from siting.yield_study import (PVRequest, WindRequest, YieldInputError, YieldResult,
                                 request_to_dict, run_pv_study, run_wind_study)
@@ -68,6 +70,7 @@ class PreparedStudy:
     corridor: str | None
     site_elevation_source: str
     wrf: windmod.WrfSiteMean | None
+    resource: Mapping[str, Any] | None = None
 
 
 def prepare(settings: Mapping[str, Any], session: Session, technology: str,
@@ -124,7 +127,19 @@ def prepare(settings: Mapping[str, Any], session: Session, technology: str,
     if technology == "wind":
         wrf = windmod.wrf_mean_wind_speed(request.lat, request.lon, wrf_domains(settings))
     return PreparedStudy(technology, request, weather, station, choice.distance_km,
-                         choice.elevation_difference_m, corridor, source, wrf)
+                         choice.elevation_difference_m, corridor, source, wrf,
+                         long_term_resource(settings, request.lat, request.lon))
+
+
+def long_term_resource(settings: Mapping[str, Any], latitude: float, longitude: float
+                       ) -> dict[str, Any]:
+    """The site's long-term resource by the screening's own model (issue 16, one resource model).
+
+    The same :func:`siting.resource.site_resource` over the same layers (the screening
+    bundle of this process) as a screening cell or a site check at the same place, so the
+    study's station series is scaled to the mean the screening shows there.
+    """
+    return site_resource(latitude, longitude, screening_bundle(settings).layers)
 
 
 def evaluate(prepared: PreparedStudy) -> YieldResult:
@@ -141,10 +156,12 @@ def evaluate(prepared: PreparedStudy) -> YieldResult:
     try:
         if p.technology == "pv":
             result = run_pv_study(p.request, p.weather, p.station, p.distance_km,
-                                  elevation_difference_m=p.elevation_difference_m)
+                                  elevation_difference_m=p.elevation_difference_m,
+                                  resource=p.resource)
         else:
             result = run_wind_study(p.request, p.weather, p.station, p.distance_km,
-                                    elevation_difference_m=p.elevation_difference_m, wrf=p.wrf)
+                                    elevation_difference_m=p.elevation_difference_m, wrf=p.wrf,
+                                    resource=p.resource)
     except YieldInputError as exc:
         raise InvalidInput(str(exc), field=exc.field) from None
     except ValueError as exc:

@@ -44,7 +44,7 @@ from fondo.studies.exports import EXPORT_FORMATS, EXPORT_MIME
 from fondo.studies.hourly import (HOURLY_ENERGY_COLUMN, HOURLY_TIME_COLUMN, hourly_csv_text,
                                   hourly_path, hourly_relative_path, write_atomic)
 from fondo.studies.models import YieldStudy  # other features' way in
-from fondo.studies.runs import evaluate, prepare, result_json, run_quick
+from fondo.studies.runs import evaluate, long_term_resource, prepare, result_json, run_quick
 from fondo.studies.site import clear_site_cache
 from siting.yield_study import request_to_dict
 
@@ -52,7 +52,7 @@ __all__ = [
     "EXPORT_FORMATS", "EXPORT_MIME", "HOURLY_ENERGY_COLUMN", "HOURLY_TIME_COLUMN",
     "STUDY_JOB_KIND", "STUDY_TASK", "WeatherReader", "YieldStudy", "clear_caches",
     "count_studies", "create_study", "export_study", "get_study", "hourly_path",
-    "list_studies", "load_weather", "prepare", "run_quick", "run_stored_study",
+    "list_studies", "load_weather", "long_term_resource", "prepare", "run_quick", "run_stored_study",
     "station_from_row", "station_rows", "stations_json", "study_json", "study_url",
     "turbines_json", "weather_from_bytes",
 ]

@@ -48,9 +48,9 @@ from fondo.data.verification import check_datasets, dataset_path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
-#: Number of files of the bundle: 16 EPW (SOURCES-weather.md §1), 4 WRF NetCDF (§2),
+#: Number of files of the bundle: 16 EPW (SOURCES-weather.md §1), 5 WRF NetCDF (§2),
 #: 2 MERRA-2 files (§3), 14 geo files (SOURCES-geo.md §1-6).
-BUNDLE_FILE_COUNT = 16 + 4 + 2 + 14
+BUNDLE_FILE_COUNT = 16 + 5 + 2 + 14
 
 #: Projected CRS for areas (STYLE.md: EPSG:6372, Mexico ITRF2008 LCC).
 AREA_CRS = "EPSG:6372"
@@ -372,7 +372,7 @@ def test_loaders_refuse_a_corrupted_file_even_after_caching_it(tmp_path, load, f
 def test_dataset_path_names_and_ambiguity(data_dir):
     assert dataset_path(data_dir, "states") == data_dir / "geo/corridor_states_inegi.geojson"
     assert dataset_path(data_dir, "weather_nle_763930") == data_dir / MONTERREY_EPW
-    with pytest.raises(DatasetError, match="layer 'wrf_wind_80m' has 4 files"):
+    with pytest.raises(DatasetError, match="layer 'wrf_wind_80m' has 5 files"):
         dataset_path(data_dir, "wrf_wind_80m")
     with pytest.raises(DatasetError, match="no dataset or layer named 'protected_areas_federal'"):
         dataset_path(data_dir, "protected_areas_federal")
@@ -445,7 +445,7 @@ def test_load_dem_grid_and_values(data_dir):
 def test_load_wrf_four_domains_80m(data_dir):
     domains = load_wrf(data_dir)
     assert sorted(d.attrs["fondo_dataset_id"] for d in domains) == [
-        "wrf_wind_80m_10ne", "wrf_wind_80m_11c", "wrf_wind_80m_12c", "wrf_wind_80m_9ne"
+        "wrf_wind_80m_10ne", "wrf_wind_80m_11c", "wrf_wind_80m_12c", "wrf_wind_80m_13tvb", "wrf_wind_80m_9ne"
     ]
     for domain in domains:
         assert domain["wind_speed"].shape == (4, 165, 165)

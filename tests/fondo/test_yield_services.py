@@ -106,8 +106,12 @@ def test_quick_pv_equals_engine(settings):
                             site_elevation_m=out["request"]["site_elevation_m"])
     request = PVRequest.from_dict(PV_BODY | {"site_elevation_m":
                                              out["request"]["site_elevation_m"]})
+    # scaled to the same long-term resource as the screening cell there (issue 16)
+    site = svc.long_term_resource(settings, LEON["lat"], LEON["lon"])
     direct = run_pv_study(request, frame, choice.station, choice.distance_km,
-                          elevation_difference_m=choice.elevation_difference_m).to_dict()
+                          elevation_difference_m=choice.elevation_difference_m, resource=site).to_dict()
+    assert out["resource_method"] == direct["resource_method"] == "merra2_station_idw"
+    assert out["resource_confidence"] == direct["resource_confidence"] == site["pv_confidence"]
     for key in ("energy_annual_kwh", "capacity_factor", "p50_kwh", "p90_kwh"):
         assert_allclose(out[key], direct[key], rtol=SAME_RTOL)
     assert_allclose(out["energy_monthly_kwh"], direct["energy_monthly_kwh"], rtol=SAME_RTOL)

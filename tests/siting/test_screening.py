@@ -298,7 +298,10 @@ def test_real_noreste(real_noreste):
     # the Tamaulipas coast around San Fernando is inside the WRF 9NE domain (mean 7.2 m/s at 80 m)
     coast = _cell_at(real_noreste, -97.9, 24.9)
     assert coast["wind_from_wrf"] and coast["wind_speed_100m_m_s"] > 6.0
-    assert real_noreste.loc[real_noreste["wind_from_wrf"], "resource_confidence"].eq(0.9).all()
+    # deep inside a domain the wind is WRF's, known to sigma_wrf = 10 %: confidence 1 - 0.10 / 0.5 = 0.8
+    deep = real_noreste["resource_method"] == "wrf_80m"
+    assert deep.any() and real_noreste.loc[deep, "resource_confidence"].sub(0.8).abs().max() < 1e-12
+    assert real_noreste.loc[real_noreste["wind_from_wrf"], "resource_confidence"].between(0.5, 0.8 + 1e-12).all()
     ok = ~real_noreste["excluded"]
     assert real_noreste.loc[ok, "lcoe_usd_per_mwh"].notna().all()
 

@@ -60,6 +60,16 @@ class YieldResultSchema(Schema):
     station = fields.Nested(StationRefSchema)
     losses = fields.List(fields.Nested(LossSchema))
     assumptions = fields.Dict()
+    resource_method = fields.String(metadata={
+        "description": "Where the site's long-term resource comes from, the same as the screening "
+                       "cell's there: `merra2_station_idw` (GHI), `wrf_80m`, `wrf_80m_edge_blend` or "
+                       "`station_terrain_calibrated` (wind); the station's hourly shape is scaled "
+                       "to that mean."})
+    resource_confidence = fields.Float(allow_none=True, metadata={
+        "description": "Confidence of that long-term mean, as in the screening. [0-1]"})
+    resource = fields.Dict(metadata={
+        "description": "The long-term means used, the scale factor or the wind estimate's relative "
+                       "1-σ and the energy's sensitivity to it."})
 
 
 def _hourly_flag() -> bool:
