@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context
 from babel import dates as babel_dates
-from flask_babel import format_decimal, get_locale, gettext
+from babel import numbers as babel_numbers
+from flask_babel import get_locale, gettext
 
 from web.translations import strings_consultation, strings_pages
 
@@ -89,7 +90,7 @@ def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(float(value), format=pattern,
+    return babel_numbers.format_decimal(float(value), format=pattern,
                           locale=NUMBER_LOCALES.get(language(), language()))
 
 
