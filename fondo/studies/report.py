@@ -349,7 +349,7 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
     losses = [["Step", "Loss [%]", "Energy lost [kWh]", "Energy after the step [kWh]"]]
     losses += [[para(labels[s.name], small), _pct(s.fraction, 2), _number(s.energy_lost_kwh),
                 _number(s.energy_after_kwh)] for s in steps]
-    story += [PageBreak(), para("4. Losses", h2),
+    story += [PageBreak(), para("4. Loss tree and waterfall", h2),
               para(f"Energy before losses: {_number(steps[0].energy_before_kwh if steps else 0)} "
                    "kWh. Each step's loss is a share of the energy reaching it."),
               image(charts.loss_waterfall_figure(steps, labels), 8.8),
@@ -369,7 +369,7 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
     pvalues = [["Horizon"] + [f"{n.upper()} [MWh]" for n in names]] + [
         [HORIZON_LABELS.get(h, humanise(h)), *[_number(v[n] / 1000, 1) for n in names if n in v]]
         for h, v in horizons.items()]
-    story += [KeepTogether([para("5. Uncertainty and exceedance values", h2),
+    story += [KeepTogether([para("5. Exceedance values (P-values) and their uncertainty", h2),
                             Table(components, style=grid, hAlign="LEFT",
                                   colWidths=[6 * cm, 3 * cm, 8 * cm]), Spacer(1, 0.3 * cm),
                             para("Exceedance values: the energy exceeded with 50, 75, 90 and "
