@@ -143,8 +143,7 @@ def create():
         return _form_page(form, errors, 422)
     except FondoError as exc:  # the queue is down: nothing was stored
         session.rollback()
-        errors["body"] = _("The study could not be started (%(reason)s). Nothing was stored; "
-                           "please try again.", reason=exc.detail)
+        errors["body"] = _("The study could not be started: %(reason)s", reason=exc.detail)
         return _form_page(form, errors, exc.status)
     return redirect(url_for("studies_pages.detail", study_id=study.id), 303)
 
