@@ -81,6 +81,17 @@ DISCLAIMER = (
     "measurement, a site visit or the independent engineer's own review. Figures are "
     "estimates with the uncertainty stated in section 5; the fund and the authors accept "
     "no liability for decisions taken on them alone.")
+#: How the station was chosen, in words (``assumptions.station_choice``).
+STATION_CHOICE_WORDS = {
+    "requested station_id": "station named in the request",
+    "nearest station in the site's corridor": "nearest station in the site's corridor",
+    "nearest station": "nearest station",
+}
+#: Where the site elevation came from, in words (``assumptions.site_elevation_source``).
+ELEVATION_SOURCE_WORDS = {
+    "request": "given in the request or resolved when the study was stored",
+    "dem_corridor_1km": "the bundled 1 km elevation model of the corridor",
+}
 #: Result keys (top level or in ``assumptions``) a long-term resource model may add.
 RESOURCE_KEYS = ("resource_method", "resource_confidence")
 
@@ -99,11 +110,12 @@ def humanise(key: str) -> str:
 
 
 def _number(value: Any, digits: int = 0) -> str:
-    return f"{float(value):,.{digits}f}"
+    text = f"{float(value):,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0"
 
 
 def _pct(fraction: Any, digits: int = 1) -> str:
-    return f"{100.0 * float(fraction):.{digits}f} %"
+    return f"{_number(100.0 * float(fraction), digits)} %"
 
 
 def _value_words(value: Any) -> str:
@@ -161,6 +173,10 @@ def wind_system_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _elevation_source(source: str | None) -> str:
+    return ELEVATION_SOURCE_WORDS.get(source or "request", humanise(source or "request"))
+
+
 def assumption_sentences(record: Mapping[str, Any]) -> list[str]:
     """The study's assumptions as sentences (what was assumed, and where it came from)."""
     result = record["result"]
@@ -169,10 +185,11 @@ def assumption_sentences(record: Mapping[str, Any]) -> list[str]:
     out = [
         f"Weather: the typical meteorological year (TMYx) of {station['name']} "
         f"(WMO {station['id']}), {_number(station['distance_km'], 1)} km from the site, "
-        f"chosen as the {a.get('station_choice', 'nearest station')}. Hourly values are "
+        f"chosen as the {STATION_CHOICE_WORDS.get(a.get('station_choice'), 'nearest station')}. "
+        f"Hourly values are "
         f"labelled at the {a.get('weather_time_label', 'interval start')}.",
         f"Site elevation: {_number(a.get('site_elevation_m', 0))} m "
-        f"(source: {humanise(a.get('site_elevation_source', 'request'))}).",
+        f"(source: {_elevation_source(a.get('site_elevation_source'))}).",
     ]
     if a.get("site_corridor"):
         out.append(f"The site lies in the {humanise(a['site_corridor'])} corridor.")
@@ -340,7 +357,7 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
     monthly = [["Month", *charts.MONTHS, "Year"],
                ["MWh", *[_number(v / 1000, 0) for v in result["energy_monthly_kwh"]],
                 _number(result["energy_annual_kwh"] / 1000, 0)]]
-    story += [PageBreak(), para("3. Energy", h2), cells(summary), Spacer(1, 0.3 * cm),
+    story += [para("3. Energy", h2), cells(summary), Spacer(1, 0.3 * cm),
               image(charts.monthly_energy_figure(result), 6.8),
               Table(monthly, style=grid, hAlign="LEFT")]
     # 4. Losses
