@@ -94,12 +94,18 @@ def test_missing_message_is_told_beside_the_field_in_the_page_language(
     assert english not in page and "Missing data" not in page
 
 
-def test_bad_email_and_location_are_marked_on_their_own_fields(client, cid, settings):
-    response = _submit(client, cid, text="Hola", email="no-es-correo", latitude="95",
-                       longitude="-98.8")
-    page = response.get_data(as_text=True)
+@pytest.mark.parametrize("fields, field, message", [
+    ({"email": "no-es-correo"}, "email", "Escriba un correo electrónico válido"),
+    ({"latitude": "95", "longitude": "-98.8"}, "latitude", "Escriba la latitud y la longitud"),
+], ids=["email", "location"])
+def test_bad_field_is_marked_on_its_own_input_and_nothing_is_stored(
+        client, cid, settings, fields, field, message):
+    response = _submit(client, cid, text="Hola", **fields)
+    page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert 'id="e-email"' in page or 'id="e-latitude"' in page
+    assert f'aria-describedby="e-{field}"' in page
+    beside = re.search(rf'<span class="field-message error" id="e-{field}">([^<]*)', page)
+    assert beside is not None and message in beside.group(1)
     with session_scope(settings) as session:
         assert cs.public_feedback_list(session, cid) == []
 
