@@ -99,7 +99,7 @@ def login():
             target = request.args.get("next") or ""
             parts = urlsplit(target)
             if not target or parts.scheme or parts.netloc:  # never redirect off-site
-                target = url_for("pages.index")
+                target = url_for("pages.home")  # each role lands on its own home
             return redirect(target)
         error = _("Wrong email or password.")
     elif request.method == "POST":

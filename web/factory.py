@@ -17,7 +17,7 @@ from fondo.config import load_settings, secret_key
 from fondo.db import session_factory
 from fondo.errors import FondoError
 from fondo.schema_fields import MAX_DATABASE_ID
-from web import auth, pages, portal
+from web import auth, i18n, pages, portal, studies_pages
 from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
 from web.problems import fondo_error_response, problem_response
@@ -98,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"get_locale": get_locale})
+    i18n.install(app)
     return app
 
 
@@ -111,7 +112,7 @@ class BoundedIntConverter(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     """Pages first, then the REST API: every blueprint of the app is listed here."""
-    for blueprint in (pages.bp, auth.bp, portal.bp):
+    for blueprint in (pages.bp, auth.bp, portal.bp, studies_pages.bp):
         app.register_blueprint(blueprint)
     register_api(api)
 

@@ -3,17 +3,16 @@
 Each takes the study's JSON (:func:`fondo.studies.service.study_json`) and, where needed, its
 hourly table (:mod:`fondo.studies.hourly`); none touches the database. The XLSX has the
 sheets ``summary``, ``monthly``, ``loss tree``, ``p-values`` and ``assumptions``; the PDF
-report (reportlab, with a matplotlib chart) shows the assumptions, the station and its
-distance, a monthly bar chart, the loss tree and the P-values table. openpyxl, reportlab and
-matplotlib are imported when an export is made, not with the module.
+report is :mod:`fondo.studies.report`. openpyxl, reportlab and matplotlib are imported when
+an export is made, not with the module.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pandas as pd
 
@@ -91,7 +90,7 @@ def study_xlsx(record: dict[str, Any], hourly: pd.DataFrame | None = None) -> by
     monthly.append(["Year", result["energy_annual_kwh"]])
 
     losses = book.create_sheet(SHEET_LOSSES)
-    losses.append(["step", "fraction", "energy_kwh"])
+    losses.append(["step", "fraction", "energy_lost_kwh"])
     for step in result["losses"]:
         losses.append([step["name"], step["fraction"], step["energy_kwh"]])
 
@@ -112,89 +111,32 @@ def study_xlsx(record: dict[str, Any], hourly: pd.DataFrame | None = None) -> by
     return out.getvalue()
 
 
-def _monthly_chart_png(result: dict[str, Any]) -> bytes:
-    import matplotlib
+def study_pdf(record: dict[str, Any], settings: Mapping[str, Any] | None = None) -> bytes:
+    """The study's PDF report (:func:`fondo.studies.report.study_report_pdf`).
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    With ``settings``, the station's typical-year weather file is read to add the monthly
+    resource (irradiance or wind, and temperature) to the report; without, or when the file
+    cannot be read, the report says what it knows of the station only.
+    """
+    from fondo.studies.report import study_report_pdf
 
-    figure = Figure(figsize=(7.0, 2.8), dpi=150)
-    axes = figure.add_subplot()
-    axes.bar(MONTHS, [v / 1000.0 for v in result["energy_monthly_kwh"]], color="#2f6f4e")
-    axes.set_ylabel("AC energy [MWh]")
-    axes.set_title("Monthly energy (typical year)")
-    axes.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    weather = _station_weather(settings, record) if settings is not None else None
+    return study_report_pdf(record, weather=weather)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+def _station_weather(settings: Mapping[str, Any], record: dict[str, Any]) -> pd.DataFrame | None:
+    """The weather of the station a study used (None when it is not in the catalogue)."""
+    from fondo.db import session_scope
+    from fondo.errors import FondoError
+    from fondo.studies.catalogue import load_weather, station_rows
 
-
-def study_pdf(record: dict[str, Any]) -> bytes:
-    """A PDF report: station and distance, summary, monthly chart, loss tree, P-values,
-    assumptions. Page streams are left uncompressed (text searchable in the bytes; the
-    chart image is still compressed) and the station name
-    is also in the document's subject."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    result = record["result"]
-    station = result["station"]
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
-    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6efe9")),
-                       ("FONTSIZE", (0, 0), (-1, -1), 8)])
-    technology = "Photovoltaic" if record["technology"] == "pv" else "Wind"
-    title = f"Fondo yield study {record['id']}: {technology}"
-    station_line = (f"Weather station: {station['name']} (WMO {station['id']}), "
-                    f"{station['distance_km']:.1f} km from the site")
-    if station.get("elevation_difference_m") is not None:
-        station_line += f", site {station['elevation_difference_m']:+.0f} m above the station"
-    story = [Paragraph(escape(title), styles["Title"]),
-             Paragraph(escape(station_line), styles["BodyText"]),
-             Paragraph(escape(f"Site: {record['request'].get('lat')}, "
-                              f"{record['request'].get('lon')}"), styles["BodyText"]),
-             Spacer(1, 0.3 * cm)]
-    summary = [["Figure", "Value"]] + [[label, _fmt(result[key])] for key, label in SUMMARY_ROWS
-                                       if result.get(key) is not None]
-    story += [Table(summary, style=grid, hAlign="LEFT"), Spacer(1, 0.3 * cm)]
-    story += [Image(io.BytesIO(_monthly_chart_png(result)), width=17 * cm, height=6.8 * cm)]
-    monthly = [["Month"] + list(MONTHS),
-               ["MWh"] + [f"{v / 1000:,.1f}" for v in result["energy_monthly_kwh"]]]
-    story += [Table(monthly, style=grid, hAlign="LEFT"), Spacer(1, 0.3 * cm)]
-    story += [Paragraph("Loss tree", styles["Heading2"])]
-    losses = [["Step", "Loss [%]", "Energy after the step [kWh]"]] + [
-        [s["name"], f"{100 * s['fraction']:.2f}", f"{s['energy_kwh']:,.0f}"]
-        for s in result["losses"]]
-    story += [Table(losses, style=grid, hAlign="LEFT")]
-    story += [Paragraph("Exceedance values (P-values)", styles["Heading2"])]
-    horizons = list(result.get("p_values_kwh", {}))
-    names = list(next(iter(result["p_values_kwh"].values()))) if horizons else []
-    pvalues = [["Horizon"] + [n.upper() + " [kWh]" for n in names]] + [
-        [h.replace("_", " ")] + [f"{result['p_values_kwh'][h][n]:,.0f}" for n in names]
-        for h in horizons]
-    story += [Table(pvalues, style=grid, hAlign="LEFT")]
-    story += [Paragraph("Assumptions", styles["Heading2"])]
-    rows = [["Name", "Value"]] + [
-        [Paragraph(escape(str(k)), small), Paragraph(escape(_fmt(v)), small)]
-        for k, v in result["assumptions"].items()]
-    story += [Table(rows, style=grid, colWidths=[5.5 * cm, 11.5 * cm], hAlign="LEFT")]
-    out = io.BytesIO()
-    document = SimpleDocTemplate(out, pagesize=A4, title=title, author="Fondo",
-                                 subject=station_line, leftMargin=2 * cm, rightMargin=2 * cm,
-                                 topMargin=1.5 * cm, bottomMargin=1.5 * cm,
-                                 pageCompression=0)
-    document.build(story)
-    return out.getvalue()
+    station_id = str(record["result"]["station"]["id"])
+    with session_scope(settings) as session:
+        rows = [r for r in station_rows(session) if str(r.id) == station_id]
+        if not rows:
+            return None
+        try:
+            weather, _station = load_weather(settings, rows[0])
+        except FondoError:
+            return None
+    return weather

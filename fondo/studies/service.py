@@ -226,4 +226,4 @@ def export_study(settings: Mapping[str, Any], study: YieldStudy, fmt: str) -> by
         return exports.study_json_bytes(record, hourly)
     if fmt == "xlsx":
         return exports.study_xlsx(record, hourly)
-    return exports.study_pdf(record)
+    return exports.study_pdf(record, settings)

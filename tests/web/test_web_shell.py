@@ -124,7 +124,7 @@ def test_login_redirect_never_leaves_the_site(client, make_user):
     token = _csrf(client.get("/login").get_data(as_text=True))
     response = client.post("/login?next=https://evil.example/", data={
         "email": email, "password": password, "csrf_token": token})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/home"  # the role's own home, on this site
 
 
 def test_login_is_rate_limited(client):

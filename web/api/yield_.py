@@ -36,7 +36,9 @@ class LossSchema(Schema):
 
     name = fields.String()
     fraction = fields.Float(metadata={"description": "[fraction]"})
-    energy_kwh = fields.Float(metadata={"description": "Energy after the step. [kWh]"})
+    energy_kwh = fields.Float(metadata={
+        "description": "Energy lost at the step (the share `fraction` of the energy reaching "
+                       "it). [kWh]"})
 
 
 class StationRefSchema(Schema):
