@@ -17,6 +17,7 @@ from fondo.commands import echo_json, handle_errors, settings_from
 from fondo.consultation import cli as consultation_cli
 from fondo.data import cli as data_cli
 from fondo.finance import cli as finance_cli
+from fondo.maps import cli as maps_cli
 from fondo.runner import run_worker
 from fondo.screening import cli as screening_cli
 from fondo.seed import seed_all
@@ -83,6 +84,7 @@ COMMANDS = (
     studies_cli.study_group,
     finance_cli.finance_group,
     consultation_cli.consultation,
+    maps_cli.map_group,
 )
 
 
