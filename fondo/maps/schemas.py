@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fondo.schema_fields import JSONInteger, JSONNumber
+from fondo.schema_fields import JSONNumber
 from fondo.maps.rasters import COLOUR_BY
 from fondo.maps.tiles import MAX_ZOOM
 
-__all__ = ["LayerQuerySchema", "PointReportRequestSchema", "TileQuerySchema"]
+__all__ = ["CellQuerySchema", "LayerQuerySchema", "PointReportRequestSchema", "TileQuerySchema"]
 
 #: Technologies of a point report (those of the screening and the yield studies).
 TECHNOLOGIES = ("pv", "wind")
@@ -41,11 +41,22 @@ class PointReportRequestSchema(Schema):
 class LayerQuerySchema(Schema):
     """The view a vector layer is asked for."""
 
-    zoom = JSONInteger(required=True, validate=validate.Range(
+    zoom = fields.Integer(required=True, validate=validate.Range(
         0, MAX_ZOOM, error="must be a whole number from {min} to {max}, got {input}"),
         metadata={"description": "The map's zoom (simplification and smallest locality)."})
     bbox = fields.String(metadata={"description": "The view: west,south,east,north in degrees "
                                                   "(EPSG:4326)."})
+
+
+class CellQuerySchema(Schema):
+    """A point of a screening's map (query of ``GET /api/v1/screenings/<id>/cell``)."""
+
+    longitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(
+        -180.0, 180.0, error="must be from -180 to 180 degrees, got {input}"),
+        metadata={"description": "Longitude (EPSG:4326). [°]"})
+    latitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(
+        -90.0, 90.0, error="must be from -90 to 90 degrees, got {input}"),
+        metadata={"description": "Latitude (EPSG:4326). [°]"})
 
 
 class TileQuerySchema(Schema):

@@ -10,10 +10,13 @@ a quick yield (:mod:`fondo.maps.report`) or, on a screening, by its cell
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
 from fondo.errors import InvalidInput
+from fondo.maps.charts import supply_curve_svg, supply_curve_table
 from fondo.maps.layers import VECTOR_LAYERS, layer_geojson, layer_sources, vector_layer
 from fondo.maps.rasters import (
     COLOUR_BY,
@@ -26,16 +29,19 @@ from fondo.maps.rasters import (
 )
 from fondo.maps.report import point_report
 from fondo.maps.schemas import (
+    CellQuerySchema,
     LayerQuerySchema,
     PointReportRequestSchema,
     TileQuerySchema,
     parse_bbox,
 )
-from fondo.maps.screening_form import parameter_rows
+from fondo.maps.screening_form import parameter_rows, request_rows
 from fondo.maps.tiles import MAX_ZOOM, TILE_SIZE_PX, render_tile
+from fondo.screening import service as screening_service
 
 __all__ = [
     "COLOUR_BY",
+    "CellQuerySchema",
     "LayerQuerySchema",
     "MAX_ZOOM",
     "PointReportRequestSchema",
@@ -48,10 +54,12 @@ __all__ = [
     "parameter_rows",
     "parse_bbox",
     "point_report",
+    "request_rows",
     "resource_tile",
     "screening_cell",
     "screening_legend",
     "screening_tile",
+    "supply_curve_chart",
 ]
 
 #: The raster layers: id -> (English title, datasets it is computed from, unit).
@@ -123,3 +131,18 @@ def vector_layer_exists(layer_id: str) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+def supply_curve_chart(settings: Mapping[str, Any], run: Any,
+                       labels: Mapping[str, str]) -> tuple[bytes, Sequence[str], list[dict]]:
+    """A finished screening's supply curve: (SVG chart, corridors, table rows).
+
+    Raises
+    ------
+    Conflict, NotFound
+        As :func:`fondo.screening.service.supply_curve_export`.
+    """
+    path = screening_service.supply_curve_export(settings, run, "csv")
+    curve = pd.read_csv(path, dtype={"corridor": str, "cell_id": str})
+    corridors, rows = supply_curve_table(curve)
+    return supply_curve_svg(curve, labels), corridors, rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from web.api import consultations, data, finance, screenings, tasks, users, yield_
+from web.api import consultations, data, finance, maps, screenings, tasks, users, yield_
 from web.api.docs import document_exclusive_bounds
 
 #: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
@@ -16,6 +16,7 @@ BLUEPRINTS = (
     yield_.blp,
     finance.blp,
     consultations.blp,
+    maps.blp,
 )
 
 
