@@ -28,7 +28,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -37,6 +37,7 @@ from fondo.accounts.models import Role
 from fondo.fund import service as fund_service
 from fondo.maps import service as map_service
 from web.context import db, settings
+from web.translations.strings_map import ES, FR
 
 bp = Blueprint("map_pages", __name__)
 
@@ -52,6 +53,26 @@ START_ZOOM = 6
 #: Attribution of the online base map when ``MAP_TILE_URL`` is set (OSM's tile policy asks
 #: for it on every map).
 ONLINE_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+def map_gettext(msgid: str, **variables: Any) -> str:
+    """``gettext`` with a fallback to this feature's own Spanish/French strings (until the
+    lead merges ``web/translations/strings_map.py`` into the catalogues)."""
+    text = gettext(msgid, **variables)
+    locale = str(get_locale() or "es")
+    if text == (msgid % variables if variables else msgid) and locale in ("es", "fr"):
+        table = ES if locale == "es" else FR
+        if msgid in table:
+            text = table[msgid] % variables if variables else table[msgid]
+    return text
+
+
+_ = map_gettext
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of these pages, its texts through :func:`map_gettext`."""
+    return render_template(template, _=map_gettext, **context)
 
 
 def base_map_url() -> str | None:
@@ -155,7 +176,7 @@ def map_page():
     """The officer map: layers, legend and sources, click report, drawing, saved sites."""
     require_map_role()
     screening_id = request.args.get("screening", type=int)
-    response = render_template("map/map.html", config=map_config(
+    response = render("map/map.html", config=map_config(
         {"screening": screening_id}), offline=base_map_url() is None)
     return _with_csp(response)
 

@@ -11,8 +11,7 @@ the page's script when the run has finished.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
-from flask_babel import gettext as _
+from flask import Blueprint, Response
 from flask_login import current_user, login_required
 
 from fondo.accounts.models import Role
@@ -20,7 +19,7 @@ from fondo.jobs import JobState
 from fondo.maps import service as map_service
 from fondo.screening import service as screening_service
 from web.context import db, settings
-from web.map import _with_csp, map_config, require_map_role
+from web.map import _, _with_csp, map_config, render, require_map_role
 
 bp = Blueprint("screening_pages", __name__)
 
@@ -37,7 +36,7 @@ def screenings_page():
     runs = [screening_service.screening_json(session, r)
             for r in screening_service.list_screenings(session)]
     can_start = current_user.role in (Role.OFFICER, Role.ADMIN)
-    html = render_template("screenings/list.html", runs=runs, corridors=CORRIDORS,
+    html = render("screenings/list.html", runs=runs, corridors=CORRIDORS,
                            can_start=can_start, request_rows=map_service.request_rows(),
                            config=map_config({"mode": "screening"}))
     return _with_csp(html)
@@ -51,7 +50,7 @@ def screening_page(screening_id: int):
     session = db()
     run = screening_service.get_screening(session, screening_id)
     info = screening_service.screening_json(session, run)
-    html = render_template("screenings/detail.html", run=info,
+    html = render("screenings/detail.html", run=info,
                            summary_html=_summary_html(run, info),
                            config=map_config({"mode": "result", "screening": run.id}))
     return _with_csp(html)
@@ -61,7 +60,7 @@ def _summary_html(run, info) -> str:
     if run.status is not JobState.SUCCESS:
         return ""
     _svg, corridors, rows = map_service.supply_curve_chart(settings(), run, _chart_labels(run.id))
-    return render_template("screenings/_summary.html", run=info, corridors=corridors,
+    return render("screenings/_summary.html", run=info, corridors=corridors,
                            curve_rows=rows, summary=info.get("summary") or {})
 
 

@@ -8,8 +8,10 @@ starts it is a static file (the Content-Security-Policy allows no inline script)
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_from_directory
+from flask import Blueprint, abort, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+
+from web.map import render
 
 bp = Blueprint("api_docs", __name__)
 
@@ -22,7 +24,7 @@ SWAGGER_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js",
 @bp.get("/api/v1/docs")
 def docs_page():
     """The REST API's reference: every operation, its schemas and a "try it out" form."""
-    return render_template("map/api_docs.html")
+    return render("map/api_docs.html")
 
 
 @bp.get("/api/v1/docs/static/<path:filename>")
