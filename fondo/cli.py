@@ -19,6 +19,7 @@ from fondo.data import cli as data_cli
 from fondo.finance import cli as finance_cli
 from fondo.fund import cli as fund_cli
 from fondo.fund import portfolio_cli
+from fondo.maps import cli as maps_cli
 from fondo.runner import run_worker
 from fondo.screening import cli as screening_cli
 from fondo.seed import seed_all
@@ -87,6 +88,7 @@ COMMANDS = (
     consultation_cli.consultation,
     fund_cli.projects_group,
     portfolio_cli.portfolio_group,
+    maps_cli.map_group,
 )
 
 

@@ -84,6 +84,9 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "SMTP_PORT": 25,
         "MAIL_FROM": "fondo@localhost",
         "SEED_DEMO_ON_FIRST_START": True,
+        # Base map of /map: an OpenStreetMap-style https://…/{z}/{x}/{y}.png URL for online
+        # use (None: offline, the bundled state and municipal boundaries; no request leaves).
+        "MAP_TILE_URL": None,
         # Largest screening a request may ask for (None: the engine's default). [cells]
         "SCREENING_MAX_CELLS": None,
         # Job liveness (fondo.heartbeat). A running task's worker stamps its job this often:

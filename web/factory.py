@@ -18,6 +18,8 @@ from fondo.db import session_factory
 from fondo.errors import FondoError
 from fondo.schema_fields import MAX_DATABASE_ID
 from web import auth, i18n, pages, portal, studies_pages
+from web import map as map_pages, screening_pages
+from web.api import swagger
 from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
 from web.problems import fondo_error_response, problem_response
@@ -112,7 +114,8 @@ class BoundedIntConverter(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     """Pages first, then the REST API: every blueprint of the app is listed here."""
-    for blueprint in (pages.bp, auth.bp, portal.bp, studies_pages.bp):
+    for blueprint in (pages.bp, auth.bp, portal.bp, studies_pages.bp, map_pages.bp,
+                      screening_pages.bp, swagger.bp):
         app.register_blueprint(blueprint)
     register_api(api)
 

@@ -19,11 +19,12 @@ from fondo.fund.models import (
     Project,
     Site,
 )
+from fondo.fund.sites import SiteSaveRequestSchema, get_site, list_sites, save_site, site_json
 
-__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site",
-           "concentration_limit_problems", "fund_ids_of_user",
-           "get_project", "limited_partner_exists", "limited_partner_ids_of_user",
-           "link_user", "unlink_user"]
+__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "SiteSaveRequestSchema",
+           "concentration_limit_problems", "fund_ids_of_user", "get_project", "get_site",
+           "limited_partner_exists", "limited_partner_ids_of_user", "link_user", "list_sites",
+           "save_site", "site_json", "unlink_user"]
 
 
 def get_project(session: Session, project_id: int) -> Project:

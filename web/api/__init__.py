@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from web.api import consultations, data, finance, screenings, tasks, users, yield_
-from web.api import projects, register
-from web.api import funds, portfolio  # issue 11: fund, LP ledger, portfolio
+from web.api import consultations, data, finance, maps, screenings, tasks, users, yield_
+from web.api import funds, portfolio, projects, register
 from web.api.docs import document_exclusive_bounds
 
 #: Every blueprint of the REST API, written out (the OpenAPI document lists them in this order).
@@ -20,7 +19,9 @@ BLUEPRINTS = (
     consultations.blp,
     projects.blp,
     register.blp,
-    funds.blp, portfolio.blp,
+    funds.blp,
+    portfolio.blp,
+    maps.blp,
 )
 
 
