@@ -14,6 +14,8 @@ import numpy as np
 
 from finance.case import run_case
 from finance.cashflow import simulate
+from finance import election
+from finance.election import best_depreciation_rate
 from finance.inputs import CaseInputs
 from finance.montecarlo import MonteCarloSpec, _evaluate, draw_drivers, python_loop_reference, run_montecarlo
 from finance.returns import irr
@@ -118,6 +120,26 @@ def run() -> list[dict]:
                          f"python loop over draws ({LOOP_SAMPLE} timed, x{N_DRAWS // LOOP_SAMPLE})",
                          loop_ms, "ratio < 1 (faster than the loop)", mc_ms < loop_ms))
         _evaluate  # noqa: B018 (same evaluation as the loop: see tests)
+
+    # issue 12: the depreciation election runs one case per trial rate; its cost is the
+    # cases' (the search itself should add little): ratio against trials x one run_case
+    case = CaseInputs.from_dict(BLENDED_30Y)
+    trials = [0]
+
+    def counted(c):
+        trials[0] += 1
+        return run_case(c)
+
+    election.run_case = counted  # count the cases one election runs
+    best_depreciation_rate(case)
+    election.run_case = run_case
+    trials = trials[0]
+    election_ms = _best_ms(lambda: best_depreciation_rate(case), repeat=3)
+    one_ms = _best_ms(lambda: run_case(case), repeat=CASE_REPEAT, number=20)
+    rows.append(_row("finance.depreciation_election_30y_blended", election_ms, "ms",
+                     f"{trials} x run_case (the trials it runs)", trials * one_ms,
+                     "ratio <= 1.5 (the search adds at most half its cases' cost)",
+                     election_ms <= 1.5 * trials * one_ms))
     return rows
 
 

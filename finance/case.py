@@ -393,7 +393,7 @@ def run_case(inputs: CaseInputs) -> CaseResult:
     mirr_rates = mirr(flows[:n_irr], fin_rate, reinvest_rate).tolist()
     roots_of: dict[int, list] = {}
     for i in range(n_irr):
-        if sign_changes(flows[i]) > 1:
+        if sign_change[i] and sign_changes(flows[i]) > 1:
             roots_of[i] = irr_roots(flows[i])
 
     def roots_note(i, mirr_key):

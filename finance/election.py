@@ -23,8 +23,8 @@ __all__ = ["best_depreciation_rate", "ELECTION_OBJECTIVES", "ELECTION_GRID_STEP"
 #: Metrics the election may maximise: the after-tax project NPV (unlevered tax) or the
 #: equity holders' NPV (levered tax, financing included). [USD]
 ELECTION_OBJECTIVES = ("npv_usd", "equity_npv_usd")
-#: Step of the first scan of rates. [1/year]
-ELECTION_GRID_STEP = 0.01
+#: Step of the first scan of rates (50 cases, then about 15 for the refinement). [1/year]
+ELECTION_GRID_STEP = 0.02
 #: The refinement stops when the bracket of the best rate is narrower than this. [1/year]
 ELECTION_RATE_TOLERANCE = 1e-5
 

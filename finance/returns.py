@@ -379,15 +379,12 @@ def mirr(values, finance_rate, reinvest_rate):
         if not (np.isfinite(r) and r > -1.0):
             raise ValueError(f"{name} must be a finite rate > -1, got {r}")
     n_periods = v2.shape[1]
-    pos = np.where(v2 > 0, v2, 0.0)
-    neg = np.where(v2 < 0, v2, 0.0)
-    numer = np.abs(npv(float(reinvest_rate), pos))
-    denom = np.abs(npv(float(finance_rate), neg))
+    t = np.arange(n_periods)
+    numer = np.abs(np.maximum(v2, 0.0) @ ((1.0 + float(reinvest_rate)) ** -t))  # npv of inflows
+    denom = np.abs(np.minimum(v2, 0.0) @ ((1.0 + float(finance_rate)) ** -t))  # npv of outflows
     ok = (numer > 0) & (denom > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(ok, (numer / np.where(ok, denom, 1.0)) ** (1.0 / (n_periods - 1))
-                       * (1.0 + reinvest_rate) - 1.0, np.nan)
-    out = np.atleast_1d(out)
+    out = np.full(v2.shape[0], np.nan)
+    out[ok] = (numer[ok] / denom[ok]) ** (1.0 / (n_periods - 1)) * (1.0 + reinvest_rate) - 1.0
     return float(out[0]) if scalar else out
 
 

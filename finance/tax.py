@@ -150,9 +150,10 @@ def depreciation_schedule(
 
 def _straight_line_fractions(rate: float, life_years: int):
     """Fraction deducted in each operating year at ``rate``; the rest in the last year. [-]"""
-    k = np.arange(life_years)  # operating year index 0..L-1
-    cum = np.minimum((k + 1) * rate, 1.0)
-    out = np.diff(np.concatenate(([0.0], cum)))
+    cum = np.minimum(np.arange(1, life_years + 1) * rate, 1.0)  # deducted by the end of each year
+    out = np.empty(life_years)
+    out[0] = cum[0]
+    out[1:] = cum[1:] - cum[:-1]
     out[-1] += 1.0 - cum[-1]
     return out
 

@@ -47,9 +47,9 @@ def prepare(settings: Mapping[str, Any]) -> dict[str, Any] | None:
 def warm_up(echo: Callable[[str], None] | None = None) -> dict[str, float] | None:
     """Compile (or load from numba's disk cache) the finance kernels before serving.
 
-    Called by ``fondo serve``, ``fondo worker`` (in the worker process, at Celery's
-    ``worker_init``) and gunicorn's app, before they accept work, so the first finance case
-    and Monte Carlo answer as fast as later ones. A failure is reported in one line and
+    Called by ``fondo serve`` and gunicorn's app before they accept requests, and by each
+    Celery worker as it starts (``worker_init``, in a thread: :mod:`fondo.worker`), so the
+    first finance case and Monte Carlo answer as fast as later ones. A failure is reported in one line and
     start-up goes on (the kernels then compile on first use, as before).
     """
     from fondo.finance.service import warm_up as warm_finance  # the engine, only when starting

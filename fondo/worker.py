@@ -63,8 +63,13 @@ _reaper = Reaper(celery)
 
 @worker_init.connect
 def _warm_up(**_kwargs: Any) -> None:
-    """Compile the finance kernels before the worker takes tasks (issue 12)."""
-    warm_up(log.info)
+    """Compile (or load from numba's cache) the finance kernels as the worker starts (issue 12).
+
+    In a thread, so the worker's other tasks are not held up: a finance task that arrives
+    meanwhile waits only for the kernel being compiled (numba compiles each kernel once,
+    under its lock), never longer than without the warm-up.
+    """
+    threading.Thread(target=warm_up, args=(log.info,), name="fondo-warm-up", daemon=True).start()
 
 
 @worker_ready.connect

@@ -26,11 +26,7 @@ from fondo.db import session_scope
 from fondo.errors import FondoError, InvalidInput
 from fondo.finance import exports
 from fondo.finance import service as svc
-from fondo.finance.schemas import (
-    DepreciationElectionRequestSchema,
-    FinanceCaseRequestSchema,
-    MonteCarloRequestSchema,
-)
+from fondo.finance.schemas import FinanceCaseRequestSchema, MonteCarloRequestSchema
 from fondo.instance import ensure_ready
 from fondo.jobs import Job, JobState, job_status, launch
 from fondo.request_body import load_request
@@ -139,18 +135,16 @@ def finance_montecarlo(ctx: click.Context, case_id: int, input_path: str | None,
                                           svc.get_montecarlo_run(session, case_id, run_id)))
 
 
+
 @finance_group.command("depreciation-rate")
-@click.option("--input", "input_path", required=True,
-              help="JSON of the case (the API's request), optionally with \"objective\"; '-' for "
-                   "standard input.")
+@click.argument("case_id", type=DATABASE_ID)
+@click.option("--objective", type=click.Choice(["npv_usd", "equity_npv_usd"]), default="npv_usd",
+              show_default=True, help="The after-tax NPV to maximise.")
 @click.pass_context
 @handle_errors
 @needs_database
-def finance_depreciation_rate(ctx: click.Context, input_path: str) -> None:
-    """Print the depreciation rate (up to 100 % a year) that maximises an after-tax NPV.
-
-    The JSON of POST /api/v1/finance/depreciation-election; nothing is stored.
-    """
-    body = load_request(DepreciationElectionRequestSchema(), read_json_input(input_path))
+def finance_depreciation_rate(ctx: click.Context, case_id: int, objective: str) -> None:
+    """Print the depreciation rate (up to 100 % a year) that maximises an after-tax NPV of
+    stored case CASE_ID (the JSON of GET /api/v1/finance/cases/ID/depreciation-election)."""
     with session_scope(settings_from(ctx)) as session:
-        echo_json(svc.depreciation_election(session, body))
+        echo_json(svc.depreciation_election_json(svc.get_case(session, case_id), objective))

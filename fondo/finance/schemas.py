@@ -376,13 +376,3 @@ class MonteCarloRequestSchema(Schema):
             raise ValidationError(f"must be at least {smallest} for {draws} draws (at most "
                                   f"{MAX_CHUNKS} chunks, each a progress step)", "chunk")
 
-
-#: Metrics the depreciation election may maximise (:mod:`finance.election`).
-ELECTION_OBJECTIVES = ("npv_usd", "equity_npv_usd")
-
-
-class DepreciationElectionRequestSchema(FinanceCaseRequestSchema):
-    """A case, and the after-tax NPV its depreciation rate should maximise."""
-
-    objective = _choice("npv_usd (after-tax project NPV, default) or equity_npv_usd (the equity "
-                        "holders' NPV, levered tax).", ELECTION_OBJECTIVES)

@@ -52,7 +52,7 @@ __all__ = [
     "montecarlo_spec",
     "run_montecarlo_for_case",
     "tornado_json",
-    "depreciation_election",
+    "depreciation_election_json",
     "warm_up",
     "WARM_UP_CASE",
 ]
@@ -233,7 +233,7 @@ def _links(case_id: int) -> dict[str, str]:
     base = f"/api/v1/finance/cases/{case_id}"
     return {"self": base, "cashflows_csv": f"{base}/cashflows.csv",
             "cashflows_xlsx": f"{base}/cashflows.xlsx", "montecarlo": f"{base}/montecarlo",
-            "tornado": f"{base}/tornado"}
+            "tornado": f"{base}/tornado", "depreciation_election": f"{base}/depreciation-election"}
 
 
 def case_summary_json(row: FinanceCase) -> dict[str, Any]:
@@ -389,28 +389,27 @@ def tornado_json(row: FinanceCase, holder: str | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- election
 
 
-def depreciation_election(session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The depreciation rate (up to 100 % a year) that maximises an after-tax NPV of a case.
+def depreciation_election_json(row: FinanceCase, objective: str | None = None) -> dict[str, Any]:
+    """The depreciation rate (up to 100 % a year) that maximises an after-tax NPV of a stored case.
 
-    ``body`` is :class:`~fondo.finance.schemas.DepreciationElectionRequestSchema`'s load: a
-    case (as ``POST /api/v1/finance/cases``; ``study_id`` supplies the energy) and
-    ``objective`` (``npv_usd`` by default, or ``equity_npv_usd``). Nothing is stored.
+    ``objective`` is ``npv_usd`` (after-tax project NPV, the default) or ``equity_npv_usd``.
+    Nothing is stored (like the tornado, it is computed when asked).
 
     Raises
     ------
     InvalidInput
-        The case is refused (field named) or no rate gives a case the model accepts.
+        ``objective`` unknown (field ``objective``), or no rate gives a case the model accepts.
     """
-    objective = body.get("objective") or ELECTION_OBJECTIVES[0]
-    request, _shell = _resolve(session, {k: v for k, v in body.items() if k != "objective"})
+    objective = objective or ELECTION_OBJECTIVES[0]
+    if objective not in ELECTION_OBJECTIVES:
+        raise InvalidInput(f"must be one of {', '.join(ELECTION_OBJECTIVES)}; got {objective!r}",
+                           field="objective")
+    inputs = finance.CaseInputs.from_dict(row.request)
     try:
-        inputs = finance.CaseInputs.from_dict(request)
         answer = best_depreciation_rate(inputs, objective=objective)
     except finance.FinanceInputError as exc:
         raise InvalidInput(exc.message, field=exc.field) from None
-    except ValueError as exc:
-        raise invalid_from(exc, "body") from None
-    return _strict(answer)
+    return {"case_id": row.id} | _strict(answer)
 
 
 # --------------------------------------------------------------------------- warm-up

@@ -351,24 +351,24 @@ def test_new_fields_refused_naming_them(settings, client, auth_headers, change, 
 
 
 def test_depreciation_election_through_api_and_cli_agree(settings, client, auth_headers):
-    body = {**CASE, "objective": "equity_npv_usd"}
-    response = client.post("/api/v1/finance/depreciation-election", json=body, headers=auth_headers("analyst"))
+    created = client.post("/api/v1/finance/cases", json=CASE, headers=auth_headers("analyst")).json
+    url = created["links"]["depreciation_election"]
+    response = client.get(url + "?objective=equity_npv_usd", headers=auth_headers("analyst"))
     assert response.status_code == 200, response.json
     api = response.json
     assert api["objective"] == "equity_npv_usd" and 0 < api["best_rate"] <= 1
+    assert api["case_id"] == created["id"]
     assert all(api["best_value_usd"] >= s["value_usd"] - 1e-6 for s in api["scan"])
-    out = invoke(settings, "finance", "depreciation-rate", "--input", "-", input=json.dumps(body))
+    out = invoke(settings, "finance", "depreciation-rate", str(created["id"]), "--objective", "equity_npv_usd")
     assert out.exit_code == 0, out.output
     assert strict_loads(out.stdout) == api
-    assert count(settings, FinanceCase) == 0  # nothing stored
-    bad = client.post("/api/v1/finance/depreciation-election", json={**CASE, "objective": "irr"},
-                      headers=auth_headers("analyst"))
+    assert count(settings, FinanceCase) == 1  # nothing more stored
+    bad = client.get(url + "?objective=irr", headers=auth_headers("analyst"))
     assert bad.status_code == 422 and bad.json["field"] == "objective"
-    out = invoke(settings, "finance", "depreciation-rate", "--input", "-",
-                 input=json.dumps({**CASE, "depreciation_rate": 2}))
-    assert out.exit_code == 1 and "(depreciation_rate)" in out.stderr
-    assert client.post("/api/v1/finance/depreciation-election", json=body,
-                       headers=auth_headers("investor")).status_code == 403
+    out = invoke(settings, "finance", "depreciation-rate", "99999")
+    assert out.exit_code == 1 and "No finance case" in out.stderr
+    assert client.get("/api/v1/finance/cases/99999/depreciation-election",
+                      headers=auth_headers("analyst")).status_code == 404
 
 
 def test_montecarlo_summary_says_which_risks_were_not_drawn(settings):

@@ -23,10 +23,10 @@ from fondo.finance import exports
 from fondo.finance import service as svc
 from fondo.finance.schemas import (
     CaseListQuerySchema,
-    DepreciationElectionRequestSchema,
     FinanceCaseRequestSchema,
     MonteCarloRequestSchema,
 )
+from finance.election import ELECTION_OBJECTIVES
 from fondo.jobs import job_status, launch
 from web.api.docs import Blueprint, responses_doc, strict_json
 from web.api.idempotency import idempotency_doc, idempotent
@@ -167,21 +167,6 @@ def create_case(body: dict[str, Any]):
     return strict_json(svc.case_json(row), 201, {"Location": f"/api/v1/finance/cases/{row.id}"})
 
 
-@blp.post("/depreciation-election")
-@require_role(*FINANCE_WRITE_ROLES)
-@blp.arguments(DepreciationElectionRequestSchema, description="The case and the objective.")
-@blp.doc(**responses_doc(200, DepreciationElectionSchema, "The best rate and the scan.",
-                         errors=(401, 403, 422)))
-def depreciation_election(body: dict[str, Any]):
-    """The depreciation rate, up to 100 % a year, that maximises an after-tax NPV (not stored).
-
-    LISR art. 34 fr. XIII allows 100 % in the first operating year; art. 31 lets the sponsor
-    take a lower rate, which can be worth more when a 100 % deduction makes tax losses that
-    expire unused (art. 57). Bad input is a 422 naming the field.
-    """
-    return strict_json(svc.depreciation_election(db(), body))
-
-
 @blp.get("/cases")
 @require_role(*FINANCE_READ_ROLES)
 @blp.arguments(CaseListQuerySchema, location="query")
@@ -228,6 +213,26 @@ def get_tornado(case_id: int):
     """Sensitivity of an equity holder's IRR to energy, merchant price, CAPEX and OPEX."""
     row = _visible_case(case_id)
     return strict_json(svc.tornado_json(row, request.args.get("holder")))
+
+
+@blp.get("/cases/<int:case_id>/depreciation-election")
+@require_role(*FINANCE_READ_ROLES)
+@blp.doc(parameters=[{"in": "query", "name": "objective", "required": False,
+                      "schema": {"type": "string", "enum": list(ELECTION_OBJECTIVES)},
+                      "description": "npv_usd (after-tax project NPV, default) or equity_npv_usd "
+                                     "(the equity holders' NPV, levered tax)."}])
+@blp.doc(**responses_doc(200, DepreciationElectionSchema, "The best rate and the scan.",
+                         errors=(401, 403, 404, 422)))
+def get_depreciation_election(case_id: int):
+    """The depreciation rate, up to 100 % a year, that maximises an after-tax NPV of the case.
+
+    LISR art. 34 fr. XIII allows 100 % in the first operating year; art. 31 lets the sponsor
+    take a lower rate, which can be worth more when a 100 % deduction makes tax losses that
+    expire unused (art. 57). Computed when asked (a scan of rates and a Brent search), not
+    stored; an unknown objective is a 422 naming `objective`.
+    """
+    row = _visible_case(case_id)
+    return strict_json(svc.depreciation_election_json(row, request.args.get("objective")))
 
 
 @blp.post("/cases/<int:case_id>/montecarlo")
