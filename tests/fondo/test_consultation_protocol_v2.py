@@ -623,3 +623,20 @@ def test_verify_names_v2_rows_the_record_does_not_hold(settings, clock):
     with session_scope(settings) as session:
         tables = [r["table"] for r in cs.verify_consultation(session, cid)["unrecorded_rows"]]
     assert "project_decisions" in tables
+
+
+def test_gates_take_a_few_queries(settings, clock, in_consultiva):
+    from sqlalchemy import event
+
+    pid, cid, agents = in_consultiva
+    statements = []
+    with session_scope(settings) as session:
+        engine = session.get_bind()
+        listener = lambda *args, **kw: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            cs.project_consultation_gates(session, pid, settings)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    # project, its site, its consultations, one chain, decisions, open grievances
+    assert len(statements) <= 6, statements
