@@ -36,9 +36,12 @@ version it was opened under.
 
 References
 ----------
-See the ``sources`` section of ``protocol.yaml``: CDI (2013) protocol, ILO C169 arts. 6-7,
-SCJN 2a. XXVII/2016, LIE arts. 119-120 and its Reglamento arts. 86-92, Haida Nation
-2004 SCC 73, IFC Performance Standards 1 and 7 (2012).
+See the ``sources`` section of ``protocol_v2.yaml`` (each source once, with a short title):
+CDI (2013) protocol; ILO C169 arts. 6, 7, 12 and 30; SCJN 2a. XXIX/2016 (requisitos
+esenciales), 1a. CCXXXVI/2013 and 2a./J. 11/2023; the 2024 reform of the Constitution's
+art. 2; Haida Nation 2004 SCC 73 (no duty to agree, no veto: paras. 42, 48); Canada's UNDRIP
+Act (S.C. 2021, c. 14); IFC Performance Standards 1 and 7 (2012). Version 1's sources
+(``protocol.yaml``) are kept as they were, for the consultations opened under it.
 """
 
 from __future__ import annotations

@@ -101,6 +101,20 @@ class EventKind(str, enum.Enum):
     AGREEMENT_RECORDED = "agreement_recorded"
     COMMITMENT_RECORDED = "commitment_recorded"
     COMMITMENT_STATUS_CHANGED = "commitment_status_changed"
+    # protocol version 2 (issue 13)
+    COMMUNITY_POSITION_RECORDED = "community_position_recorded"
+    IDENTIFICATION_RECORDED = "identification_recorded"
+    FPIC_DETERMINED = "fpic_determined"
+    STUDY_COPRODUCTION_RECORDED = "study_coproduction_recorded"
+    ADVICE_RESOURCES_RECORDED = "advice_resources_recorded"
+    LANGUAGES_AGREED = "languages_agreed"
+    LANGUAGE_AGENT_ACCEPTED = "language_agent_accepted"
+    PARTICIPATION_AGREED = "participation_agreed"
+    RESULTS_SCOPE_RECORDED = "results_scope_recorded"
+    NEGOTIATION_RECORDED = "negotiation_recorded"
+    CONSULTATION_SUSPENDED = "consultation_suspended"
+    CONSULTATION_RESUMED = "consultation_resumed"
+    PROJECT_DECISION_RECORDED = "project_decision_recorded"
 
 
 @dataclasses.dataclass(frozen=True)

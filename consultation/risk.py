@@ -26,7 +26,8 @@ low        otherwise (agreements reached and followed, or consultation not
 The reasoning: unanswered grievances and broken commitments are what turns community
 concern into litigation (IFC PS1 para. 35; the policy paper behind the fund); a
 consultation still before its agreements is an open legal risk for permits (SCJN
-2a. XXVII/2016: consultation must be prior).
+2a. XXIX/2016: consultation must be prior); a consultation closed without consent (protocol
+version 2) withholds consent as a refusal does.
 """
 
 from __future__ import annotations

@@ -13,6 +13,14 @@ The localities that trigger (b) are listed, nearest first (at most
 ``max_localities_listed``), as ``"cvegeo nom_loc"``.  The typology is
 municipal, so type C or D is not a clearance (SOURCES-geo.md §4); the rule is
 a screening trigger for the consultation protocol, which decides.
+
+``consultation_requirement`` is the protocol's three-valued answer (version 2,
+:class:`consultation.trigger.Requirement`): ``"required"`` as above;
+``"identification_required"`` when the cell's municipality, or a locality
+within ``radius_km``, is of an INPI type in :data:`IDENTIFICATION_TYPOLOGY`
+(type C: less than 40 % and fewer than 5,000 indigenous people, but some);
+``"not_required"`` otherwise (type D is "sin población indígena", 0 people in
+indigenous households in the 2020 census).
 """
 
 from __future__ import annotations
@@ -28,10 +36,14 @@ from scipy.spatial import cKDTree
 from siting.exclusions import row_codes
 from siting.parameters import PROJECTED_CRS, ConsultationParameters
 
-__all__ = ["M_PER_KM", "TriggerLocalities", "trigger_localities", "consultation_columns"]
+__all__ = ["M_PER_KM", "IDENTIFICATION_TYPOLOGY", "TriggerLocalities", "trigger_localities",
+           "consultation_columns"]
 
 #: Metres per kilometre.
 M_PER_KM = 1000.0
+#: INPI types with indigenous population below the trigger: a locality-level identification
+#: is required (consultation protocol version 2; SCJN 2a./J. 11/2023, possibility of affectation).
+IDENTIFICATION_TYPOLOGY = ("C",)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class TriggerLocalities:
     xy_m: np.ndarray
     labels: np.ndarray
     tree: cKDTree | None
+    identification_tree: cKDTree | None = None
 
 
 def trigger_localities(
@@ -75,7 +88,12 @@ def trigger_localities(
     sel = sel[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     xy = shapely.get_coordinates(sel.geometry.values)
     labels = (sel["cvegeo"].astype(str) + " " + sel["nom_loc"].astype(str)).to_numpy().astype(str)
-    return TriggerLocalities(xy, labels, cKDTree(xy) if len(xy) else None)
+    ident = localities_points[localities_points["inpi_tipo_mun"].isin(IDENTIFICATION_TYPOLOGY)]
+    igeoms = np.asarray(ident.geometry.values)
+    ident = ident[~(shapely.is_missing(igeoms) | shapely.is_empty(igeoms))]
+    ixy = shapely.get_coordinates(ident.geometry.values)
+    return TriggerLocalities(xy, labels, cKDTree(xy) if len(xy) else None,
+                             cKDTree(ixy) if len(ixy) else None)
 
 
 def consultation_columns(
@@ -99,7 +117,8 @@ def consultation_columns(
     DataFrame
         ``consultation_required`` (bool), ``consultation_reason`` (str),
         ``consultation_localities`` (str, ``"; "``-separated, nearest first),
-        ``consultation_locality_count`` (int, all within the radius).
+        ``consultation_locality_count`` (int, all within the radius),
+        ``consultation_requirement`` (str: required, identification_required, not_required).
     """
     x = np.ravel(np.asarray(x_m, dtype=float))
     y = np.ravel(np.asarray(y_m, dtype=float))
@@ -119,6 +138,13 @@ def consultation_columns(
         idx = np.asarray(idx).reshape(n, k)
         sentinel = len(triggers.labels)
     by_nearby = count > 0
+    if triggers.identification_tree is None or n == 0:
+        ident_nearby = np.zeros(n, dtype=bool)
+    else:
+        ident_nearby = np.asarray(triggers.identification_tree.query_ball_point(
+            np.column_stack([x, y]), r=radius_m, return_length=True)) > 0
+    required = by_municipality | by_nearby
+    identification = ~required & (np.isin(typ, IDENTIFICATION_TYPOLOGY) | ident_nearby)
     codes_typ, typ_uniques = pd.factorize(typ)
     key = np.column_stack([idx, count, codes_typ])
     inverse, first = row_codes(key)
@@ -136,9 +162,12 @@ def consultation_columns(
     reason = np.asarray(reason_u, dtype=object)[inverse] if n else np.zeros(0, dtype=object)
     return pd.DataFrame(
         {
-            "consultation_required": by_municipality | by_nearby,
+            "consultation_required": required,
             "consultation_reason": reason,
             "consultation_localities": listed,
             "consultation_locality_count": count,
+            "consultation_requirement": np.select(
+                [required, identification], ["required", "identification_required"],
+                default="not_required").astype(object),
         }
     )

@@ -93,6 +93,7 @@ CELL_COLUMNS: Mapping[str, str] = {
     "consultation_reason": "why",
     "consultation_localities": "triggering localities, nearest first",
     "consultation_locality_count": "triggering localities within the radius",
+    "consultation_requirement": "required | identification_required | not_required (protocol v2)",
     "energy_mwh_per_mw": "annual energy per MW installed [MWh/MW/yr]",
     "capacity_factor": "energy_mwh_per_mw / 8760 [-]",
     "lcoe_usd_per_mwh": "levelized cost incl. grid connection [USD/MWh]",

@@ -322,12 +322,18 @@ def check_site(
         f"nearest line ({attributes['line_voltage_kv']} kV) at {d_line:.1f} km; limit {tech.max_grid_distance_km:g} km",
     ))
     consult = bool(attributes["consultation_required"])
+    requirement = str(attributes.get("consultation_requirement",
+                                     "required" if consult else "not_required"))
     constraints.append(Constraint(
-        "consultation_locality_count", not consult, float(attributes["consultation_locality_count"]), 0.0,
-        ("indigenous consultation review required: " + str(attributes["consultation_reason"])
+        "consultation_locality_count", not consult,
+        float(attributes["consultation_locality_count"]), 0.0,
+        ("indigenous consultation required: " + str(attributes["consultation_reason"])
          + (f" ({attributes['consultation_localities']})" if attributes["consultation_localities"] else ""))
-        if consult else "no INPI trigger (municipal typology and localities within "
-        f"{params.consultation.radius_km:g} km)",
+        if consult else "identification required: INPI type C (indigenous population) in the "
+        f"municipality or within {params.consultation.radius_km:g} km; the fund must identify at "
+        "locality level whether a community may be affected"
+        if requirement == "identification_required" else "consultation not required: no INPI "
+        f"locality with indigenous population within {params.consultation.radius_km:g} km",
     ))
     lcoe_value = float(attributes["lcoe_usd_per_mwh"])
     worst = params.weights.lcoe_worst_usd_per_mwh

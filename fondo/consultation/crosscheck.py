@@ -20,11 +20,16 @@ table                          must agree with
                                ``sending``, is not a delivery yet)
 ``consultation_commitments``   a ``commitment_recorded`` event with its code; its ``status``:
                                the last ``commitment_status_changed`` (else ``pending``)
+``consultation_language_       a ``language_agent_accepted`` event with its ``agent_id``, the
+agents``                       SHA-256 of its name, its role, language and variant
+``project_decisions``          (those of this consultation) a ``project_decision_recorded``
+                               event with its ``decision_id``, kind and date
 =============================  ==============================================================
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any
 
@@ -37,7 +42,9 @@ from fondo.consultation.models import (
     ConsultationCommitment,
     ConsultationDelivery,
     ConsultationFeedback,
+    ConsultationLanguageAgent,
     ConsultationNotice,
+    ProjectDecision,
 )
 
 K = rec.EventKind
@@ -141,4 +148,30 @@ def unrecorded_rows(session: Session, consultation: Consultation,
         elif said.commitments[c.commitment_code] != c.status:
             add("consultation_commitments", c.id,
                 f"status {c.status!r} but the record says {said.commitments[c.commitment_code]!r}")
+    _v2_rows(session, cid, rows, add)
     return out
+
+
+def _v2_rows(session: Session, cid: int, rows: list[dict], add) -> None:
+    """Protocol version 2's tables: language agents and project decisions (issue 13)."""
+    agents = {r["payload"].get("agent_id"): r["payload"] for r in rows
+              if r["kind"] == "language_agent_accepted"}
+    for a in session.scalars(select(ConsultationLanguageAgent).where(
+            ConsultationLanguageAgent.consultation_id == cid).order_by(ConsultationLanguageAgent.id)):
+        said = agents.get(a.id)
+        name_sha = hashlib.sha256(a.name.encode("utf-8")).hexdigest()
+        if said is None:
+            add("consultation_language_agents", a.id, "no language_agent_accepted event")
+        elif (said.get("name_sha256"), said.get("role"), said.get("language"),
+              said.get("variant")) != (name_sha, a.role, a.language, a.variant):
+            add("consultation_language_agents", a.id, "name, role or language differ from the "
+                                                      "record")
+    decisions = {r["payload"].get("decision_id"): r["payload"] for r in rows
+                 if r["kind"] == "project_decision_recorded"}
+    for d in session.scalars(select(ProjectDecision).where(
+            ProjectDecision.consultation_id == cid).order_by(ProjectDecision.id)):
+        said = decisions.get(d.id)
+        if said is None:
+            add("project_decisions", d.id, "no project_decision_recorded event")
+        elif (said.get("kind"), said.get("decision_date")) != (d.kind, d.decision_date.isoformat()):
+            add("project_decisions", d.id, "kind or date differ from the record")

@@ -38,9 +38,11 @@ from consultation import sla
 from consultation import suspension as sp
 from consultation import trigger as tg
 from fondo.consultation.chain import event_rows
+from fondo.consultation.communities import load_datasets
 from fondo.consultation.clock import local_today
 from fondo.consultation.clock import now as clock_now
 from fondo.consultation.models import Consultation, ConsultationFeedback, ProjectDecision
+from fondo.config import PROJECT_ROOT
 from fondo.errors import NotFound
 from fondo.fund.service import Project
 
@@ -51,44 +53,49 @@ AGREEMENT_POSITIONS = ("agreement", "consent")
 
 
 def _default_data_dir() -> str:
-    from fondo.config import PROJECT_ROOT
-
     return str(PROJECT_ROOT / "data")
 
 
 @functools.lru_cache(maxsize=4)
 def _datasets(data_dir: str, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from fondo.consultation.communities import load_datasets
-
     return load_datasets({"DATA_DIR": data_dir})
+
+
+def _stamp(data_dir: str) -> tuple:
+    """Names and modification times of the bundled tables: a new file version, a new read."""
+    folder = Path(data_dir) / "geo"
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) \
+        if folder.is_dir() else ()
 
 
 def _cached_datasets(data_dir: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The trigger's datasets, read (and their checksums verified) once per file version."""
-    from fondo.consultation.communities import LOCALITIES_LAYER, TYPOLOGY_LAYER  # noqa: F401
-
-    folder = Path(data_dir) / "geo"
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) \
-        if folder.is_dir() else ()
-    return _datasets(data_dir, stamp)
+    return _datasets(data_dir, _stamp(data_dir))
 
 
-def trigger_requirement(project: Project, data_dir: str) -> tuple[str, tg.TriggerResult | None]:
-    """The three-valued trigger for a project with no consultation yet."""
-    typology, localities = _cached_datasets(data_dir)
-    if project.site is not None and project.site.geometry is not None:
-        point = project.site.geometry.centroid
-        near = tg.localities_within_km(localities, float(point.y), float(point.x),
-                                       tg.SCREENING_DISTANCE_KM)
-        result = tg.consultation_required(typology, near)
-        return result.requirement, result
+def trigger_requirement(project: Project, data_dir: str) -> str:
+    """The three-valued trigger for a project with no consultation yet: on its site's
+    centroid within :data:`consultation.trigger.SCREENING_DISTANCE_KM`, else on its
+    municipality's typology, else ``"unknown"`` (cached per site and dataset version)."""
+    site = project.site
+    if site is not None and site.geometry is not None:
+        point = site.geometry.centroid
+        return _site_requirement(data_dir, _stamp(data_dir), float(point.y), float(point.x))
     key = project.municipality_key
     if key:
+        typology, _ = _cached_datasets(data_dir)
         row = typology.loc[typology["cvegeo"].astype(str) == str(key)]
         if len(row):
             return tg.requirement_for_municipality(
-                str(row["tipo_code"].iloc[0]), float(row["pob_indigena_hogares"].iloc[0])), None
-    return UNKNOWN, None
+                str(row["tipo_code"].iloc[0]), float(row["pob_indigena_hogares"].iloc[0]))
+    return UNKNOWN
+
+
+@functools.lru_cache(maxsize=1024)
+def _site_requirement(data_dir: str, stamp: tuple, latitude: float, longitude: float) -> str:
+    typology, localities = _datasets(data_dir, stamp)
+    near = tg.localities_within_km(localities, latitude, longitude, tg.SCREENING_DISTANCE_KM)
+    return tg.consultation_required(typology, near).requirement
 
 
 def _at(row: dict) -> dt.datetime:
@@ -218,7 +225,7 @@ def project_context(session: Session, project_id: Any,
         requirement = facts["requirement"]
     else:
         data_dir = str((settings or {}).get("DATA_DIR") or _default_data_dir())
-        requirement = trigger_requirement(project, data_dir)[0]
+        requirement = trigger_requirement(project, data_dir)
     ident = facts["identification"] if facts else None
     if ident is not None and ident["outcome"] == pr.COMMUNITY_MAY_BE_AFFECTED:
         requirement = tg.Requirement.REQUIRED.value

@@ -596,3 +596,47 @@ def test_version_1_consultations_keep_their_protocol(settings, clock):
     assert "social_impact_assessment" in c["missing_for_next_phase"]["steps"]
     with pytest.raises(Conflict, match="protocol version 2"):
         fact(settings, cid, {"kind": "fpic_determination", "circumstances": [], "reason": "x"})
+
+
+def test_verify_names_v2_rows_the_record_does_not_hold(settings, clock):
+    from sqlalchemy import text
+
+    pid = make_project(settings, TAMAZUNCHALE)
+    cid = call(settings, cs.create_consultation, {"project_id": pid}, "ana")["id"]
+    walk_preparacion(settings, cid, clock)
+    fact(settings, cid, {"kind": "languages", "languages": [NAHUATL]})
+    agent = call(settings, cs.add_language_agent, cid, load_request(LanguageAgentRequestSchema(), {
+        "role": "translator", "name": "Ana", **NAHUATL, "accepted_on": "2026-03-10",
+        "acceptance_reference": "acta"}), "ana")
+    with session_scope(settings) as session:
+        assert cs.verify_consultation(session, cid)["ok"]
+        session.execute(text("UPDATE consultation_language_agents SET name = 'Otra' WHERE id = :i"),
+                        {"i": agent["id"]})
+    with session_scope(settings) as session:
+        out = cs.verify_consultation(session, cid)
+    assert not out["ok"] and out["unrecorded_rows"][0]["table"] == "consultation_language_agents"
+    with session_scope(settings) as session:
+        session.execute(text(
+            "INSERT INTO project_decisions (project_id, consultation_id, kind, decision_date, "
+            "reference, recorded_by, recorded_at) VALUES (:p, :c, 'permit', '2026-01-01', 'x', "
+            "'raw', '2026-01-01 00:00:00+00:00')"), {"p": pid, "c": cid})
+    with session_scope(settings) as session:
+        tables = [r["table"] for r in cs.verify_consultation(session, cid)["unrecorded_rows"]]
+    assert "project_decisions" in tables
+
+
+def test_gates_take_a_few_queries(settings, clock, in_consultiva):
+    from sqlalchemy import event
+
+    pid, cid, agents = in_consultiva
+    statements = []
+    with session_scope(settings) as session:
+        engine = session.get_bind()
+        listener = lambda *args, **kw: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            cs.project_consultation_gates(session, pid, settings)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    # project, its site, its consultations, one chain, decisions, open grievances
+    assert len(statements) <= 6, statements

@@ -1,6 +1,12 @@
 """One consultation through every phase over the REST API, on SQLite and PostgreSQL, with a
 real SMTP server on loopback (aiosmtpd): notices e-mailed, feedback answered after an SLA
-breach was flagged, a commitment late then followed up, the record verified and exported."""
+breach was flagged, a commitment late then followed up, the record verified and exported.
+
+Protocol version 2 (issue 13): the community speaks Nahuatl, so notices from the information
+phase on carry the Nahuatl version made by the translator the community accepted, meetings
+record the accepted interpreter and the attendance by sex, the decision assembly records its
+no-coercion check, and the project's gates allow a permit and financial close only after the
+community's agreement."""
 
 from __future__ import annotations
 
@@ -20,6 +26,20 @@ from fondo.orm import Technology
 
 UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)
+NAHUATL = {"language": "Náhuatl", "variant": "náhuatl de la Huasteca potosina"}
+RECORDS = {
+    "preparacion": [
+        {"kind": "fpic_determination", "circumstances": [], "reason": "sin circunstancias ND7"},
+        {"kind": "study_coproduction", "community_participants": 15, "sessions": 4,
+         "community_institutions": "Asamblea comunitaria"},
+        {"kind": "advice_resources", "budget_mxn": 400000, "adviser_chosen_by_community": True,
+         "description": "Asesoría jurídica y técnica independiente"}],
+    "acuerdos_previos": [
+        {"kind": "languages", "languages": [{"language": "español"}, NAHUATL]},
+        {"kind": "participation", "disaggregate_by_age": False, "separate_sessions": ["women"]},
+        {"kind": "results_scope", "statement": "Los acuerdos obligan al promovente y al Fondo",
+         "binding_on": ["developer", "fund"]}],
+}
 
 
 class Clock:
@@ -88,6 +108,8 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
     ok(client.post(f"/api/v1/consultations/{cid}/subscribers",
                    json={"phone": "+52 481 555 0101"}), 201)
 
+    agents: dict[str, int] = {}
+
     def complete_phase(phase, extra=None):
         c = ok(client.get(f"/api/v1/consultations/{cid}", headers=h))
         missing = c["missing_for_next_phase"]
@@ -100,25 +122,37 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
                               headers=h))
 
     receipt = None
-    for phase in protocol.phases[:-1]:
+    for phase in [p for p in protocol.phases if not p.terminal]:
+        for body in RECORDS.get(phase.phase_id, ()) if phase.phase_id == "preparacion" else ():
+            ok(client.post(f"/api/v1/consultations/{cid}/records", json=body, headers=h), 201)
         assert ok(client.get(f"/api/v1/consultations/{cid}", headers=h))["phase"] == phase.phase_id
         if phase.notice_templates is not None:
             meeting = (clock.now + dt.timedelta(days=8)).astimezone(dt.timezone(dt.timedelta(hours=-6)))
             meeting = meeting.replace(hour=10, minute=0, second=0, microsecond=0)
+            versions = [{**NAHUATL, "title": "Tlanonotzaliztli", "body": "(texto en náhuatl)",
+                         "translator_id": agents["translator"]}] if agents else []
             early = ok(client.post(f"/api/v1/consultations/{cid}/notices", headers=h, json={
                 "community": "Tamazunchale", "starts_at": clock.now.isoformat(),
-                "place": "Auditorio", "meeting_language": "Náhuatl"}), 422)
+                "place": "Auditorio", "meeting_language": "Náhuatl",
+                "community_language_versions": versions}), 422)
             assert early["field"] == "starts_at"  # less than 7 days ahead
+            notice = {"community": "Tamazunchale", "starts_at": meeting.isoformat(),
+                      "ends_at": (meeting + dt.timedelta(hours=4)).isoformat(),
+                      "place": "Auditorio municipal", "meeting_language": "Español",
+                      "interpreter_language": "Náhuatl"}
+            if phase.notice_requires_community_language:
+                refused = ok(client.post(f"/api/v1/consultations/{cid}/notices", headers=h,
+                                         json=notice), 422)  # no Nahuatl version: refused
+                assert refused["field"] == "community_language_versions"
             n = ok(client.post(f"/api/v1/consultations/{cid}/notices", headers=h, json={
-                "community": "Tamazunchale", "starts_at": meeting.isoformat(),
-                "ends_at": (meeting + dt.timedelta(hours=4)).isoformat(),
-                "place": "Auditorio municipal", "meeting_language": "Español",
-                "interpreter_language": "Náhuatl"}), 201)
-            ok(client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/translations",
-                           headers=h, json={"language_name": "Náhuatl de la Huasteca",
-                                            "language_code": "nhe", "title": "Tlanonotzaliztli",
-                                            "body": "(texto del intérprete)",
-                                            "translated_by": "Intérprete comunitario"}), 201)
+                **notice, "community_language_versions": versions}), 201)
+            if not versions:  # acuerdos previos: before the languages are agreed
+                ok(client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/translations",
+                               headers=h, json={"language_name": "Náhuatl de la Huasteca",
+                                                "language_code": "nhe",
+                                                "title": "Tlanonotzaliztli",
+                                                "body": "(texto del intérprete)",
+                                                "translated_by": "Intérprete comunitario"}), 201)
             task = client.post(f"/api/v1/consultations/{cid}/notices/{n['id']}/deliver", headers=h)
             assert task.status_code == 202 and task.headers["Location"].startswith("/api/v1/tasks/")
             assert ok(client.get(task.headers["Location"], headers=h))["state"] == "SUCCESS"
@@ -128,9 +162,24 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
             deliveries = ok(client.get(
                 f"/api/v1/consultations/{cid}/notices/{n['id']}/deliveries", headers=h))
             assert sorted(d["status"] for d in deliveries["deliveries"]) == ["queued", "sent"]
+            if phase.phase_id == "acuerdos_previos":  # agreed at the prior-agreements meeting
+                for body in RECORDS["acuerdos_previos"]:
+                    ok(client.post(f"/api/v1/consultations/{cid}/records", json=body,
+                                   headers=h), 201)
+                for role in ("translator", "interpreter"):
+                    agents[role] = ok(client.post(
+                        f"/api/v1/consultations/{cid}/language-agents", headers=h, json={
+                            "role": role, "name": f"Persona {role}", **NAHUATL,
+                            "accepted_on": clock.now.date().isoformat(),
+                            "acceptance_reference": "Acta de acuerdos previos"}), 201)["id"]
+            assembly = {"decision_assembly": True, "no_coercion_check": {
+                "asked_publicly": True, "coercion_reported": False, "guarantor_present": True}} \
+                if phase.phase_id == "consultiva" else {}
             ok(client.post(f"/api/v1/consultations/{cid}/meetings", headers=h, json={
                 "held_at": meeting.isoformat(), "place": "Auditorio municipal",
-                "attendance_count": 57, "interpreter_language": "Náhuatl"}), 201)
+                "attendance_count": 57, "attendance_women": 30, "attendance_men": 27,
+                "interpreter_language": "Náhuatl", "interpreter_ids": [agents["interpreter"]],
+                **assembly}), 201)
         if phase.phase_id == "informativa":
             receipt = ok(client.post(f"/api/v1/consultations/{cid}/feedback", json={
                 "kind": "grievance", "category": "water_and_environment",
@@ -148,11 +197,32 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
             assert public["status"] == "answered"
             assert public["public_answer"] == "Se instalará monitoreo trimestral."
         if phase.phase_id == "consultiva":
+            gates = ok(client.get(f"/api/v1/projects/{pid}/consultation-gates", headers=h))
+            assert not gates["agreement_reached"]
+            assert not gates["financial_close_allowed_by_protocol"]
+            permit = {"kind": "permit", "decision_date": clock.now.date().isoformat(),
+                      "reference": "SENER/permiso/1"}
+            assert ok(client.post(f"/api/v1/projects/{pid}/decisions", json=permit, headers=h),
+                      409)["required_phase"] == "seguimiento"
+            ok(client.post(f"/api/v1/consultations/{cid}/records", headers=h, json={
+                "kind": "negotiation", "elements": {
+                    "willingness_to_engage": "6 reuniones en fechas de la comunidad",
+                    "information_for_negotiation": "estudio y costos compartidos",
+                    "key_issues_explored": "agua, empleo, caminos",
+                    "mutually_acceptable_procedures": "acta de acuerdos previos",
+                    "willingness_to_change_position": "se movió el trazo de la línea",
+                    "sufficient_time_for_decision": "30 días de deliberación"}}), 201)
             due = (clock.now + dt.timedelta(days=10)).date().isoformat()
             ok(client.post(f"/api/v1/consultations/{cid}/commitments", headers=h, json={
                 "kind": "mitigation", "description": "Monitoreo trimestral del manantial",
                 "owner": "Promovente", "due_date": due, "amount_mxn": 250000}), 201)
             complete_phase(phase, {"community_position": "agreement"})
+            gates = ok(client.get(f"/api/v1/projects/{pid}/consultation-gates", headers=h))
+            assert gates["agreement_reached"] and gates["financial_close_allowed_by_protocol"]
+            assert gates["state"] == "seguimiento" and gates["requirement"] == "required"
+            permit["decision_date"] = clock.now.date().isoformat()
+            assert ok(client.post(f"/api/v1/projects/{pid}/decisions", json=permit, headers=h),
+                      201)["premature"] is False
             continue
         if phase.phase_id == "seguimiento":
             clock.now += dt.timedelta(days=15)  # past the due date
@@ -170,7 +240,8 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
 
     final = ok(client.get(f"/api/v1/consultations/{cid}", headers=h))
     assert final["phase"] == "cerrada"
-    assert [x["phase"] for x in final["history"]] == list(protocol.phase_ids)
+    assert [x["phase"] for x in final["history"]] == [
+        p.phase_id for p in protocol.phases if not p.terminal] + ["cerrada"]
     assert final["social_risk"] == "low"
     # E-mails: one per notice (4 phases with notices) to the one e-mail subscriber.
     assert len(inbox.messages) == 4
@@ -188,7 +259,10 @@ def test_consultation_through_every_phase(settings, smtp, make_user, monkeypatch
     kinds = {e["kind"] for e in record["events"]}
     assert {"consultation_opened", "notice_published", "translation_added", "notice_delivered",
             "meeting_held", "feedback_received", "feedback_answered", "commitment_recorded",
-            "commitment_status_changed", "phase_changed"} <= kinds
+            "commitment_status_changed", "phase_changed", "fpic_determined",
+            "languages_agreed", "language_agent_accepted", "negotiation_recorded",
+            "project_decision_recorded"} <= kinds
+    assert "Persona translator" not in str(record)  # names stay with the officers
     assert "vecina@example.org" not in str(record) and "5550101" not in str(record)
     pdf = client.get(f"/api/v1/consultations/{cid}/record.pdf", headers=h)
     assert pdf.data.startswith(b"%PDF-")

@@ -140,6 +140,7 @@ def test_consultation_rule(toy_pv):
     # west municipality type C; east type A; triggering locality at (17, 19) km in the east
     west = toy_pv.loc[(9_000, 19_000)]  # 8 km from the locality, type C
     assert not west["consultation_required"] and west["consultation_reason"] == ""
+    assert west["consultation_requirement"] == "identification_required"  # type C: never cleared
     east_far = toy_pv.loc[(39_000, 39_000)]
     assert east_far["consultation_required"] and east_far["consultation_reason"] == "municipality INPI type A"
     assert east_far["consultation_localities"] == ""
@@ -148,6 +149,7 @@ def test_consultation_rule(toy_pv):
     assert near["consultation_localities"] == "110010002 Comunidad Prueba"
     assert near["consultation_locality_count"] == 1
     assert "1 locality(ies) of type-A/B municipalities within 5 km" in near["consultation_reason"]
+    assert near["consultation_requirement"] == east_far["consultation_requirement"] == "required"
 
 
 def test_excluded_cells_have_no_score_and_ranks_are_dense(toy_pv):
