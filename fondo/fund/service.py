@@ -1,7 +1,11 @@
 """The fund's projects and candidate sites, as other features see them.
 
 Other features reach the fund's tables through this module only (import-linter contract
-in ``pyproject.toml``); the Fund issue adds the pipeline, LPs and portfolio services here.
+in ``pyproject.toml``). The pipeline's services — :mod:`fondo.fund.projects`,
+:mod:`~fondo.fund.gates`, :mod:`~fondo.fund.transitions`, :mod:`~fondo.fund.links`,
+:mod:`~fondo.fund.register` — read the studies, finance and consultation features, which
+import this module; they are therefore not re-exported here (that would be an import
+cycle) and the web layer, the command line and the seed import them directly.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from fondo.fund.models import (
     LimitedPartnerUser,
     PipelineStage,
     Project,
+    ProjectStudy,
+    ProjectTransition,
     Site,
 )
 
-__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "fund_ids_of_user",
+__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "ProjectStudy",
+           "ProjectTransition", "Site", "fund_ids_of_user",
            "get_project", "limited_partner_exists", "limited_partner_ids_of_user",
            "link_user", "unlink_user"]
 
