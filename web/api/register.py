@@ -41,9 +41,8 @@ def _csv() -> Response:
 def get_register():
     """Every project of the fund: name, technology, capacity, place, stage, consultation
     status and grievances received and answered — nothing private."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
-    if best == "text/csv" and request.accept_mimetypes["text/csv"] > \
-            request.accept_mimetypes["application/json"]:
+    accept = request.accept_mimetypes
+    if accept["text/csv"] > accept["application/json"]:  # asked for CSV rather than JSON
         return _csv()
     return strict_json(register.register_json(db(), stage_label))
 
