@@ -234,3 +234,15 @@ def test_going_back_a_stage_needs_a_reason_and_no_gate(client, officer, settings
                        headers=officer)
     assert back.status_code == 201 and back.json["kind"] == "back"
     assert back.json["gates"] == []
+
+
+def test_a_creation_sent_twice_with_one_idempotency_key_creates_once(client, officer,
+                                                                     settings):
+    headers = officer | {"Idempotency-Key": "create-parque-1"}
+    first = client.post("/api/v1/projects", json=BODY, headers=headers)
+    before = _counts(settings)
+    second = client.post("/api/v1/projects", json=BODY, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json["id"] == first.json["id"]
+    assert _counts(settings) == before
