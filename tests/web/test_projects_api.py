@@ -246,3 +246,14 @@ def test_a_creation_sent_twice_with_one_idempotency_key_creates_once(client, off
     assert second.headers.get("Idempotent-Replayed") == "true"
     assert second.json["id"] == first.json["id"]
     assert _counts(settings) == before
+
+
+def test_list_filters(client, officer):
+    pv = _create(client, officer).json
+    wind = _create(client, officer, technology="wind", capacity_dc_mw=None).json
+    listed = client.get("/api/v1/projects?technology=wind&lang=en", headers=officer)
+    assert [p["id"] for p in listed.json["projects"]] == [wind["id"]]
+    staged = client.get("/api/v1/projects?stage=origination", headers=officer).json
+    assert [p["id"] for p in staged["projects"]] == [pv["id"], wind["id"]]
+    bad = client.get("/api/v1/projects?stage=financing", headers=officer)
+    assert bad.status_code == 422 and bad.json["field"] == "stage"
