@@ -29,7 +29,7 @@ from fondo.db import session_scope
 from fondo.errors import Conflict
 from fondo.finance import service as finance_service
 from fondo.fund.links import approve_study, create_p90_case, link_study, store_site_check
-from fondo.fund.models import PipelineStage, Project, ProjectStudy
+from fondo.fund.models import PipelineStage, Project, ProjectStudy, ProjectTransition
 from fondo.fund.transitions import PIPELINE, move_project
 from fondo.jobs import Job, JobState, launch
 from fondo.studies import service as studies_service
@@ -152,7 +152,5 @@ def seed_demo_pipeline(settings: Mapping[str, Any], specs: list[Mapping[str, Any
 
 def project_history_ids(session: Session, project_id: int) -> list[int]:
     """Ids of the project's history rows (to count the demo's moves)."""
-    from fondo.fund.models import ProjectTransition
-
     return list(session.scalars(select(ProjectTransition.id).where(
         ProjectTransition.project_id == project_id)))

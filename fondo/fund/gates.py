@@ -45,8 +45,13 @@ its request's ``energy_p50_mwh`` is at most the study's ``energy_p90_mwh`` (rela
 tolerance :data:`P90_ENERGY_RTOL`; a lower energy is more prudent and also counts). Its
 minimum senior DSCR (result ``min_dscr_senior``, else today's ``min_dscr``, which is the
 senior DSCR) must meet the covenant: the case's ``covenant_min_dscr`` when its request has
-one, else :data:`DEFAULT_P90_DSCR_COVENANT`. :func:`fondo.fund.projects.create_p90_case`
-makes the P90 case of a project's case.
+one, else :data:`DEFAULT_P90_DSCR_COVENANT`. :func:`fondo.fund.links.create_p90_case`
+makes the P90 case of a project's case. The engine sculpts the senior debt of every case
+on that case's own sizing energy, so the P90 case reproduces the base case's debt exactly
+when the base case sizes it on P90 (``sizing_basis: "p90"``, the lenders' usual practice
+and the demo's); a base case sized on P50 gets its debt re-sized on the P90 energy, and
+the test is then of the debt a lender would size at P90 (a fixed-debt downside needs an
+engine option).
 
 Consultation facts come only from
 :func:`fondo.consultation.service.project_consultation_gates`; the concentration limits from

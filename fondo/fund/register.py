@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -23,9 +24,15 @@ from sqlalchemy.orm import Session
 from fondo.consultation import service as consultation_service
 from fondo.fund.models import Project
 
+#: English name of each stage (the msgid the web translates; Spanish first on the web).
+STAGE_LABELS = {"origination": "Origination", "screening": "Screening",
+                "due_diligence": "Due diligence", "consultation": "Consultation",
+                "financial_close": "Financial close", "construction": "Construction",
+                "operation": "Operation", "dropped": "Dropped"}
+
 #: The register's columns, in order (JSON keys and the CSV header).
 REGISTER_COLUMNS = ("id", "name", "technology", "capacity_ac_mw", "state_key",
-                    "municipality_key", "stage", "consultation_status",
+                    "municipality_key", "stage", "stage_label", "consultation_status",
                     "consultation_requirement", "grievances_received", "grievances_answered",
                     "is_demo")
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
@@ -43,8 +50,14 @@ def _grievance_counts(session: Session, consultation_id: int | None) -> tuple[in
     return len(items), sum(i["status"] in ANSWERED_STATUSES for i in items)
 
 
-def register_rows(session: Session) -> list[dict[str, Any]]:
-    """One row per project held by a fund, by id, with :data:`REGISTER_COLUMNS` only."""
+def register_rows(session: Session, translate: Callable[[str], str] | None = None
+                  ) -> list[dict[str, Any]]:
+    """One row per project held by a fund, by id, with :data:`REGISTER_COLUMNS` only.
+
+    ``translate`` maps a stage's English name (:data:`STAGE_LABELS`) to the reader's
+    language (the web's, Spanish first); without it, English.
+    """
+    translate = translate or (lambda text: text)
     rows = []
     for project in session.scalars(select(Project).where(Project.fund_id.is_not(None))
                                    .order_by(Project.id)):
@@ -54,6 +67,7 @@ def register_rows(session: Session) -> list[dict[str, Any]]:
             "id": project.id, "name": project.name, "technology": project.technology.value,
             "capacity_ac_mw": project.capacity_ac_mw, "state_key": project.state_key,
             "municipality_key": project.municipality_key, "stage": project.stage.value,
+            "stage_label": translate(STAGE_LABELS[project.stage.value]),
             "consultation_status": facts["state"] or "none",
             "consultation_requirement": facts["requirement"],
             "grievances_received": received, "grievances_answered": answered,
@@ -62,9 +76,10 @@ def register_rows(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
-def register_json(session: Session) -> dict[str, Any]:
-    """``GET /api/v1/register``: the projects and the columns' meaning."""
-    return {"columns": list(REGISTER_COLUMNS), "projects": register_rows(session)}
+def register_json(session: Session, translate: Callable[[str], str] | None = None
+                  ) -> dict[str, Any]:
+    """``GET /api/v1/register``: the columns and the projects."""
+    return {"columns": list(REGISTER_COLUMNS), "projects": register_rows(session, translate)}
 
 
 def _cell(value: Any) -> Any:
@@ -76,11 +91,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def register_csv(session: Session) -> str:
+def register_csv(session: Session, translate: Callable[[str], str] | None = None) -> str:
     """``GET /api/v1/register.csv``: the same rows as CSV (UTF-8, header row)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REGISTER_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in register_rows(session):
+    for row in register_rows(session, translate):
         writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from fondo.fund.models import PipelineStage
 from fondo.orm import Technology
@@ -142,10 +142,11 @@ class P90CaseSchema(Schema):
 
 
 class ProjectListQuerySchema(Schema):
-    """Query of ``GET /api/v1/projects`` (query strings are text)."""
+    """Query of ``GET /api/v1/projects`` (query strings are text; other parameters, such as
+    ``lang``, are not this schema's)."""
 
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
 
     stage = fields.String(load_default=None, validate=validate.OneOf(STAGE_NAMES))
     fund_id = fields.Integer(load_default=None, validate=DATABASE_ID_RANGE)

@@ -1,7 +1,11 @@
 """The fund's projects and candidate sites, as other features see them.
 
 Other features reach the fund's tables through this module only (import-linter contract
-in ``pyproject.toml``); the Fund issue adds the pipeline, LPs and portfolio services here.
+in ``pyproject.toml``). The pipeline's services — :mod:`fondo.fund.projects`,
+:mod:`~fondo.fund.gates`, :mod:`~fondo.fund.transitions`, :mod:`~fondo.fund.links`,
+:mod:`~fondo.fund.register` — read the studies, finance and consultation features, which
+import this module; they are therefore not re-exported here (that would be an import
+cycle) and the web layer, the command line and the seed import them directly.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from fondo.fund.models import (
     LimitedPartnerUser,
     PipelineStage,
     Project,
+    ProjectStudy,
+    ProjectTransition,
     Site,
 )
 from fondo.fund.sites import SiteSaveRequestSchema, get_site, list_sites, save_site, site_json
 
-__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "Site", "SiteSaveRequestSchema",
-           "concentration_limit_problems", "fund_ids_of_user", "get_project", "get_site",
-           "limited_partner_exists", "limited_partner_ids_of_user", "link_user", "list_sites",
-           "save_site", "site_json", "unlink_user"]
+__all__ = ["Fund", "LimitedPartner", "PipelineStage", "Project", "ProjectStudy",
+           "ProjectTransition", "Site", "SiteSaveRequestSchema", "concentration_limit_problems",
+           "fund_ids_of_user", "get_project", "get_site", "limited_partner_exists",
+           "limited_partner_ids_of_user", "link_user", "list_sites", "save_site", "site_json",
+           "unlink_user"]
 
 
 def get_project(session: Session, project_id: int) -> Project:

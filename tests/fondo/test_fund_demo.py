@@ -48,3 +48,18 @@ def test_demo_projects_have_studies_cases_and_consistent_stages(settings):
             if "San Luis" in project.name:
                 assert facts["state"] == "seguimiento"
                 assert project.stage.value == "financial_close"
+
+
+def test_the_demo_project_at_financial_close_builds_and_operates(settings):
+    """Construction and operation gates (consent, grievances) on the real demo consultation."""
+    from fondo.fund.transitions import move_project
+
+    seed_all(settings, demo=True)
+    with session_scope(settings) as session:
+        slp = session.scalar(select(Project).where(Project.name.like("%San Luis Potos%")))
+        built = move_project(session, slp.id, {"to": "construction", "reason": None}, "o")
+        assert [g["name"] for g in built["gates"]] == ["consent_not_withheld",
+                                                       "no_overdue_grievances"]
+        assert all(g["passed"] for g in built["gates"])
+        running = move_project(session, slp.id, {"to": "operation", "reason": None}, "o")
+        assert running["to"] == "operation" and running["version"] == built["version"] + 1

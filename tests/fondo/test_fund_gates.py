@@ -3,9 +3,10 @@
 Site checks are the real check of real places (INEGI urban areas and localities, CONANP
 protected areas); finance cases are real runs of the finance engine; the consultation
 facts come from the real consultation services (the demo consultation, walked to
-"seguimiento") where today's protocol can reach the state, and from a replaced
-``project_consultation_gates`` where it cannot (identification pending, consent withheld,
-overdue grievances, premature decisions: issue 13 adds those states).
+"seguimiento"; a real grievance left past its deadline; a real refusal recorded in
+consultiva) where today's protocol can reach the state, and from a replaced
+``project_consultation_gates`` for the other states and where it cannot (identification
+pending, premature decisions, financial close not yet allowed: issue 13 adds those).
 """
 
 from __future__ import annotations
@@ -315,3 +316,89 @@ def test_concentration_limits(settings, monkeypatch):
         # the registry entry the portfolio's check is wired into
         monkeypatch.setattr(gates, "concentration_limit_problems", breach)
         assert not gate(session, project, S.FINANCIAL_CLOSE, "concentration_limits")["passed"]
+
+
+def test_no_overdue_grievances_from_a_real_grievance_past_its_deadline(settings):
+    """A grievance on the demo consultation, unanswered past its SLA, blocks the gates; once
+    acknowledged and answered, it no longer does (consultation services, moved clock)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from fondo.consultation import service as cs
+    from fondo.consultation.clock import clock_replaced
+    from fondo.fund.models import Project
+    from fondo.orm import utcnow
+    from fondo.seed import seed_demo
+
+    with session_scope(settings) as session:
+        seed_demo(session)
+    with session_scope(settings) as session:
+        cs.seed_demo_consultation(session, settings)
+    with session_scope(settings) as session:
+        slp = session.scalar(select(Project).where(Project.name.like("%San Luis Potos%")))
+        [consultation] = cs.list_consultations(session, settings)["consultations"]
+        view, _ = cs.submit_feedback(session, settings, consultation["id"], {
+            "kind": "grievance", "category": "land_and_territory", "text": "Linderos",
+            "anonymous": True})
+        project_id = slp.id
+    # 30 days on, the acknowledgement (5 working days) and the answer are overdue
+    later = utcnow() + dt.timedelta(days=30)
+    with clock_replaced(lambda: later), session_scope(settings) as session:
+        slp = session.get(Project, project_id)
+        result = gate(session, slp, S.FINANCIAL_CLOSE, "no_overdue_grievances")
+        assert not result["passed"] and "1 grievance" in result["reason"]
+        item = next(i for i in cs.list_feedback(session, consultation["id"])["feedback"]
+                    if i["receipt_code"] == view["receipt_code"])
+        for action in ({"action": "acknowledge"},
+                       {"action": "answer", "public_answer": "Se revisaron los linderos."}):
+            cs.feedback_action(session, settings, consultation["id"], item["id"], action, "o")
+        assert gate(session, slp, S.FINANCIAL_CLOSE, "no_overdue_grievances")["passed"]
+
+
+def test_consent_withheld_from_a_real_refusal(settings):
+    """A consultation walked to consultiva where the community answers "refusal": the
+    financial-close gates refuse the project (consultation services, as the demo walks)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from consultation import protocol as pr
+    from fondo.consultation import demo as consultation_demo
+    from fondo.consultation import service as cs
+    from fondo.consultation.clock import clock_replaced
+    from fondo.fund.models import Project
+    from fondo.orm import utcnow
+    from fondo.seed import seed_demo
+
+    with session_scope(settings) as session:
+        seed_demo(session)
+    with session_scope(settings) as session:
+        project = session.scalar(select(Project).where(Project.name.like("%General Cepeda%")))
+        project_id = project.id
+    protocol = pr.load_protocol()
+    moment = [utcnow() - dt.timedelta(days=consultation_demo.DEMO_START_DAYS_AGO)]
+    with clock_replaced(lambda: moment[0]), session_scope(settings) as session:
+        cid = cs.create_consultation(session, settings, {
+            "project_id": project_id, "override_reason": "prueba"}, "o")["id"]
+        for phase in protocol.phases:
+            if phase.notice_templates is not None:
+                consultation_demo._publish_demo_notice(session, settings, cid, protocol,
+                                                       moment[0])
+            if phase.phase_id == "consultiva":
+                cs.record_evidence(session, settings, cid, {
+                    "community_position": "refusal", "note": "asamblea"}, "o")
+                break
+            cs.record_evidence(session, settings, cid, {
+                "steps": [s.item_id for s in phase.steps],
+                "artefacts": [a.item_id for a in phase.artefacts],
+                "conditions": [x.item_id for x in phase.exit_conditions]}, "o")
+            moment[0] += dt.timedelta(days=max(phase.min_days, 1))
+            cs.change_phase(session, settings, cid,
+                            {"to_phase": protocol.next_phase(phase.phase_id).phase_id}, "o")
+    with session_scope(settings) as session:
+        project = session.get(Project, project_id)
+        withheld = gate(session, project, S.FINANCIAL_CLOSE, "consent_not_withheld")
+        assert not withheld["passed"] and "withheld" in withheld["reason"]
+        assert not gate(session, project, S.FINANCIAL_CLOSE, "consultation_agreement")["passed"]
+        assert not gate(session, project, S.CONSTRUCTION, "consent_not_withheld")["passed"]

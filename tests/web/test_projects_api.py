@@ -218,3 +218,42 @@ def test_investors_see_only_their_funds_projects(client, officer, settings, make
             assert response.status_code == 404, (hidden, suffix)
     assert client.patch(f"/api/v1/projects/{mine['id']}", json={"name": "x", "version": 1},
                         headers=investor).status_code == 403
+
+
+def test_going_back_a_stage_needs_a_reason_and_no_gate(client, officer, settings):
+    with session_scope(settings) as session:
+        site_id = add_site(session).id
+    project = _create(client, officer, site_id=site_id).json
+    url = f"/api/v1/projects/{project['id']}/transitions"
+    assert client.post(url, json={"to": "screening"}, headers=officer).status_code == 201
+    before = _counts(settings)
+    no_reason = client.post(url, json={"to": "origination"}, headers=officer)
+    assert no_reason.status_code == 422 and no_reason.json["field"] == "reason"
+    assert _counts(settings) == before
+    back = client.post(url, json={"to": "origination", "reason": "site moved"},
+                       headers=officer)
+    assert back.status_code == 201 and back.json["kind"] == "back"
+    assert back.json["gates"] == []
+
+
+def test_a_creation_sent_twice_with_one_idempotency_key_creates_once(client, officer,
+                                                                     settings):
+    headers = officer | {"Idempotency-Key": "create-parque-1"}
+    first = client.post("/api/v1/projects", json=BODY, headers=headers)
+    before = _counts(settings)
+    second = client.post("/api/v1/projects", json=BODY, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json["id"] == first.json["id"]
+    assert _counts(settings) == before
+
+
+def test_list_filters(client, officer):
+    pv = _create(client, officer).json
+    wind = _create(client, officer, technology="wind", capacity_dc_mw=None).json
+    listed = client.get("/api/v1/projects?technology=wind&lang=en", headers=officer)
+    assert [p["id"] for p in listed.json["projects"]] == [wind["id"]]
+    staged = client.get("/api/v1/projects?stage=origination", headers=officer).json
+    assert [p["id"] for p in staged["projects"]] == [pv["id"], wind["id"]]
+    bad = client.get("/api/v1/projects?stage=financing", headers=officer)
+    assert bad.status_code == 422 and bad.json["field"] == "stage"

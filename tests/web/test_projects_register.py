@@ -61,6 +61,9 @@ def test_the_register_is_public_and_holds_nothing_private(client, settings, demo
     assert len(body["projects"]) == 4
     slp = next(p for p in body["projects"] if "San Luis" in p["name"])
     assert slp["consultation_status"] == "seguimiento"
+    assert slp["stage"] == "financial_close" and slp["stage_label"] == "Cierre financiero"
+    english = client.get("/api/v1/register?lang=en").json["projects"]
+    assert {p["stage_label"] for p in english} >= {"Financial close", "Due diligence"}
     # the demo's anonymous grievance (answered) and the named one above (not yet)
     assert (slp["grievances_received"], slp["grievances_answered"]) == (2, 1)
     text = response.get_data(as_text=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from marshmallow import Schema, fields
 
 from fondo.accounts.models import Role
 from fondo.db import run_unit_of_work
@@ -46,6 +47,59 @@ READ_ROLES = (Role.OFFICER, Role.ANALYST, Role.INVESTOR)
 #: Who creates, edits and moves projects.
 WRITE_ROLES = (Role.OFFICER,)
 _ERRORS = (401, 403, 404, 409, 422)
+
+
+class GateResultSchema(Schema):
+    """One gate as evaluated."""
+
+    name = fields.String()
+    passed = fields.Boolean()
+    reason = fields.String()
+
+
+class MoveSchema(Schema):
+    """One move of a project: from, to, who, when, why, and the gates evaluated."""
+
+    project_id = fields.Integer()
+    kind = fields.String(metadata={"description": "forward, back, drop or reopen."})
+    to = fields.String()
+    reason = fields.String(allow_none=True)
+    by = fields.String()
+    at = fields.String()
+    gates = fields.List(fields.Nested(GateResultSchema))
+    version = fields.Integer()
+
+
+class ProjectSchema(Schema):
+    """A project with its links, consultation facts and history."""
+
+    id = fields.Integer()
+    name = fields.String()
+    fund_id = fields.Integer(allow_none=True)
+    site_id = fields.Integer(allow_none=True)
+    technology = fields.String()
+    capacity_ac_mw = fields.Float(metadata={"description": "[MW]"})
+    capacity_dc_mw = fields.Float(allow_none=True, metadata={"description": "[MW]"})
+    corridor_id = fields.String(allow_none=True)
+    state_key = fields.String(allow_none=True)
+    municipality_key = fields.String(allow_none=True)
+    stage = fields.String()
+    version = fields.Integer(metadata={"description": "Optimistic lock; also the ETag."})
+    is_demo = fields.Boolean()
+    created_at = fields.String()
+    updated_at = fields.String(allow_none=True)
+    site_check = fields.Dict(allow_none=True)
+    studies = fields.List(fields.Dict(), metadata={"description": "Linked studies and their "
+                                                                  "approval (who, when)."})
+    finance_cases = fields.List(fields.Dict())
+    consultation = fields.Dict(metadata={"description": "project_consultation_gates."})
+    history = fields.List(fields.Dict(), metadata={"description": "Every move, oldest first."})
+    links = fields.Dict()
+
+
+IF_MATCH_DOC = {"parameters": [{
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": 'The version read, as its ETag ("3"); or send "version" in the body.'}]}
 
 
 def _fund_ids() -> set[int] | None:
@@ -99,7 +153,7 @@ def list_projects(query: dict[str, Any]):
 @idempotent
 @blp.arguments(ProjectCreateSchema, description="The project.")
 @blp.doc(**idempotency_doc(201))
-@blp.doc(**responses_doc(201, None, "Stored at stage origination; `Location`.",
+@blp.doc(**responses_doc(201, ProjectSchema, "Stored at stage origination; `Location`.",
                          errors=(401, 403, 422)))
 def create_project(body: dict[str, Any]):
     """Create a project at stage `origination` (capacity > 0; fund, site, corridor must
@@ -120,6 +174,7 @@ def gate_table():
 
 @blp.get("/<int:project_id>")
 @require_role(*READ_ROLES)
+@blp.doc(**responses_doc(200, ProjectSchema, "The project; `ETag` is its version."))
 def get_project(project_id: int):
     """The project with its site check, studies, finance cases, consultation facts and
     its history of moves (who, when, why); `ETag` is its version."""
@@ -129,7 +184,9 @@ def get_project(project_id: int):
 @blp.patch("/<int:project_id>")
 @require_role(*WRITE_ROLES)
 @blp.arguments(ProjectUpdateSchema, description="Fields to change and the version read.")
-@blp.doc(**responses_doc(200, None, "The project at its new version.", errors=_ERRORS))
+@blp.doc(**IF_MATCH_DOC)
+@blp.doc(**responses_doc(200, ProjectSchema, "The project at its new version.",
+                         errors=_ERRORS))
 def update_project(body: dict[str, Any], project_id: int):
     """Edit a project; needs the version read (body `version` or `If-Match`). A project
     changed since is a 409 with `current_version`; nothing is stored."""
@@ -143,7 +200,8 @@ def update_project(body: dict[str, Any], project_id: int):
 @blp.post("/<int:project_id>/transitions")
 @require_role(*WRITE_ROLES)
 @blp.arguments(TransitionRequestSchema, description="`to` (a stage) and `reason`.")
-@blp.doc(**responses_doc(201, None, "The move, recorded.", errors=_ERRORS))
+@blp.doc(**responses_doc(201, MoveSchema, "The move, recorded. A 409 problem lists "
+                         "`unmet_gates` (name, reason).", errors=_ERRORS))
 def move_project(body: dict[str, Any], project_id: int):
     """Move the project to another stage; 409 lists every unmet gate (`unmet_gates`)."""
     user = api_user()
@@ -171,7 +229,8 @@ def next_gates(project_id: int):
 @blp.post("/<int:project_id>/studies")
 @require_role(*WRITE_ROLES)
 @blp.arguments(StudyLinkSchema)
-@blp.doc(**responses_doc(201, None, "The project with the study linked.", errors=_ERRORS))
+@blp.doc(**responses_doc(201, ProjectSchema, "The project with the study linked.",
+                         errors=_ERRORS))
 def link_study(body: dict[str, Any], project_id: int):
     """Link a finished yield study of the project's technology."""
     run_unit_of_work(db(), lambda s: links.link_study(
@@ -182,7 +241,8 @@ def link_study(body: dict[str, Any], project_id: int):
 @blp.post("/<int:project_id>/studies/<int:study_id>/approval")
 @require_role(*WRITE_ROLES)
 @blp.arguments(StudyApprovalSchema, required=False)
-@blp.doc(**responses_doc(201, None, "The project with the approval recorded.", errors=_ERRORS))
+@blp.doc(**responses_doc(201, ProjectSchema, "The project with the approval recorded.",
+                         errors=_ERRORS))
 def approve_study(body: dict[str, Any], project_id: int, study_id: int):
     """Approve a linked yield study for financial close (who and when are recorded)."""
     user = api_user()
