@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fondo.consultation.service import seed_demo_consultation
 from fondo.db import session_scope
 from fondo.data.service import Corridor, WeatherStation
+from fondo.fund.demo_ledger import seed_demo_ledger
 from fondo.fund.models import Fund, LimitedPartner, PipelineStage, Project, Site
 from fondo.orm import Technology
 
@@ -164,4 +165,5 @@ def seed_demo(session: Session) -> dict[str, int]:
                             stage=PipelineStage(spec["stage"]), corridor_id=corridor_id,
                             is_demo=True))
     session.flush()
+    seed_demo_ledger(session, fund)  # issue 11: terms, LP calls and distributions, allocations
     return {"demo_funds": 1, "demo_projects": len(DEMO_PROJECTS)}
