@@ -261,3 +261,29 @@ def test_montecarlo_of_the_fund_irr(settings):
     assert mc["n_draws"] == 300
     assert mc["net_irr"]["p10"] < mc["net_irr"]["p50"] < mc["net_irr"]["p90"]
     assert mc["gross_irr"]["p50"] > mc["net_irr"]["p50"]
+
+
+def test_hourly_complementarity_from_stored_series(settings):
+    from fondo.studies.hourly import hourly_csv_text, hourly_relative_path, write_atomic
+    import pandas as pd
+
+    hours = pd.date_range("2021-01-01", periods=48, freq="h", tz="UTC")
+    sun = np.clip(np.sin((hours.hour.to_numpy() - 6) / 12 * np.pi), 0, None)
+    pv_kwh, wind_kwh = 50_000 * sun, 30_000 * (1.2 - sun)  # wind strongest when the sun is down
+    with session_scope(settings) as session:
+        fund = make_fund(session)
+        for tech, series in (("pv", pv_kwh), ("wind", wind_kwh)):
+            study = make_study(session, tech, 1000.0, {"model": 0.03}, lat=22, lon=-101,
+                               station=tech)
+            study.hourly_file = hourly_relative_path(study.id)
+            write_atomic(Path(settings["INSTANCE_PATH"]) / study.hourly_file,
+                         hourly_csv_text(hours, series))
+            make_project(session, fund.id, tech, technology=tech, study=study)
+        out = portfolio.portfolio_summary(session, fund, settings=settings)["complementarity"]
+        alone = portfolio.portfolio_summary(session, fund)["complementarity"]
+    assert out["available"] and out["hours"] == 48
+    assert out["pearson_r"] == pytest.approx(-1.0, abs=1e-12)  # wind = a − b·sun exactly
+    combined = (pv_kwh + wind_kwh) / 1000.0
+    assert out["cv_combined"] == pytest.approx(combined.std() / combined.mean(), rel=1e-12)
+    assert out["hours_without_output_pv"] == int(np.sum(pv_kwh <= 0))
+    assert alone == {"available": False, "reason": "no instance folder to read hourly series from"}
