@@ -5,6 +5,9 @@ group as a fraction of the fund's total commitments (the usual base of a limited
 partnership agreement's diversification clause). Each limit answers ``ok``, ``warning``
 (from ``warn_at × max_fraction``, 90 % of the limit by default) or ``breach``.
 
+A project that does not say its state or corridor belongs to no group of that dimension
+(it is not lumped with the others under "unknown").
+
 Which allocations count: :func:`evaluate` counts every allocation of the fund (what an
 allocation request adds to); the pipeline's financial-close gate
 (:func:`concentration_limit_problems`) counts the projects at or beyond financial close,
@@ -112,6 +115,8 @@ def evaluate(session: Session, fund: Fund, *, extra: Iterable[tuple[Project, Dec
         sums: dict[str | None, Decimal] = {}
         for project, amount in held:
             key = project_key(project, limit.dimension)
+            if key is None:  # a project that does not say its state/corridor: no group
+                continue
             if limit.key is None or key == limit.key:
                 sums[key] = sums.get(key, Decimal(0)) + amount
         if limit.key is not None:

@@ -207,3 +207,37 @@ def test_cli_errors_are_one_line_and_store_nothing(settings, fund, tmp_path):
     assert result.stderr.count("\n") == 1 and "commitment_amount" in result.stderr
     assert count(settings, LimitedPartner) == 0
     assert date.today()  # the command line reads no clock-dependent field here
+
+
+def test_fund_montecarlo_runs_as_a_task_and_as_a_command(client, officer, fund, settings,
+                                                         auth_headers):
+    from fondo.cli import main
+
+    _lp(client, officer, fund["id"], commitment_amount="82500000.00")
+    with session_scope(settings) as session:
+        a = make_project(session, fund["id"], "A")
+        session.commit()
+        pid, equity = a.id, equity_of(session, a.id)
+    client.post(f"/api/v1/funds/{fund['id']}/allocations", headers=officer, json={
+        "project_id": pid, "tranche_kind": "equity", "amount": f"{equity:.2f}", "currency": "USD"})
+    body = {"fund_id": fund["id"], "draws": 200, "seed": 3}
+    started = client.post("/api/v1/portfolio/montecarlo", json=body, headers=officer)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    task = client.get(started.headers["Location"], headers=officer).json
+    assert task["state"] == "SUCCESS" and task["kind"] == "portfolio_montecarlo"
+    result = client.get(task["result_url"], headers=officer).json
+    mc = result["montecarlo"]
+    assert mc["n_draws"] == 200 and mc["gross_irr"]["p10"] <= mc["gross_irr"]["p90"]
+    investor = auth_headers("investor")
+    assert client.post("/api/v1/portfolio/montecarlo", json=body, headers=investor).status_code == 403
+    bad = client.post("/api/v1/portfolio/montecarlo", json=body | {"draws": 0}, headers=officer)
+    assert bad.status_code == 422 and bad.json["field"] == "draws"
+    # the command runs the same task here and now: the same draws, the same numbers
+    path = Path(settings["INSTANCE_PATH"]) / "mc.json"
+    path.write_text(json.dumps(body))
+    from fondo.config import load_settings
+
+    out = CliRunner().invoke(main, ["portfolio", "montecarlo", "--input", str(path)],
+                             obj={"settings": load_settings(settings)})
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["result"] == result
