@@ -179,6 +179,21 @@ def test_gate_counts_committed_stages_only(settings):
         assert limits.concentration_limit_problems(session, a.id, "financial_close") == []
 
 
+def test_projects_without_a_state_are_in_no_state_group(settings):
+    with session_scope(settings) as session:
+        fund = make_fund(session)
+        make_lp(session, fund.id, "40000000.00")
+        a = make_project(session, fund.id, "A", state_key=None)
+        b = make_project(session, fund.id, "B", state_key=None)
+        limits.set_limit(session, fund.id, {"dimension": "state", "key": None,
+                                            "max_fraction": 0.3, "warn_at": 0.9})
+        for p in (a, b):  # 20 % each: 40 % together, but no state is shared
+            allocations.create_allocation(session, fund.id, {
+                "project_id": p.id, "tranche_kind": "equity", "amount": "8000000.00",
+                "currency": "USD"})
+        assert limits.evaluate(session, fund) == []
+
+
 def test_portfolio_totals_and_returns_by_hand(settings):
     with session_scope(settings) as session:
         fund = make_fund(session, management_fee_rate=0.0)

@@ -133,6 +133,13 @@ def test_an_investor_sees_their_fund_and_only_their_own_position(client, officer
     assert client.get(f"/api/v1/funds/{second['id']}", headers=investor).status_code == 404
     lps = client.get(f"/api/v1/funds/{fund['id']}/limited-partners", headers=investor).json
     assert [x["id"] for x in lps["limited_partners"]] == [mine["id"]]
+    for lp_id in (mine["id"], other["id"]):
+        assert client.post(f"/api/v1/funds/{fund['id']}/ledger", headers=officer, json={
+            "limited_partner_id": lp_id, "kind": "capital_call", "amount": "1.00",
+            "effective_date": "2026-11-30", "fx_rate": "1.375",
+            "fx_rate_date": "2026-11-30"}).status_code == 201
+    entries = client.get(f"/api/v1/funds/{fund['id']}/ledger", headers=investor).json["entries"]
+    assert [e["limited_partner_id"] for e in entries] == [mine["id"]]
     assert client.get(f"/api/v1/portfolio/lp/{mine['id']}", headers=investor).status_code == 200
     hidden = client.get(f"/api/v1/portfolio/lp/{other['id']}", headers=investor)
     assert hidden.status_code == 404 and "Other LP" not in hidden.get_data(as_text=True)
@@ -158,7 +165,8 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
     with session_scope(settings) as session:
         study = make_study(session, "pv", 96_000, {"model": 0.03, "interannual_variability": 0.04},
                            lat=22.0, lon=-102.0, station="766860")
-        a = make_project(session, fund["id"], "A <b>", capacity_mw=40.0, study=study)
+        a = make_project(session, fund["id"], "=HYPERLINK(\"http://x\") <b>", capacity_mw=40.0,
+                         study=study)
         make_project(session, fund["id"], "B", technology="wind", capacity_mw=120.0, case=False)
         session.commit()
         pid, equity = a.id, equity_of(session, a.id)
@@ -171,7 +179,7 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
     body = api.json
     assert [p["capacity_mw"] for p in body["projects"]] == [40.0, 120.0]
     assert body["capacity_mw"] == 160.0
-    assert body["projects"][0]["name"] == "A <b>"  # JSON carries text; pages escape it
+    assert body["projects"][0]["name"] == '=HYPERLINK("http://x") <b>'  # text, as typed
     result = CliRunner().invoke(main, ["portfolio", "summary", "--fund-id", str(fund["id"]),
                                        "--as-of-year", "2027"], obj={"settings": settings})
     assert result.exit_code == 0, result.output
@@ -182,6 +190,9 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
 
     wb = load_workbook(io.BytesIO(xlsx.data))
     assert wb.sheetnames == ["summary", "projects", "ifrs_s2"]
+    names = [row[1] for row in wb["projects"].iter_rows(min_row=2, values_only=True)]
+    assert names[0] == "'=HYPERLINK(\"http://x\") <b>"  # a name is never a formula
+    assert wb["projects"]["B2"].data_type == "s"
     esg = client.get(f"/api/v1/portfolio/esg?fund_id={fund['id']}", headers=officer).json
     assert esg["clean_energy_mwh_per_year"] == 96_000
     assert esg["avoided_tco2e_per_year"] == pytest.approx(96_000 * 0.438, rel=1e-12)
