@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fondo.errors import FondoError
 from fondo.fund.allocations import TRANCHE_KINDS_OF, case_of_project, case_tranches, create_allocation
-from fondo.fund.ledger import create_entry
+from fondo.fund.ledger import create_entry, fund_commitments
 from fondo.fund.ledger_models import LedgerEntry, TrancheKind
 from fondo.fund.limits import set_limit
 from fondo.fund.models import Fund, LimitedPartner, Project
@@ -36,6 +36,9 @@ DEMO_ENTRIES = (
     (date(2026, 6, 30), "capital_call", Decimal("0.15")),
     (date(2026, 9, 30), "distribution", Decimal("0.005")),
 )
+#: Most of one project's equity tranche the demo fund takes, as a fraction of its
+#: commitments (below the single-project limit's warning, 90 % of 25 %). [-]
+DEMO_MAX_PROJECT_FRACTION = Decimal("0.20")
 #: Concentration limits of the demo fund (fractions of commitments).
 DEMO_LIMITS = (
     {"dimension": "project", "key": None, "max_fraction": 0.25, "warn_at": 0.9},
@@ -73,6 +76,7 @@ def seed_demo_ledger(session: Session, fund: Fund) -> dict[str, int]:
     for body in DEMO_LIMITS:
         set_limit(session, fund.id, body)
     allocated = 0
+    room = fund_commitments(session, fund) * DEMO_MAX_PROJECT_FRACTION
     projects = session.scalars(select(Project).where(Project.fund_id == fund.id).order_by(Project.id))
     for project in projects:
         case = case_of_project(session, project.id)
@@ -86,7 +90,9 @@ def seed_demo_ledger(session: Session, fund: Fund) -> dict[str, int]:
         try:
             create_allocation(session, fund.id, {
                 "project_id": project.id, "tranche_kind": "equity", "tranche": name,
-                "amount": f"{tranche['invested_usd']:.2f}", "currency": "USD",
+                "amount": format(min(Decimal(f"{tranche['invested_usd']:.2f}"), room)
+                                 .quantize(Decimal("0.01")), "f"),
+                "currency": "USD",
                 "start_year": DEMO_TERMS["vintage_year"] + 1}, is_demo=True)
             allocated += 1
         except FondoError:  # a limit or the commitments leave no room: the demo skips it

@@ -302,3 +302,27 @@ def test_hourly_complementarity_from_stored_series(settings):
     assert out["cv_combined"] == pytest.approx(combined.std() / combined.mean(), rel=1e-12)
     assert out["hours_without_output_pv"] == int(np.sum(pv_kwh <= 0))
     assert alone == {"available": False, "reason": "no instance folder to read hourly series from"}
+
+
+def test_demo_seed_gives_the_demo_fund_a_ledger(settings):
+    from fondo.fund.models import Fund
+    from fondo.seed import seed_demo
+
+    with session_scope(settings) as session:
+        seed_demo(session)
+        session.commit()
+        fund = session.scalar(select(Fund).where(Fund.is_demo.is_(True)))
+        pos = ledger.positions(session, fund)
+        entries = ledger.list_entries(session, fund.id)
+        summary = portfolio.portfolio_summary(session, fund, as_of_year=2026)
+    assert len(entries) == 5 * 3 and all(e.is_demo for e in entries)
+    cad = next(p for p in pos.values() if p["currency"] == "CAD")
+    # calls 10 % + 15 %, fees 1 % + 2 %, distribution 0.5 % of 250 000 000 CAD
+    assert cad["called"] == "70000000.00" and cad["distributed"] == "1250000.00"
+    assert cad["unfunded"] == "180000000.00"
+    # each entry converted at 1.40 and rounded to the cent:
+    # 17 857 142.86 + 1 785 714.29 + 3 571 428.57 + 26 785 714.29
+    assert cad["called_fund_currency"] == "50000000.01"
+    assert abs(sum(Decimal(p["nav_share"]) for p in pos.values()) - 1) < Decimal("1e-11")
+    assert summary["capacity_mw"] == sum(p["capacity_mw"] for p in summary["projects"])
+    assert summary["ledger"]["limited_partners"] == 3
