@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fondo.errors import FondoError
 from fondo.fund.allocations import TRANCHE_KINDS_OF, case_of_project, case_tranches, create_allocation
 from fondo.fund.ledger import create_entry, fund_commitments
-from fondo.fund.ledger_models import LedgerEntry, TrancheKind
+from fondo.fund.ledger_models import Allocation, LedgerEntry, TrancheKind
 from fondo.fund.limits import set_limit
 from fondo.fund.models import Fund, LimitedPartner, Project
 
@@ -48,10 +48,41 @@ DEMO_LIMITS = (
 
 
 def seed_demo_ledger(session: Session, fund: Fund) -> dict[str, int]:
-    """Terms, LP rates, ledger entries, limits and allocations of the demo fund (once)."""
-    if session.scalar(select(func.count()).select_from(LedgerEntry)
-                      .where(LedgerEntry.fund_id == fund.id)):
-        return {"demo_ledger_entries": 0, "demo_allocations": 0}
+    """Terms, LP rates, ledger entries and limits of the demo fund (once), and the equity
+    allocation of every demo project that has a finance case and no allocation yet (so a
+    second call after the demo cases exist allocates them: call it after they are made)."""
+    entries = 0
+    if not session.scalar(select(func.count()).select_from(LedgerEntry)
+                          .where(LedgerEntry.fund_id == fund.id)):
+        entries = _seed_entries(session, fund)
+    allocated = 0
+    room = fund_commitments(session, fund) * DEMO_MAX_PROJECT_FRACTION
+    held = set(session.scalars(select(Allocation.project_id).where(Allocation.fund_id == fund.id)))
+    projects = session.scalars(select(Project).where(Project.fund_id == fund.id).order_by(Project.id))
+    for project in projects:
+        case = case_of_project(session, project.id) if project.id not in held else None
+        if case is None:
+            continue
+        equity = [(n, t) for n, t in case_tranches(case).items()
+                  if t["kind"] in TRANCHE_KINDS_OF[TrancheKind.EQUITY]]
+        if not equity or equity[0][1]["invested_usd"] <= 0:
+            continue
+        name, tranche = equity[0]
+        try:
+            create_allocation(session, fund.id, {
+                "project_id": project.id, "tranche_kind": "equity", "tranche": name,
+                "amount": format(min(Decimal(f"{tranche['invested_usd']:.2f}"), room)
+                                 .quantize(Decimal("0.01")), "f"),
+                "currency": "USD", "start_year": DEMO_TERMS["vintage_year"] + 1}, is_demo=True)
+            allocated += 1
+        except FondoError:  # a limit or the commitments leave no room: the demo skips it
+            continue
+    session.flush()
+    return {"demo_ledger_entries": entries, "demo_allocations": allocated}
+
+
+def _seed_entries(session: Session, fund: Fund) -> int:
+    """The demo fund's terms, its LPs' rates, ledger entries and limits."""
     for key, value in DEMO_TERMS.items():
         setattr(fund, key, value)
     lps = list(session.scalars(select(LimitedPartner).where(LimitedPartner.fund_id == fund.id)
@@ -75,27 +106,5 @@ def seed_demo_ledger(session: Session, fund: Fund) -> dict[str, int]:
             entries += 1
     for body in DEMO_LIMITS:
         set_limit(session, fund.id, body)
-    allocated = 0
-    room = fund_commitments(session, fund) * DEMO_MAX_PROJECT_FRACTION
-    projects = session.scalars(select(Project).where(Project.fund_id == fund.id).order_by(Project.id))
-    for project in projects:
-        case = case_of_project(session, project.id)
-        if case is None:
-            continue
-        equity = [(n, t) for n, t in case_tranches(case).items()
-                  if t["kind"] in TRANCHE_KINDS_OF[TrancheKind.EQUITY]]
-        if not equity:
-            continue
-        name, tranche = equity[0]
-        try:
-            create_allocation(session, fund.id, {
-                "project_id": project.id, "tranche_kind": "equity", "tranche": name,
-                "amount": format(min(Decimal(f"{tranche['invested_usd']:.2f}"), room)
-                                 .quantize(Decimal("0.01")), "f"),
-                "currency": "USD",
-                "start_year": DEMO_TERMS["vintage_year"] + 1}, is_demo=True)
-            allocated += 1
-        except FondoError:  # a limit or the commitments leave no room: the demo skips it
-            continue
     session.flush()
-    return {"demo_ledger_entries": entries, "demo_allocations": allocated}
+    return entries

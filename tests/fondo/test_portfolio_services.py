@@ -315,6 +315,15 @@ def test_demo_seed_gives_the_demo_fund_a_ledger(settings):
         pos = ledger.positions(session, fund)
         entries = ledger.list_entries(session, fund.id)
         summary = portfolio.portfolio_summary(session, fund, as_of_year=2026)
+        # a case made after the seed (the pipeline's demo cases) is allocated by a second call
+        from fondo.fund.demo_ledger import seed_demo_ledger
+        from portfolio_support import CASE
+
+        first = summary["projects"][0]["id"]
+        finance_service.create_case(session, CASE | {"project_id": first})
+        assert seed_demo_ledger(session, fund) == {"demo_ledger_entries": 0, "demo_allocations": 1}
+        assert seed_demo_ledger(session, fund) == {"demo_ledger_entries": 0, "demo_allocations": 0}
+        assert len(ledger.list_entries(session, fund.id)) == 15
     assert len(entries) == 5 * 3 and all(e.is_demo for e in entries)
     cad = next(p for p in pos.values() if p["currency"] == "CAD")
     # calls 10 % + 15 %, fees 1 % + 2 %, distribution 0.5 % of 250 000 000 CAD
