@@ -142,6 +142,7 @@ def create_limited_partner(session: Session, fund_id: int, body: Mapping[str, An
     rate, rate_date, source = (None, None, None)
     if currency != fund.base_currency or body.get("fx_rate") is not None:
         rate, rate_date, source = stated_rate(body, currency, fund.base_currency, date.today())
+        convert(amount, rate, fund.base_currency)  # its value in the fund's currency fits
     lp = LimitedPartner(fund_id=fund.id, name=body["name"], country=body["country"],
                         kind=kind.value, commitment_amount=amount, commitment_currency=currency,
                         fx_rate=rate, fx_rate_date=rate_date, fx_source=source)

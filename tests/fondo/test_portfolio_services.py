@@ -76,6 +76,10 @@ def test_commitments_are_exact_decimals_and_positions_add_up(settings):
     ({"commitment_currency": "MXN"}, "fx_rate"),
     ({"commitment_currency": "MXN", "fx_rate": "18.2"}, "fx_rate_date"),
     ({"commitment_amount": "abc"}, "commitment_amount"),
+    ({"commitment_amount": "NaN"}, "commitment_amount"),
+    ({"commitment_amount": "1e21"}, "commitment_amount"),
+    ({"commitment_currency": "MXN", "commitment_amount": "99999999999999999999",
+      "fx_rate": "0.0000000001", "fx_rate_date": TODAY}, "fx_rate"),
 ])
 def test_bad_commitments_name_the_field_and_store_nothing(settings, body, field):
     with session_scope(settings) as session:
