@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fondo.errors import InvalidInput, NotFound
-from fondo.fund.ledger import fund_commitments, get_fund
+from fondo.fund.ledger import fund_commitments, lock_fund
 from fondo.fund.ledger_models import Allocation, ConcentrationLimit, HolderKind, LimitDimension
 from fondo.fund.models import Fund, Project
 from fondo.fund.money import amount_text
@@ -50,8 +50,9 @@ def project_key(project: Project, dimension: LimitDimension) -> str | None:
 
 
 def set_limit(session: Session, fund_id: int, body: Mapping[str, Any]) -> ConcentrationLimit:
-    """Create or replace the limit of (``dimension``, ``key``) (flushed)."""
-    fund = get_fund(session, fund_id)
+    """Create or replace the limit of (``dimension``, ``key``) (flushed; under the fund's
+    lock)."""
+    fund = lock_fund(session, fund_id)
     dimension = LimitDimension(body["dimension"])
     key = body.get("key")
     if dimension is LimitDimension.PROJECT and key is not None:

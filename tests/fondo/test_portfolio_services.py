@@ -339,3 +339,39 @@ def test_demo_seed_gives_the_demo_fund_a_ledger(settings):
     assert abs(sum(Decimal(p["nav_share"]) for p in pos.values()) - 1) < Decimal("1e-11")
     assert summary["capacity_mw"] == sum(p["capacity_mw"] for p in summary["projects"])
     assert summary["ledger"]["limited_partners"] == 3
+
+
+def test_two_allocations_at_once_never_both_pass_the_commitment_check(settings):
+    """Two officers allocate 60 % of the commitments each at the same moment: one is
+    stored, the other refused (the fund's lock serialises the checks)."""
+    import threading
+
+    with session_scope(settings) as session:
+        fund = make_fund(session)
+        make_lp(session, fund.id, "20000000.00")
+        projects = [make_project(session, fund.id, name).id for name in ("A", "B")]
+        session.commit()
+        fund_id = fund.id
+    barrier, outcomes = threading.Barrier(2), []
+
+    def allocate(project_id):
+        with session_scope(settings) as session:
+            barrier.wait()
+            try:
+                allocations.create_allocation(session, fund_id, {
+                    "project_id": project_id, "tranche_kind": "equity",
+                    "amount": "12000000.00", "currency": "USD"})
+                session.commit()
+                outcomes.append("stored")
+            except Conflict as exc:
+                session.rollback()
+                outcomes.append(exc.field)
+
+    threads = [threading.Thread(target=allocate, args=(p,)) for p in projects]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["amount", "stored"]
+    with session_scope(settings) as session:
+        assert _count(session, Allocation) == 1
