@@ -35,6 +35,7 @@ TASK_MODULES = (
     "fondo.studies.tasks",
     "fondo.finance.tasks",
     "fondo.consultation.tasks",
+    "fondo.fund.tasks",
 )
 
 

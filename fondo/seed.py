@@ -21,6 +21,7 @@ from fondo.consultation.service import seed_demo_consultation
 from fondo.db import session_scope
 from fondo.data.service import Corridor, WeatherStation
 from fondo.fund.demo import seed_demo_pipeline
+from fondo.fund.demo_ledger import seed_demo_ledger
 from fondo.fund.models import Fund, LimitedPartner, PipelineStage, Project, Site
 from fondo.fund.projects import record_transition
 from fondo.orm import Technology
@@ -187,4 +188,5 @@ def seed_demo(session: Session) -> dict[str, int]:
         record_transition(session, project, None, PipelineStage.ORIGINATION,
                           "Demostración: proyecto creado", "demo", None)
     session.flush()
+    seed_demo_ledger(session, fund)  # issue 11: terms, LP calls and distributions, allocations
     return {"demo_funds": 1, "demo_projects": len(DEMO_PROJECTS)}

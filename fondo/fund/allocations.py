@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from fondo.errors import Conflict, InvalidInput
 from fondo.finance import service as finance_service
-from fondo.fund.ledger import commitment_in_fund_currency, fund_commitments, get_fund, stated_rate
+from fondo.fund.ledger import (commitment_in_fund_currency, fund_commitments, lock_fund,
+                               stated_rate)
 from fondo.fund.ledger_models import Allocation, HolderKind, TrancheKind
 from fondo.fund.limits import evaluate
 from fondo.fund.models import Fund, LimitedPartner, Project
@@ -91,8 +92,12 @@ def _sum(session: Session, *conditions: Any) -> Decimal:
 def create_allocation(session: Session, fund_id: int, body: Mapping[str, Any],
                       user_id: int | None = None, *, is_demo: bool = False
                       ) -> tuple[Allocation, list[str]]:
-    """Check and store an allocation (flushed); the row and the limits' warnings."""
-    fund = get_fund(session, fund_id)
+    """Check and store an allocation (flushed); the row and the limits' warnings.
+
+    Takes the fund's lock first (:func:`fondo.fund.ledger.lock_fund`): two allocations
+    sent at once are checked one after the other.
+    """
+    fund = lock_fund(session, fund_id)
     project = session.get(Project, body["project_id"])
     if project is None or project.fund_id not in (None, fund.id):
         raise InvalidInput(f"No project {body['project_id']} in fund {fund.id}.",

@@ -24,22 +24,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from finance.portfolio import WaterfallTerms
+from fondo.db import take_sqlite_write_lock
 from fondo.errors import Conflict, InvalidInput, NotFound
 from fondo.fund.ledger_models import LedgerEntry, LedgerEntryKind
 from fondo.fund.models import Fund, LimitedPartner, LimitedPartnerKind
 from fondo.fund.money import (amount_text, check_currency, convert, fx_json, parse_amount,
                               parse_rate)
 
-__all__ = ["create_fund", "get_fund", "list_funds", "fund_json", "fund_commitments",
+__all__ = ["create_fund", "get_fund", "lock_fund", "list_funds", "fund_json", "fund_commitments",
            "create_limited_partner", "get_limited_partner", "list_limited_partners",
            "limited_partner_json", "commitment_in_fund_currency", "create_entry",
            "list_entries", "entry_json", "positions", "stated_rate"]
 
 _ONE = Decimal(1)
+#: Longest wait for another writer of the same fund. [s]
+FUND_LOCK_TIMEOUT_S = 10.0
 
 
 # --------------------------------------------------------------------------- funds
@@ -61,6 +64,27 @@ def create_fund(session: Session, body: Mapping[str, Any]) -> Fund:
                                         "management_fee_years", "discount_rate")})
     session.add(fund)
     session.flush()
+    return fund
+
+
+def lock_fund(session: Session, fund_id: int) -> Fund:
+    """Take the fund's write lock for the session's transaction; the fund as it now is.
+
+    Every write that checks money against the fund's totals (a call against a commitment,
+    an allocation against commitments and limits) takes it FIRST, before it reads what it
+    decides on, so that two officers writing at once never both pass a check that only
+    one of them may: PostgreSQL locks the fund row (``SELECT … FOR UPDATE``, waiting at
+    most :data:`FUND_LOCK_TIMEOUT_S`); SQLite takes the database's write lock
+    (``BEGIN IMMEDIATE``).
+    """
+    query = select(Fund).where(Fund.id == fund_id).execution_options(populate_existing=True)
+    if not take_sqlite_write_lock(session, FUND_LOCK_TIMEOUT_S):
+        session.execute(text("SELECT set_config('lock_timeout', :t, true)"),
+                        {"t": f"{round(FUND_LOCK_TIMEOUT_S * 1000)}ms"})
+        query = query.with_for_update()
+    fund = session.scalars(query).first()
+    if fund is None:
+        raise NotFound(f"No fund with id {fund_id}.")
     return fund
 
 
@@ -135,13 +159,14 @@ def create_limited_partner(session: Session, fund_id: int, body: Mapping[str, An
                            ) -> LimitedPartner:
     """A new LP commitment (flushed); a negative or zero commitment, an unknown currency,
     too many decimals or a missing rate is a 422 naming the field."""
-    fund = get_fund(session, fund_id)
+    fund = lock_fund(session, fund_id)
     currency = check_currency(body["commitment_currency"], "commitment_currency")
     amount = parse_amount(body["commitment_amount"], currency, "commitment_amount")
     kind = LimitedPartnerKind(body["kind"])
     rate, rate_date, source = (None, None, None)
     if currency != fund.base_currency or body.get("fx_rate") is not None:
         rate, rate_date, source = stated_rate(body, currency, fund.base_currency, date.today())
+        convert(amount, rate, fund.base_currency)  # its value in the fund's currency fits
     lp = LimitedPartner(fund_id=fund.id, name=body["name"], country=body["country"],
                         kind=kind.value, commitment_amount=amount, commitment_currency=currency,
                         fx_rate=rate, fx_rate_date=rate_date, fx_source=source)
@@ -217,7 +242,7 @@ def create_entry(session: Session, fund_id: int, body: Mapping[str, Any],
     Conflict
         A call or fee beyond the LP's unfunded commitment (``amount``).
     """
-    fund = get_fund(session, fund_id)
+    fund = lock_fund(session, fund_id)
     lp = session.get(LimitedPartner, body["limited_partner_id"])
     if lp is None or lp.fund_id != fund.id:
         raise InvalidInput(f"No limited partner {body['limited_partner_id']} in fund {fund.id}.",

@@ -5,6 +5,9 @@ group as a fraction of the fund's total commitments (the usual base of a limited
 partnership agreement's diversification clause). Each limit answers ``ok``, ``warning``
 (from ``warn_at × max_fraction``, 90 % of the limit by default) or ``breach``.
 
+A project that does not say its state or corridor belongs to no group of that dimension
+(it is not lumped with the others under "unknown").
+
 Which allocations count: :func:`evaluate` counts every allocation of the fund (what an
 allocation request adds to); the pipeline's financial-close gate
 (:func:`concentration_limit_problems`) counts the projects at or beyond financial close,
@@ -21,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fondo.errors import InvalidInput, NotFound
-from fondo.fund.ledger import fund_commitments, get_fund
+from fondo.fund.ledger import fund_commitments, lock_fund
 from fondo.fund.ledger_models import Allocation, ConcentrationLimit, HolderKind, LimitDimension
 from fondo.fund.models import Fund, Project
 from fondo.fund.money import amount_text
@@ -47,8 +50,9 @@ def project_key(project: Project, dimension: LimitDimension) -> str | None:
 
 
 def set_limit(session: Session, fund_id: int, body: Mapping[str, Any]) -> ConcentrationLimit:
-    """Create or replace the limit of (``dimension``, ``key``) (flushed)."""
-    fund = get_fund(session, fund_id)
+    """Create or replace the limit of (``dimension``, ``key``) (flushed; under the fund's
+    lock)."""
+    fund = lock_fund(session, fund_id)
     dimension = LimitDimension(body["dimension"])
     key = body.get("key")
     if dimension is LimitDimension.PROJECT and key is not None:
@@ -112,6 +116,8 @@ def evaluate(session: Session, fund: Fund, *, extra: Iterable[tuple[Project, Dec
         sums: dict[str | None, Decimal] = {}
         for project, amount in held:
             key = project_key(project, limit.dimension)
+            if key is None:  # a project that does not say its state/corridor: no group
+                continue
             if limit.key is None or key == limit.key:
                 sums[key] = sums.get(key, Decimal(0)) + amount
         if limit.key is not None:

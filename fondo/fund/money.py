@@ -149,12 +149,22 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
                            rounding=ROUND_HALF_EVEN)
 
 
-def convert(amount: Decimal, rate: Decimal, target_currency: str) -> Decimal:
+def convert(amount: Decimal, rate: Decimal, target_currency: str, field: str = "fx_rate"
+            ) -> Decimal:
     """``amount / rate`` in ``target_currency``, rounded half-even to its minor unit.
 
     ``rate`` is units of the amount's currency per unit of the target currency.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``field``: the converted amount exceeds :data:`MAX_AMOUNT`.
     """
-    return quantize(amount / rate, target_currency)
+    value = amount / rate
+    if value > MAX_AMOUNT:
+        raise InvalidInput(f"At this rate the amount would exceed {MAX_AMOUNT} "
+                           f"{target_currency}.", field=field)
+    return quantize(value, target_currency)
 
 
 def amount_text(amount: Decimal | None, currency: str) -> str | None:

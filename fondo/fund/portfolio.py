@@ -23,7 +23,7 @@ Decisions where the issue is silent:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -51,13 +51,18 @@ from fondo.fund.models import Fund, Project
 from fondo.fund.money import amount_text
 from fondo.studies import service as studies_service
 
-__all__ = ["EXCLUDED_STAGES", "PROJECTION_CURRENCY", "portfolio_projects", "portfolio_summary",
+__all__ = ["EXCLUDED_STAGES", "MONTECARLO_TASK", "MONTECARLO_JOB_KIND",
+           "create_montecarlo_job", "run_montecarlo_job", "PROJECTION_CURRENCY", "portfolio_projects", "portfolio_summary",
            "lp_summary", "resolve_fund", "energy_assets", "fund_flows"]
 
 #: Stages of projects the fund no longer holds.
 EXCLUDED_STAGES = frozenset({"withdrawn", "dropped"})
 #: Currency of the finance engine's cash flows, hence of the projections.
 PROJECTION_CURRENCY = "USD"
+#: Celery task name of the fund's Monte Carlo.
+MONTECARLO_TASK = "fondo.portfolio.montecarlo"
+#: Job kind of the fund's Monte Carlo.
+MONTECARLO_JOB_KIND = "portfolio_montecarlo"
 #: A study's uncertainty name for a project known only by its case's P50/P90.
 UNATTRIBUTED = "unattributed"
 
@@ -245,7 +250,8 @@ def _complementarity(settings: Mapping[str, Any] | None, session: Session,
 
 def _montecarlo(fund: Fund, session: Session, holdings: list[dict[str, Any]],
                 assets: Mapping[int, EnergyAsset], flows: Mapping[str, Any], draws: int,
-                seed: int) -> dict[str, Any] | None:
+                seed: int, on_progress: Callable[[int, int], None] | None = None
+                ) -> dict[str, Any] | None:
     if draws <= 0 or not holdings:
         return None
     order = sorted(assets)
@@ -266,7 +272,7 @@ def _montecarlo(fund: Fund, session: Session, holdings: list[dict[str, Any]],
                              opex_sigma=float(spec.get("opex_sigma") or 0.0)))
     out = portfolio_montecarlo(items, factors, MonteCarloSpec(n_draws=draws, seed=seed),
                                n_years=flows["n_years"], fees=flows["fees"],
-                               terms=flows["terms"])
+                               terms=flows["terms"], on_progress=on_progress)
     out.pop("draws")
     return _clean(out | {"seed": seed,
                          "spreads": "each project's newest Monte Carlo run's price, CAPEX "
@@ -396,6 +402,37 @@ def lp_summary(session: Session, lp_id: int, *, lp_ids: set[int] | None = None,
                                   for t in range(flows["n_years"])]}
     out["notes"] = notes
     return _clean(out)
+
+
+def create_montecarlo_job(session: Session, fund: Fund, body: Mapping[str, Any],
+                          user_id: int | None = None) -> Any:
+    """Add a PENDING job of the fund's Monte Carlo (flushed; the caller commits and
+    launches :data:`MONTECARLO_TASK` with ``job.params``)."""
+    from fondo.jobs import create_job
+
+    check_as_of(body.get("as_of_year"))
+    params = {"fund_id": fund.id, "draws": int(body["draws"]), "seed": int(body["seed"]),
+              "as_of_year": body.get("as_of_year")}
+    job = create_job(session, MONTECARLO_JOB_KIND, params, user_id)
+    return job
+
+
+def run_montecarlo_job(session: Session, params: Mapping[str, Any],
+                       on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """The task's work: the fund's Monte Carlo (the summary's ``montecarlo``), strict JSON."""
+    fund = get_fund(session, params["fund_id"])
+    as_of_year = params.get("as_of_year") or dt.date.today().year
+    if fund.base_currency != PROJECTION_CURRENCY:
+        raise InvalidInput(f"Projections are in {PROJECTION_CURRENCY}; fund {fund.id} is in "
+                           f"{fund.base_currency}.", field="fund_id")
+    projects = portfolio_projects(session, fund)
+    cases = {p.id: case_of_project(session, p.id) for p in projects}
+    assets, _notes = energy_assets(session, projects, cases)
+    holdings, _more = _holdings(session, fund, projects, cases)
+    flows = fund_flows(fund, holdings, float(fund_commitments(session, fund)), as_of_year)
+    out = _montecarlo(fund, session, holdings, assets, flows, int(params["draws"]),
+                      int(params["seed"]), on_progress)
+    return {"fund_id": fund.id, "as_of_year": as_of_year, "montecarlo": out}
 
 
 def check_as_of(as_of_year: int | None) -> None:

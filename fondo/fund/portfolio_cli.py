@@ -21,7 +21,8 @@ from fondo.fund import allocations, esg, ledger, limits, portfolio
 from fondo.fund.portfolio_schemas import (AllocationRequestSchema,
                                           ConcentrationLimitRequestSchema, FundRequestSchema,
                                           LedgerEntryRequestSchema, LimitedPartnerRequestSchema,
-                                          MAX_PORTFOLIO_DRAWS)
+                                          MAX_PORTFOLIO_DRAWS,
+                                          PortfolioMonteCarloRequestSchema)
 from fondo.request_body import load_request
 
 INPUT_HELP = "JSON body of the matching API request, '-' for standard input."
@@ -219,3 +220,34 @@ def limit_list(ctx: click.Context, fund_id: int) -> None:
         fund = ledger.get_fund(session, fund_id)
         echo_json({"limits": [limits.limit_json(r) for r in limits.list_limits(session, fund_id)],
                    "status": limits.evaluate(session, fund)})
+
+
+@portfolio_group.command("montecarlo")
+@click.option("--input", "input_path", default=None,
+              help="JSON of POST /api/v1/portfolio/montecarlo (default: every default).")
+@click.option("--queue", is_flag=True, help="Queue it for the workers instead of running it here.")
+@click.pass_context
+@handle_errors
+@needs_database
+def montecarlo(ctx: click.Context, input_path: str | None, queue: bool) -> None:
+    """Monte Carlo of the fund's IRR over every project's case; print the task's JSON."""
+    from fondo.celery_app import make_celery
+    from fondo.errors import FondoError
+    from fondo.jobs import Job, JobState, job_status, launch
+
+    settings = settings_from(ctx)
+    body = load_request(PortfolioMonteCarloRequestSchema(),
+                        read_json_input(input_path) if input_path else {})
+    with session_scope(settings) as session:
+        fund = portfolio.resolve_fund(session, body.get("fund_id"), None)
+        job = portfolio.create_montecarlo_job(session, fund, body)
+        session.commit()
+        job_id, params = job.id, dict(job.params)
+    celery = make_celery(settings if queue else {**settings, "TASK_ALWAYS_EAGER": True})
+    with session_scope(settings) as session:
+        launch(celery, portfolio.MONTECARLO_TASK, session.get(Job, job_id), params)
+    with session_scope(settings) as session:
+        job = session.get(Job, job_id)
+        if not queue and job.state is not JobState.SUCCESS:
+            raise FondoError(f"The fund's Monte Carlo failed: {job.error}")
+        echo_json(job_status(job) | {"result": job.result})

@@ -169,3 +169,13 @@ class PortfolioQuerySchema(Schema):
                            metadata={"description": "Monte Carlo draws of the fund's IRR "
                                                     "(0: none)."})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1))
+
+
+class PortfolioMonteCarloRequestSchema(_Strict):
+    """``POST /api/v1/portfolio/montecarlo`` and ``fondo portfolio montecarlo --input``."""
+
+    fund_id = database_id("The fund (default: the first the caller sees).")
+    draws = JSONInteger(load_default=MAX_PORTFOLIO_DRAWS,
+                        validate=validate.Range(1, MAX_PORTFOLIO_DRAWS))
+    seed = JSONInteger(load_default=0, validate=validate.Range(0, 2**31 - 1))
+    as_of_year = JSONInteger(load_default=None, allow_none=True, validate=YEAR_RANGE)

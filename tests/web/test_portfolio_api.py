@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -133,6 +132,13 @@ def test_an_investor_sees_their_fund_and_only_their_own_position(client, officer
     assert client.get(f"/api/v1/funds/{second['id']}", headers=investor).status_code == 404
     lps = client.get(f"/api/v1/funds/{fund['id']}/limited-partners", headers=investor).json
     assert [x["id"] for x in lps["limited_partners"]] == [mine["id"]]
+    for lp_id in (mine["id"], other["id"]):
+        assert client.post(f"/api/v1/funds/{fund['id']}/ledger", headers=officer, json={
+            "limited_partner_id": lp_id, "kind": "capital_call", "amount": "1.00",
+            "effective_date": "2026-11-30", "fx_rate": "1.375",
+            "fx_rate_date": "2026-11-30"}).status_code == 201
+    entries = client.get(f"/api/v1/funds/{fund['id']}/ledger", headers=investor).json["entries"]
+    assert [e["limited_partner_id"] for e in entries] == [mine["id"]]
     assert client.get(f"/api/v1/portfolio/lp/{mine['id']}", headers=investor).status_code == 200
     hidden = client.get(f"/api/v1/portfolio/lp/{other['id']}", headers=investor)
     assert hidden.status_code == 404 and "Other LP" not in hidden.get_data(as_text=True)
@@ -158,7 +164,8 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
     with session_scope(settings) as session:
         study = make_study(session, "pv", 96_000, {"model": 0.03, "interannual_variability": 0.04},
                            lat=22.0, lon=-102.0, station="766860")
-        a = make_project(session, fund["id"], "A <b>", capacity_mw=40.0, study=study)
+        a = make_project(session, fund["id"], "=HYPERLINK(\"http://x\") <b>", capacity_mw=40.0,
+                         study=study)
         make_project(session, fund["id"], "B", technology="wind", capacity_mw=120.0, case=False)
         session.commit()
         pid, equity = a.id, equity_of(session, a.id)
@@ -171,7 +178,7 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
     body = api.json
     assert [p["capacity_mw"] for p in body["projects"]] == [40.0, 120.0]
     assert body["capacity_mw"] == 160.0
-    assert body["projects"][0]["name"] == "A <b>"  # JSON carries text; pages escape it
+    assert body["projects"][0]["name"] == '=HYPERLINK("http://x") <b>'  # text, as typed
     result = CliRunner().invoke(main, ["portfolio", "summary", "--fund-id", str(fund["id"]),
                                        "--as-of-year", "2027"], obj={"settings": settings})
     assert result.exit_code == 0, result.output
@@ -182,6 +189,9 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
 
     wb = load_workbook(io.BytesIO(xlsx.data))
     assert wb.sheetnames == ["summary", "projects", "ifrs_s2"]
+    names = [row[1] for row in wb["projects"].iter_rows(min_row=2, values_only=True)]
+    assert names[0] == "'=HYPERLINK(\"http://x\") <b>"  # a name is never a formula
+    assert wb["projects"]["B2"].data_type == "s"
     esg = client.get(f"/api/v1/portfolio/esg?fund_id={fund['id']}", headers=officer).json
     assert esg["clean_energy_mwh_per_year"] == 96_000
     assert esg["avoided_tco2e_per_year"] == pytest.approx(96_000 * 0.438, rel=1e-12)
@@ -206,4 +216,37 @@ def test_cli_errors_are_one_line_and_store_nothing(settings, fund, tmp_path):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "commitment_amount" in result.stderr
     assert count(settings, LimitedPartner) == 0
-    assert date.today()  # the command line reads no clock-dependent field here
+
+
+def test_fund_montecarlo_runs_as_a_task_and_as_a_command(client, officer, fund, settings,
+                                                         auth_headers):
+    from fondo.cli import main
+
+    _lp(client, officer, fund["id"], commitment_amount="82500000.00")
+    with session_scope(settings) as session:
+        a = make_project(session, fund["id"], "A")
+        session.commit()
+        pid, equity = a.id, equity_of(session, a.id)
+    client.post(f"/api/v1/funds/{fund['id']}/allocations", headers=officer, json={
+        "project_id": pid, "tranche_kind": "equity", "amount": f"{equity:.2f}", "currency": "USD"})
+    body = {"fund_id": fund["id"], "draws": 200, "seed": 3}
+    started = client.post("/api/v1/portfolio/montecarlo", json=body, headers=officer)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    task = client.get(started.headers["Location"], headers=officer).json
+    assert task["state"] == "SUCCESS" and task["kind"] == "portfolio_montecarlo"
+    result = client.get(task["result_url"], headers=officer).json
+    mc = result["montecarlo"]
+    assert mc["n_draws"] == 200 and mc["gross_irr"]["p10"] <= mc["gross_irr"]["p90"]
+    investor = auth_headers("investor")
+    assert client.post("/api/v1/portfolio/montecarlo", json=body, headers=investor).status_code == 403
+    bad = client.post("/api/v1/portfolio/montecarlo", json=body | {"draws": 0}, headers=officer)
+    assert bad.status_code == 422 and bad.json["field"] == "draws"
+    # the command runs the same task here and now: the same draws, the same numbers
+    path = Path(settings["INSTANCE_PATH"]) / "mc.json"
+    path.write_text(json.dumps(body))
+    from fondo.config import load_settings
+
+    out = CliRunner().invoke(main, ["portfolio", "montecarlo", "--input", str(path)],
+                             obj={"settings": load_settings(settings)})
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["result"] == result

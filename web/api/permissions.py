@@ -46,6 +46,7 @@ TASK_READ_ROLES: Mapping[str, tuple[Role, ...]] = {
     finance_service.MONTECARLO_JOB_KIND: FINANCE_READ_ROLES,  # GET /finance/cases/<id>/montecarlo
     "data_check": (Role.OFFICER, Role.ANALYST),  # POST /data/check
     "consultation_deliver_notice": (Role.OFFICER,),  # GET .../notices/<id>/deliveries
+    "portfolio_montecarlo": (Role.OFFICER, Role.ANALYST),  # POST /portfolio/montecarlo
 }
 
 

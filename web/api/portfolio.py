@@ -21,11 +21,13 @@ from fondo.accounts.models import Role
 from fondo.fund import esg as esg_service
 from fondo.fund import portfolio as portfolio_service
 from fondo.fund import service as fund_service
-from fondo.fund.portfolio_schemas import PortfolioQuerySchema
+from fondo.fund.portfolio_schemas import PortfolioMonteCarloRequestSchema, PortfolioQuerySchema
+from fondo.jobs import job_status, launch
 from web.api.docs import Blueprint, responses_doc, strict_json
 from web.api.permissions import visible_fund_ids
 from web.auth import api_user, require_role
-from web.context import db, settings
+from web.api.schemas import TaskSchema
+from web.context import celery_app, db, settings
 
 blp = Blueprint("portfolio", __name__, url_prefix="/api/v1/portfolio",
                 description="Portfolio: returns, risk, ESG and IFRS S2 figures of the fund")
@@ -88,3 +90,21 @@ def esg_xlsx(query: dict[str, Any]):
     body = esg_service.esg_xlsx(esg_service.esg_report(db(), fund, settings()))
     return Response(body, mimetype=esg_service.XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="fund-{fund.id}-esg.xlsx"'})
+
+
+@blp.post("/montecarlo")
+@require_role(Role.OFFICER, Role.ANALYST)
+@blp.arguments(PortfolioMonteCarloRequestSchema, required=False,
+               description="Fund, draws (default 10 000), seed, as-of year.")
+@blp.doc(**responses_doc(202, TaskSchema, "The task; follow `Location`.",
+                         errors=(401, 403, 404, 422)))
+def start_montecarlo(body: dict[str, Any]):
+    """Start the Monte Carlo of the fund's IRR (every project's case drawn, energy
+    correlated) as a task with progress; its result is the task's `result`."""
+    session = db()
+    fund = _fund(body)
+    job = portfolio_service.create_montecarlo_job(session, fund, body, api_user().id)
+    session.commit()
+    launch(celery_app(), portfolio_service.MONTECARLO_TASK, job, job.params)
+    session.refresh(job)
+    return strict_json(job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"})
