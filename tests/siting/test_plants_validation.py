@@ -169,8 +169,8 @@ def test_operating_solar_and_wind_plants_in_their_own_cells(real_layers):
     urban = real_layers.localities_polygons
     city = urban[(urban["nom_loc"] == "Aguascalientes") & (urban["ambito"] == "urbano")].geometry.union_all()
     assert city.contains(pt)
-    # the wind plants' cells are open: Eólica Santa Catarina's own DEM pixel reads 17 % < 20 % (its slope flag
-    # came from a 5 km cell's centre and the PV limit); El Porvenir keeps 97 % beside its village
+    # the wind plants' cells are open: Eólica Santa Catarina's own DEM pixel reads 17 % < 20 % (its "slope"
+    # was the PV screening's reason printed for a wind plant); El Porvenir keeps 97 % beside its village
     wind = cells[cells["technology"] == "wind"]
     assert not wind["excluded"].any() and (wind["available_fraction"] > 0.9).all()
 
@@ -187,4 +187,4 @@ if __name__ == "__main__":
     layers = load_real_layers()
     for res in (PLANT_CELL_RES_KM, 2.0):
         print(f"\noperating solar and wind plants in their own technology's {res:g} km cell")
-        print(renewable_plant_cells(layers, res).round(3).to_markdown(index=False))
+        print(renewable_plant_cells(layers, res).round(3).to_string(index=False))
