@@ -212,3 +212,17 @@ def test_corridor_available_area_equals_area_minus_union_of_exclusions(real_laye
                 area).area / boxes[i].area
             for i in sample])
         assert column[sample].sum() == pytest.approx(exact.sum(), rel=SAMPLE_RTOL), layer.code
+
+
+def test_one_pixel_per_cell_is_the_centroid_rule(toy_layers):
+    # exclusion_resolution_m = the cell size burns one pixel per cell, at its centre: the rule before issue 16
+    layers = prepare_exclusion_layers(protected_areas=toy_layers.protected_areas,
+                                      localities_polygons=toy_layers.localities_polygons,
+                                      water_bodies=toy_layers.water_bodies,
+                                      params=ExclusionParameters(urban_buffer_m=1500.0))
+    t = Affine(1000, 0, TOY_X0, 0, -1000, TOY_Y0 + 40_000)
+    rows, cols = np.divmod(np.arange(1600), 40)
+    shares = exclusion_shares(layers, t, (40, 40), rows, cols, subdivisions(1000.0, 1000.0))
+    for j, layer in enumerate(layers):
+        centre = rasterize_index(layer.geometries, t, (40, 40))[rows, cols] > 0
+        np.testing.assert_array_equal(shares.fractions[:, j], centre.astype(float))
