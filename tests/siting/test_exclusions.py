@@ -60,6 +60,9 @@ def test_subdivisions():
     assert [subdivisions(c, 100.0) for c in (100.0, 250.0, 1000.0, 2000.0, 99.0)] == [1, 3, 10, 20, 1]
     with pytest.raises(ValueError, match="must be > 0 m"):
         subdivisions(1000.0, 0.0)
+    assert subdivisions(100_000.0, 100.0) == 1000
+    with pytest.raises(ValueError, match="10000 pixels per side of a 100000 m cell, more than 1000"):
+        subdivisions(100_000.0, 10.0)
     with pytest.raises(ValueError, match="exclusion_resolution_m must be between 10 and 1000 m"):
         ExclusionParameters(exclusion_resolution_m=5.0)
     with pytest.raises(ValueError, match="min_plant_mw must be >= 0"):
@@ -119,7 +122,8 @@ def test_shares_do_not_depend_on_how_the_block_is_cut(toy_layers):
     rows, cols = np.divmod(np.arange(1600), 40)
     area = shapely.box(TOY_X0 + 1_200, TOY_Y0 + 500, TOY_X0 + 38_000, TOY_Y0 + 39_100)  # edges on pixel edges
     whole = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area)
-    strips = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area, max_pixels=1_000)  # one cell row a strip
+    # blocks of 10 x 1 cells (1,000 pixels of 10 x 10 each)
+    strips = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area, max_pixels=1_000)
     for name in ("fractions", "label_index", "excluded_fraction", "outside_fraction"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(strips, name))
     # the shares add up to the layers' areas inside the area, as shapely measures them

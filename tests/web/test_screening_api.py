@@ -237,6 +237,11 @@ BAD_SCREENINGS = [
     (_request(parameters={"exclusions": {"exclusion_resolution_m": 5000}}),
      "parameters.exclusions.exclusion_resolution_m", "<= 1000"),
     (_request(parameters={"exclusions": {"min_plant_mw": -0.5}}), "parameters.exclusions.min_plant_mw", ">= 0"),
+    (_request(resolution_km=20.0, parameters={"exclusions": {"exclusion_resolution_m": 10}}),
+     "parameters.exclusions.exclusion_resolution_m", "more than 1000"),
+    ({"corridor": "bajio", "technology": "pv", "resolution_km": 1.0,
+      "parameters": {"exclusions": {"exclusion_resolution_m": 10}}},  # 185,968 cells x 100 x 100 pixels
+     "parameters.exclusions.exclusion_resolution_m", "pixels, more than the maximum"),
     (_request(parameters={"exclusions": {"river_buffer_m": 60_000}}), "parameters.exclusions.river_buffer_m",
      "<= 50000"),
     (_request(parameters={"weights": {"available_area": -1}}), "parameters.weights.available_area", ">= 0"),
@@ -355,6 +360,8 @@ BAD_SITE_CHECKS = [
     ({"technology": "pv"}, "geometry"),
     ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": 0.0}, "resolution_km"),
     ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": "2"}, "resolution_km"),
+    ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": 50,
+      "parameters": {"exclusions": {"exclusion_resolution_m": 10}}}, "parameters.exclusions.exclusion_resolution_m"),
     ({"geometry": AGS_POLYGON, "technology": "pv", "parameters": {"exclusions": {"min_plant_mw": -1}}},
      "parameters.exclusions.min_plant_mw"),
 ]
