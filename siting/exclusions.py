@@ -327,6 +327,8 @@ def exclusion_shares(
     busy = np.zeros((nrows, ncols), dtype=bool)
     busy[rows, cols] = True
     fine_t = transform @ Affine.scale(1.0 / n)
+    if area is not None:
+        shapely.prepare(area)
     for r0 in range(0, nrows, row_step):  # blocks of cells of at most max_pixels pixels, not cells
         r1 = min(nrows, r0 + row_step)
         for c0 in range(0, ncols, col_step):
@@ -337,7 +339,9 @@ def exclusion_shares(
             t = fine_t @ Affine.translation(c0 * n, r0 * n)
             fine_shape = ((r1 - r0) * n, (c1 - c0) * n)
             mask = None
-            if area is not None:
+            x0, y1 = t.c, t.f
+            if area is not None and not shapely.contains_properly(
+                    area, shapely.box(x0, y1 + t.e * fine_shape[0], x0 + t.a * fine_shape[1], y1)):
                 mask = features.rasterize([(area, 1)], out=np.zeros(fine_shape, dtype=np.uint8), transform=t,
                                           all_touched=False).view(bool)
                 inside[block] = _block_sum(mask, n)
