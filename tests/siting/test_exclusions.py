@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataclasses import replace
 
@@ -230,3 +232,31 @@ def test_one_pixel_per_cell_is_the_centroid_rule(toy_layers):
     for j, layer in enumerate(layers):
         centre = rasterize_index(layer.geometries, t, (40, 40))[rows, cols] > 0
         np.testing.assert_array_equal(shares.fractions[:, j], centre.astype(float))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59), st.integers(1, 30), st.integers(1, 30)),
+                min_size=1, max_size=4),
+       st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(20, 60), st.integers(20, 60)))
+def test_shares_of_polygons_on_pixel_edges_are_exact(boxes, area_box):
+    # polygons and area whose edges lie on the 100 m pixel edges: every pixel is in or out whole, so
+    # the shares equal shapely's exact overlaps, whatever the overlaps between the polygons
+    pixel = 100.0
+    polygons = [shapely.box(x * pixel, y * pixel, (x + w) * pixel, (y + h) * pixel) for x, y, w, h in boxes]
+    area = shapely.box(*(v * pixel for v in area_box))
+    layer = prepare_exclusion_layers(
+        protected_areas=gpd.GeoDataFrame({"ap_code": ["x"] * len(polygons), "nombre": ["x"] * len(polygons)},
+                                         geometry=polygons, crs="EPSG:6372"),
+        localities_polygons=gpd.GeoDataFrame({"ambito": []}, geometry=[], crs="EPSG:6372"),
+        water_bodies=gpd.GeoDataFrame(geometry=[], crs="EPSG:6372"))[:1]
+    t = Affine(1000, 0, 0, 0, -1000, 6000)
+    rows, cols = np.divmod(np.arange(36), 6)
+    shares = exclusion_shares(layer, t, (6, 6), rows, cols, 10, area=area)
+    cells = shapely.box(cols * 1000.0, 6000.0 - (rows + 1) * 1000.0, (cols + 1) * 1000.0, 6000.0 - rows * 1000.0)
+    union = shapely.union_all(polygons)
+    np.testing.assert_allclose(shares.fractions[:, 0], shapely.area(shapely.intersection(
+        shapely.intersection(cells, union), area)) / 1e6, atol=1e-12)
+    np.testing.assert_allclose(shares.outside_fraction, 1 - shapely.area(shapely.intersection(cells, area)) / 1e6,
+                               atol=1e-12)
+    np.testing.assert_allclose(shares.available_fraction + shares.outside_fraction + shares.excluded_fraction, 1.0,
+                               atol=1e-12)
