@@ -61,6 +61,7 @@ def run() -> list[dict]:
     layers.derived.clear()
     per_tech = {}
     n_cells = 0
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     for tech in ("pv", "wind"):
         t1 = time.perf_counter()
@@ -71,6 +72,7 @@ def run() -> list[dict]:
         assert out["lcoe_usd_per_mwh"].notna().any() and out["available_fraction"].between(0, 1).all()
         del out
     total_s = time.perf_counter() - t0
+    cpu_s = time.process_time() - cpu0
     peak_gb = os_resource.getrusage(os_resource.RUSAGE_SELF).ru_maxrss / KIB_PER_GIB
     exclusion_m = RESOLUTION_KM * 1000.0 / subdivisions(RESOLUTION_KM * 1000.0,
                                                        default_parameters("pv").exclusions.exclusion_resolution_m)
@@ -93,6 +95,10 @@ def run() -> list[dict]:
                  f"load {load_s:.1f} s excluded)",
          "value": total_s, "unit": "s", "reference": "issue 16 bar", "reference_value": TIME_BAR_S,
          "ratio": total_s / TIME_BAR_S, "bar": f"<= {TIME_BAR_S:g} s", "passed": total_s <= TIME_BAR_S},
+        {"name": "the same screening's CPU time (process_time: what the wall time is on an idle machine, "
+                 "whatever else the shared cores run)",
+         "value": cpu_s, "unit": "s", "reference": "issue 16 bar", "reference_value": TIME_BAR_S,
+         "ratio": cpu_s / TIME_BAR_S, "bar": f"<= {TIME_BAR_S:g} s", "passed": cpu_s <= TIME_BAR_S},
         {"name": "peak memory of the process (ru_maxrss, layers loaded)", "value": peak_gb, "unit": "GB",
          "reference": "issue 16 bar", "reference_value": MEMORY_BAR_GB, "ratio": peak_gb / MEMORY_BAR_GB,
          "bar": f"<= {MEMORY_BAR_GB:g} GB", "passed": peak_gb <= MEMORY_BAR_GB},

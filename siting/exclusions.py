@@ -46,6 +46,7 @@ from siting.parameters import PROJECTED_CRS, ExclusionParameters
 __all__ = [
     "BUFFER_QUAD_SEGMENTS",
     "MAX_CHUNK_PIXELS",
+    "MAX_SUBDIVISIONS",
     "ExclusionLayer",
     "ExclusionShares",
     "prepare_exclusion_layers",
@@ -63,9 +64,12 @@ BUFFER_QUAD_SEGMENTS = 4
 _NAME_COLUMNS = ("nombre", "name", "nom_loc", "NOMBRE", "NAME")
 #: Codes of the built-in layers and per-cell tests, which an imported layer may not take.
 RESERVED_CODES = ("protected_area", "urban_area", "village", "water_body", "river", "slope", "no_terrain_data")
-#: Largest fine raster burnt at once (pixels); a tile is cut into strips of cell rows
-#: below it, so memory stays bounded whatever the tile and cell size (~40 MB per layer).
+#: Largest fine raster burnt at once (pixels); a tile is cut into blocks of whole cells
+#: below it, so memory stays bounded whatever the tile and cell size (~10 MB per layer).
 MAX_CHUNK_PIXELS = 10_000_000
+#: Most pixels per cell side: a 100 km cell (the coarsest lattice) at the default 100 m, a
+#: million pixels per cell; finer rasters for larger cells are refused.
+MAX_SUBDIVISIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -215,10 +219,20 @@ def subdivisions(cell_size_m: float, exclusion_resolution_m: float) -> int:
     --------
     >>> subdivisions(1000.0, 100.0), subdivisions(250.0, 100.0), subdivisions(100.0, 100.0)
     (10, 3, 1)
+
+    Raises
+    ------
+    ValueError
+        More than :data:`MAX_SUBDIVISIONS` pixels per side.
     """
     if not (cell_size_m > 0 and exclusion_resolution_m > 0):
         raise ValueError(f"cell size and exclusion resolution must be > 0 m, got {cell_size_m}, {exclusion_resolution_m}")
-    return max(1, int(math.ceil(cell_size_m / exclusion_resolution_m - 1e-9)))
+    n = max(1, int(math.ceil(cell_size_m / exclusion_resolution_m - 1e-9)))
+    if n > MAX_SUBDIVISIONS:
+        raise ValueError(
+            f"exclusion_resolution_m: {exclusion_resolution_m:g} m makes {n} pixels per side of a "
+            f"{cell_size_m:g} m cell, more than {MAX_SUBDIVISIONS}; use a coarser exclusion resolution")
+    return n
 
 
 def _block_sum(fine: np.ndarray, n: int) -> np.ndarray:
@@ -280,7 +294,8 @@ def exclusion_shares(
         The screened area: pixels outside it are neither available nor excluded
         (``outside_fraction``). [EPSG:6372]
     max_pixels : int
-        Largest raster burnt at once; the block is burnt in strips of cell rows.
+        Largest raster burnt at once (or one cell's, if larger); the block is burnt in
+        blocks of whole cells below it.
 
     Returns
     -------
@@ -307,40 +322,48 @@ def exclusion_shares(
     label = np.zeros((k, nrows, ncols), dtype=np.int32)
     union = np.zeros((nrows, ncols), dtype=np.int64)
     inside = np.full((nrows, ncols), n * n, dtype=np.int64)
-    step = max(1, int(max_pixels) // max(1, ncols * n * n))
-    busy = np.zeros(nrows, dtype=bool)
-    busy[rows] = True
+    col_step = max(1, min(ncols, int(max_pixels) // (n * n)))
+    row_step = max(1, int(max_pixels) // (col_step * n * n))
+    busy = np.zeros((nrows, ncols), dtype=bool)
+    busy[rows, cols] = True
     fine_t = transform @ Affine.scale(1.0 / n)
-    for r0 in range(0, nrows, step):  # strips of cell rows, not cells
-        r1 = min(nrows, r0 + step)
-        if not busy[r0:r1].any():
-            continue
-        t = fine_t @ Affine.translation(0, r0 * n)
-        fine_shape = ((r1 - r0) * n, ncols * n)
-        mask = None
-        if area is not None:
-            mask = features.rasterize([(area, 1)], out=np.zeros(fine_shape, dtype=np.uint8), transform=t,
-                                      all_touched=False).view(bool)
-            inside[r0:r1] = _block_sum(mask, n)
-            if (inside[r0:r1] == n * n).all():
-                mask = None  # the strip lies inside the area: nothing to mask
-        hit_any = None
-        for j, layer in enumerate(layers):
-            hit = _burn(layer, t, fine_shape)
-            if hit is None:
+    if area is not None:
+        shapely.prepare(area)
+    for r0 in range(0, nrows, row_step):  # blocks of cells of at most max_pixels pixels, not cells
+        r1 = min(nrows, r0 + row_step)
+        for c0 in range(0, ncols, col_step):
+            c1 = min(ncols, c0 + col_step)
+            if not busy[r0:r1, c0:c1].any():
                 continue
-            hit = hit.view(bool)
-            if mask is not None:
-                hit &= mask
-            covered[j, r0:r1] = _block_sum(hit, n)
-            label[j, r0:r1] = _burn(layer, transform @ Affine.translation(0, r0), (r1 - r0, ncols),
-                                    value_index=True, all_touched=True)
-            if hit_any is None:
-                hit_any = hit
-            else:
-                hit_any |= hit
-        if hit_any is not None:
-            union[r0:r1] = _block_sum(hit_any, n)
+            block = (slice(r0, r1), slice(c0, c1))
+            t = fine_t @ Affine.translation(c0 * n, r0 * n)
+            fine_shape = ((r1 - r0) * n, (c1 - c0) * n)
+            mask = None
+            x0, y1 = t.c, t.f
+            if area is not None and not shapely.contains_properly(
+                    area, shapely.box(x0, y1 + t.e * fine_shape[0], x0 + t.a * fine_shape[1], y1)):
+                mask = features.rasterize([(area, 1)], out=np.zeros(fine_shape, dtype=np.uint8), transform=t,
+                                          all_touched=False).view(bool)
+                inside[block] = _block_sum(mask, n)
+                if (inside[block] == n * n).all():
+                    mask = None  # the block lies inside the area: nothing to mask
+            hit_any = None
+            for j, layer in enumerate(layers):
+                hit = _burn(layer, t, fine_shape)
+                if hit is None:
+                    continue
+                hit = hit.view(bool)
+                if mask is not None:
+                    hit &= mask
+                covered[(j, *block)] = _block_sum(hit, n)
+                label[(j, *block)] = _burn(layer, transform @ Affine.translation(c0, r0), (r1 - r0, c1 - c0),
+                                           value_index=True, all_touched=True)
+                if hit_any is None:
+                    hit_any = hit
+                else:
+                    hit_any |= hit
+            if hit_any is not None:
+                union[block] = _block_sum(hit_any, n)
     pixels = float(n * n)
     return ExclusionShares(
         fractions=(covered[:, rows, cols] / pixels).T.reshape(rows.size, k),

@@ -58,9 +58,12 @@ def score_cells(cells: pd.DataFrame, params: ScreeningParameters) -> np.ndarray:
     return np.where(cells["excluded"].to_numpy(bool), np.nan, score)
 
 
-def rank_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rank by score, 1 = best; excluded (NaN score) cells get no rank. Ties by lattice position (``ix``, ``iy``)."""
-    out = cells.copy()
+def rank_cells(cells: gpd.GeoDataFrame, *, inplace: bool = False) -> gpd.GeoDataFrame:
+    """Rank by score, 1 = best; excluded (NaN score) cells get no rank. Ties by lattice position (``ix``, ``iy``).
+
+    ``inplace=True`` writes ``rank`` into ``cells`` (a frame the caller has just built) instead of a copy.
+    """
+    out = cells if inplace else cells.copy()
     order = np.lexsort((out["iy"].to_numpy(), out["ix"].to_numpy(), -np.nan_to_num(out["score"].to_numpy(float), nan=-np.inf)))
     rank = np.empty(len(out), dtype=np.int64)
     rank[order] = np.arange(1, len(out) + 1)

@@ -321,7 +321,7 @@ def screen_cells(
         crs=PROJECTED_CRS,
     )
     out["score"] = score_cells(out, params)
-    return rank_cells(out)
+    return rank_cells(out, inplace=True)
 
 
 def concat_tiles(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -340,7 +340,7 @@ def concat_tiles(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         raise ValueError(f"tiles mix technologies {sorted(out['technology'].unique())}")
     if out["cell_id"].duplicated().any():
         raise ValueError("tiles overlap: duplicate cell_id")
-    return rank_cells(gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS))
+    return rank_cells(gpd.GeoDataFrame(out, geometry="geometry", crs=PROJECTED_CRS), inplace=True)
 
 
 def screen_area(

@@ -22,6 +22,7 @@ import shapely
 
 from fondo.errors import InvalidInput
 from fondo.screening.bundle import ScreeningBundle
+from siting.exclusions import subdivisions
 from siting.grid import (
     ScreeningInputError,
     Tile,
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_CELLS_SETTING",
     "ScreeningRequest",
     "engine_error",
+    "exclusion_subdivisions",
     "jsonable",
     "max_cells_setting",
     "parameters_from_request",
@@ -281,6 +283,36 @@ def tile_from_json(data: Mapping[str, Any]) -> Tile:
                 float(data["resolution_m"]))
 
 
+#: Most exclusion-raster pixels of one screening: about twenty times both corridors at 1 km
+#: with the default 100 m pixels (48 million), some minutes of work per technology.
+MAX_EXCLUSION_PIXELS = 1_000_000_000
+#: The request field of the exclusion raster's resolution.
+EXCLUSION_RESOLUTION_FIELD = "parameters.exclusions.exclusion_resolution_m"
+
+
+def exclusion_subdivisions(params: ScreeningParameters, resolution_km: float, cell_count: int = 1) -> int:
+    """Pixels per cell side of the exclusion raster, refused when too fine for the cells.
+
+    Raises
+    ------
+    InvalidInput
+        More than :data:`siting.exclusions.MAX_SUBDIVISIONS` pixels per cell side, or more than
+        :data:`MAX_EXCLUSION_PIXELS` over the cells (field
+        ``parameters.exclusions.exclusion_resolution_m``).
+    """
+    resolution = params.exclusions.exclusion_resolution_m
+    try:
+        n = subdivisions(float(resolution_km) * 1000.0, resolution)
+    except ValueError as exc:
+        raise InvalidInput(str(exc).split(": ", 1)[-1], field=EXCLUSION_RESOLUTION_FIELD) from None
+    if cell_count * n * n > MAX_EXCLUSION_PIXELS:
+        raise InvalidInput(
+            f"{resolution:g} m over {cell_count:,} cells of {resolution_km:g} km makes "
+            f"{cell_count * n * n:,} pixels, more than the maximum {MAX_EXCLUSION_PIXELS:,}; use a coarser "
+            "exclusion resolution or a smaller area", field=EXCLUSION_RESOLUTION_FIELD)
+    return n
+
+
 def plan_tiles(request: ScreeningRequest) -> tuple[list[dict[str, Any]], int]:
     """The tiles holding at least one cell of the request (as JSON), and the number of cells.
 
@@ -288,7 +320,8 @@ def plan_tiles(request: ScreeningRequest) -> tuple[list[dict[str, Any]], int]:
     ------
     InvalidInput
         Too many cells for ``SCREENING_MAX_CELLS``, or no cell centre in the area (field
-        ``resolution_km``).
+        ``resolution_km``); an exclusion raster too fine for them
+        (:func:`exclusion_subdivisions`).
     """
     try:
         grid = screening_grid(request.area_6372, request.resolution_km,
@@ -301,6 +334,7 @@ def plan_tiles(request: ScreeningRequest) -> tuple[list[dict[str, Any]], int]:
         raise InvalidInput(f"no cell centre of the {request.resolution_km:g} km lattice falls "
                            "inside the area; use a finer resolution or a larger area",
                            field="resolution_km")
+    exclusion_subdivisions(request.params, request.resolution_km, len(grid))
     ix, iy = grid["ix"].to_numpy(), grid["iy"].to_numpy()
     kept = [t for t in tiles
             if ((ix >= t.ix0) & (ix < t.ix0 + t.ncols) & (iy >= t.iy0) & (iy < t.iy0 + t.nrows)).any()]

@@ -15,6 +15,7 @@ import shapely
 from fondo.screening.bundle import screening_bundle
 from fondo.screening.request import (
     engine_error,
+    exclusion_subdivisions,
     jsonable,
     max_cells_setting,
     parameters_from_request,
@@ -58,11 +59,13 @@ def check_site_request(settings: Mapping[str, Any], request: Mapping[str, Any]) 
     technology = request["technology"]
     params = parameters_from_request(technology, request.get("parameters"),
                                      max_cells_setting(settings))
+    resolution_km = request.get("resolution_km", DEFAULT_RESOLUTION_KM)
+    exclusion_subdivisions(params, resolution_km)  # the point's one cell
     bundle = screening_bundle(settings)
     try:
         result = check_site(request["geometry"], bundle.layers, params,
                             extra_layers=dict(bundle.extra_layers) or None,
-                            resolution_km=request.get("resolution_km", DEFAULT_RESOLUTION_KM))
+                            resolution_km=resolution_km)
     except (ScreeningInputError, ValueError) as exc:
         raise engine_error(exc) from None
     return jsonable({

@@ -117,10 +117,14 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
     Raises
     ------
     ValueError
-        A total or a best cell's value is infinite (an overflow): the run fails with the
-        summary's path as its reason, and nothing is stored. (A NaN is a value that does
+        A cell's value, a total or a best cell's value is infinite (an overflow): the run
+        fails with the column or the summary's path as its reason, and nothing is stored. (A NaN is a value that does
         not exist, served as ``null``.)
     """
+    for column in cells.columns:  # columns, not cells: an overflow in any cell fails the run
+        values = cells[column]
+        if pd.api.types.is_float_dtype(values.dtype) and np.isinf(values.to_numpy(float)).any():
+            raise ValueError(f"the screening's cells hold a value that is not a finite number ({column})")
     excluded = cells["excluded"].to_numpy(bool)
     parts = cells.loc[excluded, "exclusion_reasons"].astype(str).str.split("; ").explode()
     stems = parts[parts != ""].str.split(":").str[0]

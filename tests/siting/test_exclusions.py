@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataclasses import replace
 
@@ -60,6 +62,9 @@ def test_subdivisions():
     assert [subdivisions(c, 100.0) for c in (100.0, 250.0, 1000.0, 2000.0, 99.0)] == [1, 3, 10, 20, 1]
     with pytest.raises(ValueError, match="must be > 0 m"):
         subdivisions(1000.0, 0.0)
+    assert subdivisions(100_000.0, 100.0) == 1000
+    with pytest.raises(ValueError, match="10000 pixels per side of a 100000 m cell, more than 1000"):
+        subdivisions(100_000.0, 10.0)
     with pytest.raises(ValueError, match="exclusion_resolution_m must be between 10 and 1000 m"):
         ExclusionParameters(exclusion_resolution_m=5.0)
     with pytest.raises(ValueError, match="min_plant_mw must be >= 0"):
@@ -119,7 +124,8 @@ def test_shares_do_not_depend_on_how_the_block_is_cut(toy_layers):
     rows, cols = np.divmod(np.arange(1600), 40)
     area = shapely.box(TOY_X0 + 1_200, TOY_Y0 + 500, TOY_X0 + 38_000, TOY_Y0 + 39_100)  # edges on pixel edges
     whole = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area)
-    strips = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area, max_pixels=1_000)  # one cell row a strip
+    # blocks of 10 x 1 cells (1,000 pixels of 10 x 10 each)
+    strips = exclusion_shares(layers, t, (40, 40), rows, cols, 10, area=area, max_pixels=1_000)
     for name in ("fractions", "label_index", "excluded_fraction", "outside_fraction"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(strips, name))
     # the shares add up to the layers' areas inside the area, as shapely measures them
@@ -212,3 +218,45 @@ def test_corridor_available_area_equals_area_minus_union_of_exclusions(real_laye
                 area).area / boxes[i].area
             for i in sample])
         assert column[sample].sum() == pytest.approx(exact.sum(), rel=SAMPLE_RTOL), layer.code
+
+
+def test_one_pixel_per_cell_is_the_centroid_rule(toy_layers):
+    # exclusion_resolution_m = the cell size burns one pixel per cell, at its centre: the rule before issue 16
+    layers = prepare_exclusion_layers(protected_areas=toy_layers.protected_areas,
+                                      localities_polygons=toy_layers.localities_polygons,
+                                      water_bodies=toy_layers.water_bodies,
+                                      params=ExclusionParameters(urban_buffer_m=1500.0))
+    t = Affine(1000, 0, TOY_X0, 0, -1000, TOY_Y0 + 40_000)
+    rows, cols = np.divmod(np.arange(1600), 40)
+    shares = exclusion_shares(layers, t, (40, 40), rows, cols, subdivisions(1000.0, 1000.0))
+    for j, layer in enumerate(layers):
+        centre = rasterize_index(layer.geometries, t, (40, 40))[rows, cols] > 0
+        np.testing.assert_array_equal(shares.fractions[:, j], centre.astype(float))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59), st.integers(1, 30), st.integers(1, 30)),
+                min_size=1, max_size=4),
+       st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(20, 60), st.integers(20, 60)))
+def test_shares_of_polygons_on_pixel_edges_are_exact(boxes, area_box):
+    # polygons and area whose edges lie on the 100 m pixel edges: every pixel is in or out whole, so
+    # the shares equal shapely's exact overlaps, whatever the overlaps between the polygons
+    pixel = 100.0
+    polygons = [shapely.box(x * pixel, y * pixel, (x + w) * pixel, (y + h) * pixel) for x, y, w, h in boxes]
+    area = shapely.box(*(v * pixel for v in area_box))
+    layer = prepare_exclusion_layers(
+        protected_areas=gpd.GeoDataFrame({"ap_code": ["x"] * len(polygons), "nombre": ["x"] * len(polygons)},
+                                         geometry=polygons, crs="EPSG:6372"),
+        localities_polygons=gpd.GeoDataFrame({"ambito": []}, geometry=[], crs="EPSG:6372"),
+        water_bodies=gpd.GeoDataFrame(geometry=[], crs="EPSG:6372"))[:1]
+    t = Affine(1000, 0, 0, 0, -1000, 6000)
+    rows, cols = np.divmod(np.arange(36), 6)
+    shares = exclusion_shares(layer, t, (6, 6), rows, cols, 10, area=area)
+    cells = shapely.box(cols * 1000.0, 6000.0 - (rows + 1) * 1000.0, (cols + 1) * 1000.0, 6000.0 - rows * 1000.0)
+    union = shapely.union_all(polygons)
+    np.testing.assert_allclose(shares.fractions[:, 0], shapely.area(shapely.intersection(
+        shapely.intersection(cells, union), area)) / 1e6, atol=1e-12)
+    np.testing.assert_allclose(shares.outside_fraction, 1 - shapely.area(shapely.intersection(cells, area)) / 1e6,
+                               atol=1e-12)
+    np.testing.assert_allclose(shares.available_fraction + shares.outside_fraction + shares.excluded_fraction, 1.0,
+                               atol=1e-12)

@@ -232,6 +232,19 @@ BAD_SCREENINGS = [
     (_request(parameters={"exclusions": {"urban_buffer_m": -5}}), "parameters.exclusions.urban_buffer_m",
      ">= 0"),
     (_request(parameters={"max_cells": 10**9}), "parameters.max_cells", "server"),
+    (_request(parameters={"exclusions": {"exclusion_resolution_m": 5}}),
+     "parameters.exclusions.exclusion_resolution_m", ">= 10"),
+    (_request(parameters={"exclusions": {"exclusion_resolution_m": 5000}}),
+     "parameters.exclusions.exclusion_resolution_m", "<= 1000"),
+    (_request(parameters={"exclusions": {"min_plant_mw": -0.5}}), "parameters.exclusions.min_plant_mw", ">= 0"),
+    (_request(resolution_km=20.0, parameters={"exclusions": {"exclusion_resolution_m": 10}}),
+     "parameters.exclusions.exclusion_resolution_m", "more than 1000"),
+    ({"corridor": "bajio", "technology": "pv", "resolution_km": 1.0,
+      "parameters": {"exclusions": {"exclusion_resolution_m": 10}}},  # 185,968 cells x 100 x 100 pixels
+     "parameters.exclusions.exclusion_resolution_m", "pixels, more than the maximum"),
+    (_request(parameters={"exclusions": {"river_buffer_m": 60_000}}), "parameters.exclusions.river_buffer_m",
+     "<= 50000"),
+    (_request(parameters={"weights": {"available_area": -1}}), "parameters.weights.available_area", ">= 0"),
     (_request(tile_cells=0), "tile_cells", "whole number"),
     (_request(colour="red"), "colour", "unknown field"),
 ]
@@ -315,6 +328,14 @@ def test_site_check_of_a_point_in_the_city(client, settings, officer):
     assert "Aguascalientes" in by_name["urban_area_overlap_km2"]["reason"]
     assert check["passed"] is False and check["capacity_mw"] == 0.0
     assert any("reference plant" in n for n in check["notes"])
+    # the point's 2 km screening cell, in the city's built-up area: nothing available, urban buffer 100 %
+    cell = check["cell"]
+    assert cell["cell_id"].startswith("6372:2000:") and cell["resolution_km"] == 2.0
+    assert cell["excluded"] is True and cell["available_fraction"] == 0.0 and cell["capacity_mw"] == 0.0
+    assert cell["excluded_km2_by_reason"]["urban_area"] == 4.0
+    assert "urban locality (+1000 m): 100 % (Aguascalientes)" in cell["exclusion_reasons"]
+    assert_allclose(check["excluded_km2_by_reason"]["urban_area"], by_name["urban_area_overlap_km2"]["value"],
+                    rtol=1e-12)
 
 
 def test_site_check_of_a_polygon_in_the_protected_area(client, officer):
@@ -328,6 +349,8 @@ def test_site_check_of_a_polygon_in_the_protected_area(client, officer):
     protected = {c["name"]: c for c in check["constraints"]}["protected_area_overlap_km2"]
     assert protected["passed"] is False and ANP_NAME in protected["reason"]
     assert_allclose(protected["value"], check["area_km2"], rtol=1e-6)
+    assert_allclose(check["excluded_km2_by_reason"]["protected_area"], check["area_km2"], rtol=1e-6)
+    assert check["cell"] is None and check["available_fraction"] == 0.0
 
 
 BAD_SITE_CHECKS = [
@@ -335,6 +358,12 @@ BAD_SITE_CHECKS = [
     ({"geometry": {"type": "Point"}, "technology": "pv"}, "geometry.coordinates"),
     ({"geometry": AGS_POLYGON, "technology": "hydro"}, "technology"),
     ({"technology": "pv"}, "geometry"),
+    ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": 0.0}, "resolution_km"),
+    ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": "2"}, "resolution_km"),
+    ({"geometry": AGS_POLYGON, "technology": "pv", "resolution_km": 50,
+      "parameters": {"exclusions": {"exclusion_resolution_m": 10}}}, "parameters.exclusions.exclusion_resolution_m"),
+    ({"geometry": AGS_POLYGON, "technology": "pv", "parameters": {"exclusions": {"min_plant_mw": -1}}},
+     "parameters.exclusions.min_plant_mw"),
 ]
 
 

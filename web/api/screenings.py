@@ -106,7 +106,8 @@ def get_supply_curve(screening_id: int, fmt: str):
 @blp.post("/sites/check")
 @require_role(*WRITE_ROLES)
 @blp.arguments(svc.SiteCheckRequestSchema, description="The site and technology.")
-@blp.doc(**responses_doc(200, None, "Attributes, capacity, nearest station and constraints.",
+@blp.doc(**responses_doc(200, None, "Attributes, available area and capacity, excluded km² by reason, a "
+                                   "point's screening cell, nearest station and constraints.",
                          errors=(401, 403, 422)))
 def check_site(request: dict):
     """Check a candidate site now: each constraint with `name`, `passed`, `value`, `limit`, `reason`."""
