@@ -164,7 +164,8 @@ def solar_position_midpoint(times, latitude, longitude, elevation_m, pressure=No
         ``apparent_zenith``, ``zenith``, ``azimuth`` [°] indexed by ``times``.
     """
     unixtime = hour_tables(times).unixtime_mid_s
-    pressure_mbar = (SPA_DEFAULT_PRESSURE_PA if pressure is None
+    # pvlib's get_solarposition: without a pressure, the standard atmosphere's at the elevation
+    pressure_mbar = (pvlib.atmosphere.alt2pres(elevation_m) if pressure is None
                      else np.asarray(pressure, dtype=float)) / 100.0
     temperature = SPA_DEFAULT_TEMPERATURE_C if temp_air is None else np.asarray(temp_air, dtype=float)
     zenith_app, zenith, azimuth = spa_site_position(_spa_geocentric(unixtime.tobytes()), latitude,
@@ -215,10 +216,9 @@ def _hour_tables(tz: str, starts_ns: bytes) -> HourTables:
 
 
 #: pvlib ``spa_python`` defaults used by the detailed path: ΔT = TT − UT1 [s], refraction at
-#: sunrise and sunset [°], pressure [Pa] and temperature [°C] when none are given.
+#: sunrise and sunset [°] and the temperature when none is given [°C] (``get_solarposition``).
 SPA_DELTA_T_S = 67.0
 SPA_ATMOS_REFRACT_DEG = 0.5667
-SPA_DEFAULT_PRESSURE_PA = 101325.0
 SPA_DEFAULT_TEMPERATURE_C = 12.0
 
 
