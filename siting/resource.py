@@ -68,6 +68,7 @@ __all__ = [
     "cell_resource",
     "site_resource",
     "PV_METHOD",
+    "RESOURCE_METHOD_LABELS",
     "WIND_CALIBRATION",
     "SIGMA_NO_CONFIDENCE",
     "wind_confidence",
@@ -508,6 +509,16 @@ def loo_summary(loo: pd.DataFrame) -> dict[str, float]:
 
 #: ``resource_method`` of GHI everywhere: MERRA-2 background times the IDW station ratio.
 PV_METHOD = "merra2_station_idw"
+
+#: English label of each ``resource_method`` (msgids of ``web/translations/strings_resource.py``:
+#: the report and the pages show these, translated, next to ``resource_confidence``).
+RESOURCE_METHOD_LABELS = {
+    PV_METHOD: "MERRA-2 irradiation corrected by the nearby weather stations",
+    wcal.METHOD_WRF: "WRF mesoscale model, 80 m (1 km)",
+    wcal.METHOD_WRF_BLEND: "WRF mesoscale model blended at the edge of its domain",
+    wcal.METHOD_CALIBRATED: "Weather stations calibrated on terrain against the WRF domains",
+    "station_series_unscaled": "Weather station series, not scaled to the site",
+}
 
 #: Settings of the wind calibration.  ``sigma_calibrated`` is the pooled relative RMSE of
 #: the leave-one-domain-out check over every grid point of the five bundled domains
