@@ -6,9 +6,12 @@ Figures (issue 16, item 4), for PV and for wind: 8 clients at once, each sending
 embedded SQLite database and the bundled data:
 
 - requests per second, against the bar of 100 requests/s (the issue measured 34 before);
-- the 95th percentile of the response time, against the bar of 100 ms.
+- the 95th percentile of the response time, against the bar of 100 ms;
+- the CPU time one request costs (gunicorn's workers and the load client together), against
+  the 20 ms that 100 requests/s on 2 cores allow: other work on the machine slows the first
+  two figures but not this one.
 
-Both pass only with zero errors (any answer but 200). The load client runs on the same
+All pass only with zero errors (any answer but 200). The load client runs on the same
 machine (it shares the 2 cores), and so does anything else running: the line says how busy
 the machine was (load average before the run). Warm-up requests first build each worker's
 caches (the screening layers and wind model, the stations' weather and sun ephemeris) and
@@ -42,6 +45,8 @@ WARMUP_PER_CLIENT = 12
 #: Bars of the issue. [1/s], [s]
 RATE_BAR_PER_S = 100.0
 P95_BAR_S = 0.100
+#: CPU a request may use, all processes together, for 100 requests/s on 2 cores. [ms]
+CPU_BUDGET_MS = 2 * 1000 / RATE_BAR_PER_S
 #: The issue's measurement before the work (PV, 2 workers, 8 clients). [1/s]
 BEFORE_RATE_PER_S = 34.0
 #: gunicorn workers: one per core of the machine of the bar (2 cores).
@@ -160,6 +165,30 @@ def _wait_until_up(port: int, server: subprocess.Popen) -> None:
     raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S} s")
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far. [s]"""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(server: subprocess.Popen) -> list[int]:
+    """gunicorn's worker processes (children of the master)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def run() -> list[dict]:
     instance = Path(tempfile.mkdtemp(prefix="fondo-bench-quick-"))
     settings = {"DATABASE_URL": f"sqlite:///{instance / 'fondo.db'}", "INSTANCE_PATH": str(instance),
@@ -183,7 +212,10 @@ def run() -> list[dict]:
         load_before = os.getloadavg()[0]
         for technology in ("pv", "wind"):
             asyncio.run(_load(port, token, technology, warm, CLIENTS))  # caches of both workers
+            pids = _workers(server)
+            cpu0_s, client0_s = _cpu_s(pids), time.process_time()
             statuses, seconds, wall_s = asyncio.run(_load(port, token, technology, timed, CLIENTS))
+            cpu_ms = 1000 * ((_cpu_s(pids) - cpu0_s) + (time.process_time() - client0_s)) / len(statuses)
             errors = sum(s != 200 for s in statuses)
             rate = (len(statuses) - errors) / wall_s
             p50_s, p95_s, max_s = (float(np.percentile(seconds, q)) for q in (50, 95, 100))
@@ -200,6 +232,11 @@ def run() -> list[dict]:
                  "reference": "bar (issue 16; 338 ms before)", "reference_value": 1000 * P95_BAR_S,
                  "ratio": p95_s / P95_BAR_S, "bar": f"<= {1000 * P95_BAR_S:g} ms, 0 errors",
                  "passed": p95_s <= P95_BAR_S and errors == 0},
+                {"name": f"quick yield CPU per request ({technology}; gunicorn workers + load client)",
+                 "value": cpu_ms, "unit": "ms", "reference": "2-core budget of 100 requests/s",
+                 "reference_value": CPU_BUDGET_MS, "ratio": cpu_ms / CPU_BUDGET_MS,
+                 "bar": f"<= {CPU_BUDGET_MS:g} ms (else the bar needs more cores)",
+                 "passed": cpu_ms <= CPU_BUDGET_MS and errors == 0},
             ]
         server.terminate()
         server.wait(timeout=30)
