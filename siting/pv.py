@@ -163,9 +163,9 @@ def solar_position_midpoint(times, latitude, longitude, elevation_m, pressure=No
     pandas.DataFrame
         ``apparent_zenith``, ``zenith``, ``azimuth`` [°] indexed by ``times``.
     """
-    mid = times + pd.Timedelta(minutes=30)
-    unixtime = np.asarray(mid.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64) / 1e9
-    pressure_mbar = (SPA_DEFAULT_PRESSURE_PA if pressure is None
+    unixtime = hour_tables(times).unixtime_mid_s
+    # pvlib's get_solarposition: without a pressure, the standard atmosphere's at the elevation
+    pressure_mbar = (pvlib.atmosphere.alt2pres(elevation_m) if pressure is None
                      else np.asarray(pressure, dtype=float)) / 100.0
     temperature = SPA_DEFAULT_TEMPERATURE_C if temp_air is None else np.asarray(temp_air, dtype=float)
     zenith_app, zenith, azimuth = spa_site_position(_spa_geocentric(unixtime.tobytes()), latitude,
@@ -174,11 +174,51 @@ def solar_position_midpoint(times, latitude, longitude, elevation_m, pressure=No
                         index=times)
 
 
+@dataclass(frozen=True)
+class HourTables:
+    """What a typical year's time index gives every site (computed once per index).
+
+    Attributes
+    ----------
+    unixtime_mid_s : numpy.ndarray
+        Middle of each interval, seconds since 1970-01-01 UTC. [s]
+    dni_extra_w_m2 : numpy.ndarray
+        Extraterrestrial normal irradiance on the middle's day of year (pvlib
+        ``get_extra_radiation``, Spencer 1971). [W/m²]
+    month_index : numpy.ndarray of int
+        Month of each interval start, 0 = January.
+    """
+
+    unixtime_mid_s: np.ndarray
+    dni_extra_w_m2: np.ndarray
+    month_index: np.ndarray
+
+
+def hour_tables(times: pd.DatetimeIndex) -> HourTables:
+    """:class:`HourTables` of tz-aware hourly interval starts (cached by their values)."""
+    if times.tz is None:
+        raise ValueError("times must be tz-aware")
+    return _hour_tables(str(times.tz), np.asarray(times.as_unit("ns").asi8, dtype=np.int64).tobytes())
+
+
+@lru_cache(maxsize=64)
+def _hour_tables(tz: str, starts_ns: bytes) -> HourTables:
+    times = pd.DatetimeIndex(np.frombuffer(starts_ns, dtype=np.int64).astype("datetime64[ns]"),
+                             ).tz_localize("UTC").tz_convert(tz)
+    mid = times + pd.Timedelta(minutes=30)
+    unixtime = np.asarray(mid.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64) / 1e9
+    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(mid.day_of_year.to_numpy(dtype=float)),
+                           dtype=float)
+    month = np.asarray(times.month, dtype=np.int64) - 1
+    for a in (unixtime, dni_extra, month):
+        a.setflags(write=False)
+    return HourTables(unixtime, dni_extra, month)
+
+
 #: pvlib ``spa_python`` defaults used by the detailed path: ΔT = TT − UT1 [s], refraction at
-#: sunrise and sunset [°], pressure [Pa] and temperature [°C] when none are given.
+#: sunrise and sunset [°] and the temperature when none is given [°C] (``get_solarposition``).
 SPA_DELTA_T_S = 67.0
 SPA_ATMOS_REFRACT_DEG = 0.5667
-SPA_DEFAULT_PRESSURE_PA = 101325.0
 SPA_DEFAULT_TEMPERATURE_C = 12.0
 
 
@@ -498,6 +538,17 @@ def cover_transmittance(aoi):
     return np.where(aoi >= 90.0, 0.0, np.nan_to_num(np.asarray(iam, dtype=float)))
 
 
+def _transmittance_of_few(aoi):
+    """:func:`cover_transmittance` evaluated once per distinct angle (a fixed tilt has one)."""
+    aoi = np.asarray(aoi, dtype=float)
+    if aoi.ndim == 0 or aoi.size < 64:
+        return cover_transmittance(aoi)
+    distinct, inverse = np.unique(aoi, return_inverse=True)
+    if distinct.size > aoi.size // 4:
+        return cover_transmittance(aoi)
+    return np.asarray(cover_transmittance(distinct), dtype=float)[inverse].reshape(aoi.shape)
+
+
 def _equivalent_aoi(coefficients, tilt):
     c0, c1, c2 = coefficients
     return c0 + tilt * (c1 + tilt * c2)
@@ -604,9 +655,7 @@ def simulate_pv(times, dni, dhi, temp_air, wind_speed, pressure, *, latitude, lo
     else:
         alb = np.asarray(albedo, dtype=float)
         alb = np.where(np.isfinite(alb) & (alb > 0.0) & (alb < 1.0), alb, DEFAULT_ALBEDO)
-    mid = times + pd.Timedelta(minutes=30)
-    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(
-        mid.day_of_year.to_numpy(dtype=float)), dtype=float)
+    dni_extra = hour_tables(times).dni_extra_w_m2
     airmass = np.asarray(pvlib.atmosphere.get_relative_airmass(np.where(up, zen, 89.9)),
                          dtype=float)
     beam = np.where(up, dni * np.maximum(np.cos(np.radians(aoi)), 0.0), 0.0)
@@ -632,8 +681,8 @@ def simulate_pv(times, dni, dhi, temp_air, wind_speed, pressure, *, latitude, lo
 
     tilt_eq = stilt
     poa_eff = (beam_s * cover_transmittance(aoi)
-               + sky_s * cover_transmittance(_equivalent_aoi(SKY_EQUIVALENT_AOI, tilt_eq))
-               + ground_s * cover_transmittance(_equivalent_aoi(GROUND_EQUIVALENT_AOI, tilt_eq)))
+               + sky_s * _transmittance_of_few(_equivalent_aoi(SKY_EQUIVALENT_AOI, tilt_eq))
+               + ground_s * _transmittance_of_few(_equivalent_aoi(GROUND_EQUIVALENT_AOI, tilt_eq)))
     poa_eff = poa_eff + poa_front * bifacial_gain
     cell_t = pvlib.temperature.noct_sam(poa_shaded, temp_air, wind_speed, NOCT_OPEN_RACK_C,
                                         MODULE_EFFICIENCY_STANDARD,

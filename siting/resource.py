@@ -37,6 +37,7 @@ use the same long-term means, the same ``resource_method`` and the same
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,12 @@ __all__ = [
     "WindModel",
     "wind_model",
     "CellResource",
+    "ResourceLayers",
+    "resource_layers",
     "cell_resource",
     "site_resource",
     "PV_METHOD",
+    "RESOURCE_METHOD_LABELS",
     "WIND_CALIBRATION",
     "SIGMA_NO_CONFIDENCE",
     "wind_confidence",
@@ -79,6 +83,12 @@ __all__ = [
 M_PER_KM = 1000.0
 #: Distances below this count as this in the IDW weights (avoids 1/0 at a station). [km]
 MIN_DISTANCE_KM = 0.01
+
+
+@lru_cache(maxsize=4)
+def _lonlat_to_6372() -> pyproj.Transformer:
+    """EPSG:4326 (lon, lat) -> EPSG:6372, built once (building one costs milliseconds)."""
+    return pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True)
 
 
 def merra2_ghi_kwh_m2_day(latitude, longitude, merra2: pd.DataFrame) -> np.ndarray:
@@ -98,6 +108,13 @@ def merra2_ghi_kwh_m2_day(latitude, longitude, merra2: pd.DataFrame) -> np.ndarr
     ndarray
         Background GHI, extrapolated linearly beyond the outer centres. [kWh/m²/day]
     """
+    interp = _merra2_interpolator(merra2)
+    lat = np.asarray(latitude, dtype=float)
+    lon = np.asarray(longitude, dtype=float)
+    return interp(np.column_stack([lat.ravel(), lon.ravel()])).reshape(lat.shape)
+
+
+def _merra2_interpolator(merra2: pd.DataFrame) -> RegularGridInterpolator:
     lats = np.unique(merra2["lat"].to_numpy(float))
     lons = np.unique(merra2["lon"].to_numpy(float))
     grid = np.full((lats.size, lons.size), np.nan)
@@ -112,10 +129,7 @@ def merra2_ghi_kwh_m2_day(latitude, longitude, merra2: pd.DataFrame) -> np.ndarr
         grid[missing] = grid[~missing][idx]
     if lats.size < 2 or lons.size < 2:
         raise ValueError("merra2 needs at least 2 latitudes and 2 longitudes")
-    interp = RegularGridInterpolator((lats, lons), grid, method="linear", bounds_error=False, fill_value=None)
-    lat = np.asarray(latitude, dtype=float)
-    lon = np.asarray(longitude, dtype=float)
-    return interp(np.column_stack([lat.ravel(), lon.ravel()])).reshape(lat.shape)
+    return RegularGridInterpolator((lats, lons), grid, method="linear", bounds_error=False, fill_value=None)
 
 
 def idw_ratio(distance_km: np.ndarray, ratio: np.ndarray, power: float, background_km: float | None) -> np.ndarray:
@@ -496,6 +510,16 @@ def loo_summary(loo: pd.DataFrame) -> dict[str, float]:
 #: ``resource_method`` of GHI everywhere: MERRA-2 background times the IDW station ratio.
 PV_METHOD = "merra2_station_idw"
 
+#: English label of each ``resource_method`` (msgids of ``web/translations/strings_resource.py``:
+#: the report and the pages show these, translated, next to ``resource_confidence``).
+RESOURCE_METHOD_LABELS = {
+    PV_METHOD: "MERRA-2 irradiation corrected by the nearby weather stations",
+    wcal.METHOD_WRF: "WRF mesoscale model, 80 m (1 km)",
+    wcal.METHOD_WRF_BLEND: "WRF mesoscale model blended at the edge of its domain",
+    wcal.METHOD_CALIBRATED: "Weather stations calibrated on terrain against the WRF domains",
+    "station_series_unscaled": "Weather station series, not scaled to the site",
+}
+
 #: Settings of the wind calibration.  ``sigma_calibrated`` is the pooled relative RMSE of
 #: the leave-one-domain-out check over every grid point of the five bundled domains
 #: (``tests/siting/test_wind_calibration.py`` recomputes it); ``sigma_wrf`` is policy: a
@@ -565,11 +589,15 @@ class WindModel:
 
 
 def _station_estimate(stations, station_xy_m, wind_layers, params):
-    to_xy = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True)
+    to_xy = _lonlat_to_6372()
+    u10 = stations["wind_speed_10m_m_s"].to_numpy(float)
+    wrf_st, _ = wrf_wind_speed(stations["latitude"], stations["longitude"], wind_layers)
+    lifted = power_law_shear(u10, params.station_height_m, params.wrf_height_m,
+                             effective_shear_exponent(u10, wrf_st, params))
 
-    def estimate(latitude, longitude):
+    def estimate(latitude, longitude):  # station_wind_80m_m_s with the stations lifted once
         x, y = to_xy.transform(np.asarray(longitude, float), np.asarray(latitude, float))
-        return station_wind_80m_m_s(np.ravel(x), np.ravel(y), stations, station_xy_m, wind_layers, params)
+        return idw_ratio(_distances_km(np.ravel(x), np.ravel(y), station_xy_m), lifted, params.idw_power, None)
 
     return estimate
 
@@ -610,6 +638,29 @@ def wind_confidence(sigma_relative) -> np.ndarray:
         far from every domain (σ = 0.262). [-]
     """
     return np.clip(1.0 - np.asarray(sigma_relative, float) / SIGMA_NO_CONFIDENCE, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ResourceLayers:
+    """What the resource model reads of the layers (the arrays shared, not copied).
+
+    A yield study keeps this rather than the whole screening bundle. Attributes as in
+    ``siting.layers.ScreeningLayers``; ``derived`` caches the fitted models.
+    """
+
+    stations: pd.DataFrame
+    station_xy_m: np.ndarray
+    merra2: pd.DataFrame
+    wind_layers: tuple
+    dem_m: np.ndarray
+    dem_transform: object
+    derived: dict
+
+
+def resource_layers(layers) -> ResourceLayers:
+    """The resource part of a ``ScreeningLayers`` (with an empty model cache of its own)."""
+    return ResourceLayers(layers.stations, layers.station_xy_m, layers.merra2, tuple(layers.wind_layers),
+                          layers.dem_m, layers.dem_transform, {})
 
 
 @dataclass(frozen=True)
@@ -682,14 +733,25 @@ def cell_resource(latitude, longitude, x_m, y_m, layers,
     -------
     CellResource
     """
-    ghi = ghi_kwh_m2_day(latitude, longitude, x_m, y_m, layers.stations, layers.station_xy_m,
-                         layers.merra2, params)
+    key = ("ghi_model", params)
+    ghi_model = layers.derived.get(key)
+    if ghi_model is None:  # the background interpolator and the station ratios, built once
+        st = layers.stations
+        interp = _merra2_interpolator(layers.merra2)
+        station_bg = interp(np.column_stack([st["latitude"].to_numpy(float), st["longitude"].to_numpy(float)]))
+        ghi_model = layers.derived[key] = (interp, st["ghi_kwh_m2_day"].to_numpy(float) / station_bg)
+    interp, ratio = ghi_model
+    lat = np.asarray(latitude, dtype=float)
+    background = interp(np.column_stack([lat.ravel(), np.asarray(longitude, float).ravel()])).reshape(lat.shape)
+    r = idw_ratio(_distances_km(x_m, y_m, layers.station_xy_m), ratio, params.idw_power,
+                  params.idw_background_distance_km)
+    ghi = background * r.reshape(background.shape)  # = ghi_kwh_m2_day(...), its parts cached
     shape = np.shape(ghi)
     est = wind_model(layers, params).wind_80m(latitude, longitude)
     u80 = np.asarray(est.wind_speed_80m_m_s, float).reshape(shape)
     u_hub = np.asarray(power_law_shear(u80, params.wrf_height_m, params.hub_height_m,
                                        params.shear_exponent)).reshape(shape)
-    _, in_wrf = wrf_wind_speed(latitude, longitude, layers.wind_layers)
+    in_wrf = np.asarray(est.wrf_weight) > 0  # inside a domain (its edge band included)
     idx, dist = nearest_station(x_m, y_m, layers.station_xy_m)
     pv_conf = resource_confidence("pv", dist, in_wrf, params)
     sigma = np.asarray(est.sigma_relative, float).reshape(shape)
@@ -719,8 +781,7 @@ def site_resource(latitude: float, longitude: float, layers,
         ``wind_method``, ``wind_sigma``, ``pv_method``, ``pv_confidence``,
         ``wind_confidence``, ``in_wrf``.
     """
-    x, y = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True).transform(
-        float(longitude), float(latitude))
+    x, y = _lonlat_to_6372().transform(float(longitude), float(latitude))
     r = cell_resource(np.array([latitude], float), np.array([longitude], float), np.array([x]),
                       np.array([y]), layers, params)
     return {

@@ -269,10 +269,23 @@ def farm_wake_losses(hub_speed, curve: TurbineCurve, turbine_count: int,
     if turbine_count <= 1:
         return 0.0
     v = np.asarray(hub_speed, dtype=float)
-    reduced = np.asarray(wpl_wake.reduce_wind_speed(v, wind_efficiency_curve_name), dtype=float)
+    # windpowerlib's reduce_wind_speed, v · η(v), with its curve read once (it parses a CSV per call)
+    curve_v, curve_eta = _wind_efficiency_curve(wind_efficiency_curve_name)
+    reduced = v * np.interp(v, curve_v, curve_eta)
     free = np.interp(v, curve.wind_speed_m_s, curve.power_kw, left=0, right=0).sum()
     waked = np.interp(reduced, curve.wind_speed_m_s, curve.power_kw, left=0, right=0).sum()
     return float(1.0 - waked / free) if free > 0 else 0.0
+
+
+@lru_cache(maxsize=16)
+def _wind_efficiency_curve(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """windpowerlib's wind-farm efficiency curve ``name``: speeds [m/s] and efficiencies [-]."""
+    curve = wpl_wake.get_wind_efficiency_curve(curve_name=name)
+    v = curve["wind_speed"].to_numpy(dtype=float)
+    eta = curve["efficiency"].to_numpy(dtype=float)
+    v.setflags(write=False)
+    eta.setflags(write=False)
+    return v, eta
 
 
 def power_curve_density_correction_sam(wind_speed, power_curve_wind_speeds, power_curve_values,

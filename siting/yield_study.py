@@ -432,8 +432,7 @@ def _check_weather(weather_df):
 
 
 def _monthly(times, hourly):
-    return pd.Series(hourly, index=times).groupby(times.month).sum().reindex(
-        range(1, 13), fill_value=0.0).to_numpy()
+    return np.bincount(pvmod.hour_tables(times).month_index, weights=np.asarray(hourly, float), minlength=12)
 
 
 def _station_dict(station: Station, distance_km, elevation_difference_m):
@@ -468,17 +467,22 @@ def scale_irradiance(weather_df: pd.DataFrame, ghi_kwh_m2_day: float) -> tuple[p
     fraction of the station; it is what the screening's energy step assumes when it
     scales a station's yield by the GHI ratio (``siting.cell_energy``).
     """
-    if not (math.isfinite(ghi_kwh_m2_day) and ghi_kwh_m2_day > 0):
-        raise ValueError(f"ghi_kwh_m2_day must be finite and > 0, got {ghi_kwh_m2_day}")
-    days = len(weather_df) / 24.0
-    station_ghi = float(weather_df["ghi"].sum()) / 1000.0 / days
-    if station_ghi <= 0:
-        raise ValueError("the station's GHI sums to zero; cannot scale it")
-    k = ghi_kwh_m2_day / station_ghi
+    k, station_ghi = _irradiance_scale(weather_df, ghi_kwh_m2_day)
     out = weather_df.copy()
     for column in ("ghi", "dni", "dhi"):
         out[column] = weather_df[column] * k
     return out, k, station_ghi
+
+
+def _irradiance_scale(weather_df: pd.DataFrame, ghi_kwh_m2_day: float) -> tuple[float, float]:
+    """``(G_site / G_station, G_station)`` of :func:`scale_irradiance`. [-], [kWh/m²/day]"""
+    if not (math.isfinite(ghi_kwh_m2_day) and ghi_kwh_m2_day > 0):
+        raise ValueError(f"ghi_kwh_m2_day must be finite and > 0, got {ghi_kwh_m2_day}")
+    days = len(weather_df) / 24.0
+    station_ghi = float(weather_df["ghi"].to_numpy(float).sum()) / 1000.0 / days
+    if station_ghi <= 0:
+        raise ValueError("the station's GHI sums to zero; cannot scale it")
+    return ghi_kwh_m2_day / station_ghi, station_ghi
 
 
 def _p_values(p50, defaults):
@@ -518,8 +522,9 @@ def run_pv_study(request: PVRequest, weather_df: pd.DataFrame, station: Station,
     """
     _check_weather(weather_df)
     summary = {"resource_method": RESOURCE_METHOD_STATION, "resource_confidence": None}
-    if resource is not None:
-        weather_df, k, station_ghi = scale_irradiance(weather_df, float(resource["ghi_kwh_m2_day"]))
+    k = 1.0
+    if resource is not None:  # scale_irradiance's factor, applied to the arrays below
+        k, station_ghi = _irradiance_scale(weather_df, float(resource["ghi_kwh_m2_day"]))
         summary = {"resource_method": resource["pv_method"],
                    "resource_confidence": float(resource["pv_confidence"]),
                    "ghi_site_kwh_m2_day": float(resource["ghi_kwh_m2_day"]),
@@ -535,7 +540,8 @@ def run_pv_study(request: PVRequest, weather_df: pd.DataFrame, station: Station,
                  else station.elevation_m)
     albedo = weather_df["albedo"] if "albedo" in weather_df.columns else None
     h = pvmod.simulate_pv(
-        weather_df.index, weather_df["dni"], weather_df["dhi"], weather_df["temp_air"],
+        weather_df.index, weather_df["dni"].to_numpy(float) * k,
+        weather_df["dhi"].to_numpy(float) * k, weather_df["temp_air"],
         weather_df["wind_speed"], weather_df["atmospheric_pressure"],
         latitude=request.lat, longitude=request.lon, elevation_m=site_elev,
         capacity_dc_kw=request.capacity_dc_kw, dc_ac_ratio=request.dc_ac_ratio,

@@ -124,7 +124,10 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # like a session's last_seen_at: one write per interval, not one write (and fsync) per call
+    if row.last_used_at is None or now - row.last_used_at >= timedelta(seconds=SESSION_TOUCH_INTERVAL_S):
+        row.last_used_at = now
     return row.user
 
 

@@ -20,12 +20,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fondo.errors import FondoError, InvalidInput, invalid_from
-from fondo.screening.service import screening_bundle
 from fondo.request_body import non_finite_path
 from fondo.studies.catalogue import WeatherReader, load_weather, station_from_row, station_rows
-from fondo.studies.site import check_in_mexico, site_corridor, site_elevation_m, wrf_domains
+from fondo.studies.site import check_in_mexico, resource_layers_for, site_corridor, wrf_domains
 from siting import wind as windmod
 from siting.resource import site_resource
+from siting.terrain import sample_raster
 from siting.weather import Station, choose_station
 from siting.yield_study import (PVRequest, WindRequest, YieldInputError, YieldResult,
                                 request_to_dict, run_pv_study, run_wind_study)
@@ -101,10 +101,11 @@ def prepare(settings: Mapping[str, Any], session: Session, technology: str,
     """
     request = parse_request(technology, body)
     check_in_mexico(settings, request.lat, request.lon)
+    layers = resource_layers_for(settings)  # the screening's layers: one resource model
     source = "request"
     if request.site_elevation_m is None:
-        dem = site_elevation_m(settings, request.lat, request.lon)
-        if dem is not None:
+        dem = float(sample_raster(layers.dem_m, layers.dem_transform, [request.lon], [request.lat])[0])
+        if np.isfinite(dem):
             request = dataclasses.replace(request, site_elevation_m=round(dem, 1))
             source = "dem_corridor_1km"
         else:
@@ -128,7 +129,7 @@ def prepare(settings: Mapping[str, Any], session: Session, technology: str,
         wrf = windmod.wrf_mean_wind_speed(request.lat, request.lon, wrf_domains(settings))
     return PreparedStudy(technology, request, weather, station, choice.distance_km,
                          choice.elevation_difference_m, corridor, source, wrf,
-                         long_term_resource(settings, request.lat, request.lon))
+                         site_resource(request.lat, request.lon, layers))
 
 
 def long_term_resource(settings: Mapping[str, Any], latitude: float, longitude: float
@@ -139,7 +140,7 @@ def long_term_resource(settings: Mapping[str, Any], latitude: float, longitude: 
     bundle of this process) as a screening cell or a site check at the same place, so the
     study's station series is scaled to the mean the screening shows there.
     """
-    return site_resource(latitude, longitude, screening_bundle(settings).layers)
+    return site_resource(latitude, longitude, resource_layers_for(settings))
 
 
 def evaluate(prepared: PreparedStudy) -> YieldResult:

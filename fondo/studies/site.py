@@ -3,7 +3,9 @@
 * the corridor whose polygon (table ``corridors``, seeded from INEGI) contains the site;
 * whether the site lies in Mexico (Natural Earth 1:10 m states, bundled);
 * the ground elevation at the site (bundled 1 km DEM, optional);
-* the WRF 80 m mean wind-speed domains (bundled, for the wind model's check).
+* the WRF 80 m mean wind-speed domains (bundled, for the wind model's check);
+* the layers of the long-term resource model (stations, MERRA-2, WRF, DEM), the same as the
+  screening's (:func:`resource_layers_for`).
 
 Layers are read once per data folder (polygons once per database) and kept prepared in
 memory; :func:`clear_site_cache` forgets them.
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from fondo.data.service import Corridor, DatasetError, load_dem, load_layer, load_wrf
 from fondo.errors import InvalidInput
+from fondo.screening.service import screening_bundle
+from siting.resource import ResourceLayers, resource_layers
 
 #: How far outside the (simplified, 1:10 m Natural Earth) national boundary a site may lie
 #: and still count as in Mexico: about the boundary's simplification error. [°]
@@ -109,3 +113,15 @@ def wrf_domains(settings: Mapping[str, Any]) -> list[WrfDomain]:
                 for d in load_wrf(settings["DATA_DIR"])]
 
     return _static((str(settings["DATA_DIR"]), "wrf"), build)
+
+
+def resource_layers_for(settings: Mapping[str, Any]) -> ResourceLayers:
+    """The screening's resource layers (stations, MERRA-2, WRF domains, DEM), kept per data folder.
+
+    Taken from the screening bundle once, then kept like the WRF domains above: these are
+    bundled files only (an officer's import cannot replace them), so a study reads the same
+    long-term resource as a screening cell at the same place without re-checking the
+    manifest on every map click. :func:`clear_site_cache` forgets them.
+    """
+    return _static((str(settings["DATA_DIR"]), "resource_layers"),
+                   lambda: resource_layers(screening_bundle(settings).layers))

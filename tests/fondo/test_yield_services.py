@@ -118,6 +118,26 @@ def test_quick_pv_equals_engine(settings):
     assert out["station"]["name"] == choice.station.name
 
 
+@pytest.mark.parametrize("technology, body", [
+    ("pv", {"lat": 25.79, "lon": -100.41, "capacity_dc_kw": 5000.0, "tracking": "single_axis"}),
+    ("wind", {"lat": 23.3497, "lon": -101.35142, "turbine_type": "V90/2000", "hub_height_m": 80.0,
+              "turbine_count": 50}),
+])
+def test_quick_answer_is_the_stored_detailed_study(settings, technology, body):
+    """Issue 16: the quick path (caches warm) agrees with the stored study within 0.1 %."""
+    with session_scope(settings) as session:
+        quick = svc.run_quick(settings, session, technology, body)
+        _job, study = svc.create_study(settings, session, {"technology": technology, "request": body})
+        study_id = study.id
+    svc.clear_caches()
+    stored = svc.run_stored_study(settings, study_id)["result"]
+    for key in ("energy_annual_kwh", "p50_kwh", "p90_kwh"):
+        assert_allclose(quick[key], stored[key], rtol=1e-3)
+    assert quick["resource_method"] == stored["resource_method"]
+    assert quick["resource_confidence"] == stored["resource_confidence"]
+    assert 0.0 < quick["resource_confidence"] <= 1.0
+
+
 def test_quick_wind_says_how(settings):
     with session_scope(settings) as session:
         out = svc.run_quick(settings, session, "wind", WIND_BODY)

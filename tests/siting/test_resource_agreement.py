@@ -126,3 +126,25 @@ def test_study_reports_the_cells_method_and_confidence(agreement):
     assert (a["wind_study_method"] == a["wind_method"]).all()
     np.testing.assert_allclose(a["pv_confidence"], a["cell_pv_confidence"], rtol=1e-12)
     np.testing.assert_allclose(a["wind_confidence"], a["cell_wind_confidence"], rtol=1e-12)
+
+
+def test_site_check_reads_the_same_resource(real_layers, agreement):
+    """The site check's attributes at a point are the cell's (issue 16: one resource model),
+    e.g. the issue's point outside WRF (-100.05, 25.95), where the site check said 4.22 m/s
+    at 100 m and the study 2.88 m/s at 120 m before."""
+    from siting.parameters import default_parameters
+    from siting.site_check import check_site
+
+    points = [(25.95, -100.05)] + list(agreement[["latitude", "longitude"]].itertuples(index=False))[:2]
+    for tech in ("wind", "pv"):
+        for lat, lon in points:
+            got = check_site({"type": "Point", "coordinates": [lon, lat]}, real_layers,
+                             default_parameters(tech)).attributes
+            site = resource.site_resource(lat, lon, real_layers)
+            method = site["wind_method"] if tech == "wind" else site["pv_method"]
+            confidence = site["wind_confidence"] if tech == "wind" else site["pv_confidence"]
+            assert got["resource_method"] == method
+            np.testing.assert_allclose(got["resource_confidence"], confidence, rtol=1e-12)
+            np.testing.assert_allclose(got["wind_speed_100m_m_s"],
+                                       site["wind_speed_80m_m_s"] * 1.25 ** (1 / 7), rtol=1e-12)
+            np.testing.assert_allclose(got["ghi_kwh_m2_day"], site["ghi_kwh_m2_day"], rtol=1e-12)
