@@ -105,6 +105,10 @@ def test_wind_study_from_the_form(client, make_user, settings):
         study = svc.list_studies(session)[0]
         assert study.request["turbine_type"] == "E-126/4200"
         assert study.request["turbine_count"] == 3
+        study_id = study.id
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pérdidas por estela" in page and "Aerogenerador" in page
+    assert client.get(f"/studies/{study_id}/charts/losses.svg").status_code == 200
 
 
 @pytest.mark.parametrize("form, field, message", [
