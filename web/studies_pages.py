@@ -218,6 +218,33 @@ def chart(study_id: int, name: str):
                     headers={"Cache-Control": "private, max-age=300"})
 
 
+#: Simplification of the corridor outlines drawn on the site picker (~1 km). [°]
+PICKER_OUTLINE_TOLERANCE_DEG = 0.01
+
+
+@bp.get("/corridors.geojson")
+@page_roles(*STUDY_PAGE_ROLES)
+def corridors():
+    """The corridors' outlines (simplified) for the site picker's offline base map."""
+    import shapely
+    from sqlalchemy import select
+
+    from fondo.data.service import Corridor
+
+    features = []
+    for corridor in db().scalars(select(Corridor).order_by(Corridor.id)):
+        geometry = corridor.geometry
+        if isinstance(geometry, (bytes, str)):
+            geometry = shapely.from_wkb(geometry) if isinstance(geometry, bytes) \
+                else shapely.from_wkt(geometry)
+        outline = shapely.simplify(geometry, PICKER_OUTLINE_TOLERANCE_DEG,
+                                   preserve_topology=True)
+        features.append({"type": "Feature", "id": corridor.id,
+                         "properties": {"id": corridor.id, "name": corridor.name},
+                         "geometry": shapely.geometry.mapping(outline)})
+    return {"type": "FeatureCollection", "features": features}
+
+
 @bp.get("/vendor/leaflet/<path:filename>")
 def leaflet(filename: str):
     """Leaflet from the xstatic-leaflet package: the site picker needs no internet."""
