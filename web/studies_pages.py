@@ -180,6 +180,7 @@ def detail(study_id: int):
         context["sources"] = report.UNCERTAINTY_SOURCES.get(record["technology"], {})
         context["uncertainty_labels"] = report.UNCERTAINTY_LABELS
         context["assumptions"] = report.assumption_sentences(record)
+        context["resource"] = report.resource_rows(result)
     return render_template("studies/detail.html", loss_label=loss_label, **context)
 
 
