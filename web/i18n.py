@@ -90,6 +90,7 @@ def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    value = round(float(value), digits) + 0.0  # -0.0001 shows as 0, never as "-0"
     return babel_numbers.format_decimal(float(value), format=pattern,
                           locale=NUMBER_LOCALES.get(language(), language()))
 

@@ -180,6 +180,7 @@ def detail(study_id: int):
         context["sources"] = report.UNCERTAINTY_SOURCES.get(record["technology"], {})
         context["uncertainty_labels"] = report.UNCERTAINTY_LABELS
         context["assumptions"] = report.assumption_sentences(record)
+        context["resource"] = report.resource_rows(result)
     return render_template("studies/detail.html", loss_label=loss_label, **context)
 
 
@@ -216,6 +217,33 @@ def chart(study_id: int, name: str):
             colorbar=_("Mean energy [kWh]"), title=_("Energy by month and hour"))
     return Response(report_charts.render(figure, "svg"), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})
+
+
+#: Simplification of the corridor outlines drawn on the site picker (~1 km). [°]
+PICKER_OUTLINE_TOLERANCE_DEG = 0.01
+
+
+@bp.get("/corridors.geojson")
+@page_roles(*STUDY_PAGE_ROLES)
+def corridors():
+    """The corridors' outlines (simplified) for the site picker's offline base map."""
+    import shapely
+    from sqlalchemy import select
+
+    from fondo.data.service import Corridor
+
+    features = []
+    for corridor in db().scalars(select(Corridor).order_by(Corridor.id)):
+        geometry = corridor.geometry
+        if isinstance(geometry, (bytes, str)):
+            geometry = shapely.from_wkb(geometry) if isinstance(geometry, bytes) \
+                else shapely.from_wkt(geometry)
+        outline = shapely.simplify(geometry, PICKER_OUTLINE_TOLERANCE_DEG,
+                                   preserve_topology=True)
+        features.append({"type": "Feature", "id": corridor.id,
+                         "properties": {"id": corridor.id, "name": corridor.name},
+                         "geometry": shapely.geometry.mapping(outline)})
+    return {"type": "FeatureCollection", "features": features}
 
 
 @bp.get("/vendor/leaflet/<path:filename>")

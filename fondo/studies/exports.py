@@ -120,8 +120,30 @@ def study_pdf(record: dict[str, Any], settings: Mapping[str, Any] | None = None)
     """
     from fondo.studies.report import study_report_pdf
 
-    weather = _station_weather(settings, record) if settings is not None else None
-    return study_report_pdf(record, weather=weather)
+    if settings is None:
+        return study_report_pdf(record)
+    prepared_by, project = _people_and_project(settings, record)
+    return study_report_pdf(record, weather=_station_weather(settings, record),
+                            prepared_by=prepared_by, project=project)
+
+
+def _people_and_project(settings: Mapping[str, Any], record: dict[str, Any]
+                        ) -> tuple[str | None, str | None]:
+    """Who requested the study (name or email) and the project of its site, if any."""
+    from sqlalchemy import select
+
+    from fondo.accounts.service import User
+    from fondo.db import session_scope
+    from fondo.fund.service import Project
+
+    with session_scope(settings) as session:
+        user = session.get(User, record["created_by_id"]) if record.get("created_by_id") else None
+        author = (user.display_name or user.email) if user is not None else None
+        project = None
+        if record.get("site_id") is not None:
+            project = session.scalar(select(Project.name).where(
+                Project.site_id == record["site_id"]).order_by(Project.id).limit(1))
+    return author, project
 
 
 def _station_weather(settings: Mapping[str, Any], record: dict[str, Any]) -> pd.DataFrame | None:

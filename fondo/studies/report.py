@@ -247,7 +247,7 @@ def _png(figure) -> io.BytesIO:
 
 
 def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None = None,
-                     hourly: pd.DataFrame | None = None, prepared_by: str | None = None,
+                     prepared_by: str | None = None,
                      project: str | None = None, today: dt.date | None = None) -> bytes:
     """The report of a finished study as PDF bytes.
 
@@ -258,8 +258,6 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
     weather : DataFrame, optional
         The station's typical-year weather (``ghi`` [W/m²], ``temp_air`` [°C],
         ``wind_speed`` [m/s]): adds the monthly resource chart and table.
-    hourly : DataFrame, optional
-        Unused by the PDF today (kept for the month × hour table of a later edition).
     prepared_by, project : str, optional
         Who prepared the study; the project it belongs to.
     today : date, optional
@@ -272,7 +270,6 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
     from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph,
                                     SimpleDocTemplate, Spacer, Table, TableStyle)
 
-    del hourly
     result = record["result"]
     station = result["station"]
     request = record.get("request") or {}

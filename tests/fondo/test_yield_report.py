@@ -190,3 +190,31 @@ def test_report_pages_render_to_png(settings, tmp_path):
         assert image.shape[0] > image.shape[1]  # A4 portrait
         assert (image < 128).mean() > 0.002  # something is printed on every page
     (out / "pv-report.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+
+def test_export_names_who_requested_the_study(settings, tmp_path, make_user):
+    from fondo.accounts.service import get_user_by_email
+
+    email, _password, _token = make_user("analyst")
+    with session_scope(settings) as session:
+        user_id = get_user_by_email(session, email).id
+        _job, study = svc.create_study(settings, session, PV_STUDY, user_id=user_id)
+        study_id = study.id
+    svc.run_stored_study(settings, study_id)
+    with session_scope(settings) as session:
+        pdf = svc.export_study(settings, svc.get_study(session, study_id), "pdf")
+    assert email in _pdf_text(pdf, tmp_path)
+
+
+def test_long_term_resource_keys_are_reported_in_words(settings, tmp_path):
+    """``resource_method`` and ``resource_confidence`` (added by the resource model) are
+    printed as label and value, never as JSON."""
+    record = _stored(settings, PV_STUDY)
+    record["result"]["resource_method"] = {"long_term_reference": "NASA POWER 2001-2020",
+                                           "scaling_factor": 1.034}
+    record["result"]["assumptions"]["resource_confidence"] = "medium"
+    text = _pdf_text(report.study_report_pdf(record), tmp_path)
+    assert "Long term reference" in text and "NASA POWER 2001-2020" in text
+    assert "Scaling factor" in text and "1.034" in text
+    assert "Resource confidence" in text and "medium" in text
+    assert "long_term_reference" not in text and "{" not in text

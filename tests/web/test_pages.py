@@ -130,3 +130,47 @@ def test_community_time_zone_by_state():
     assert community_timezone(["Sonora"]).key == "America/Hermosillo"
     assert community_timezone(["Guanajuato"]).key == "America/Mexico_City"
     assert community_timezone([]).key == "America/Mexico_City"
+
+
+#: Templates and views of the pages this shell owns (the officer map's are PART A's).
+PAGE_SOURCES = ["web/templates/base.html", "web/templates/index.html",
+                "web/templates/error.html", "web/templates/login.html",
+                "web/templates/investor.html", "web/templates/users.html",
+                "web/templates/data_manifest.html", "web/templates/studies/*.html",
+                "web/templates/portal/*.html", "web/studies_pages.py", "web/portal.py",
+                "web/problems.py"]
+
+
+def _msgids() -> set[str]:
+    from babel.messages.extract import extract
+
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for pattern in PAGE_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            method = "python" if path.suffix == ".py" else "jinja2"
+            with path.open("rb") as fh:
+                for _line, message, _comments, _context in extract(
+                        method, fh, keywords={"_": None, "gettext": None, "page_gettext": None,
+                                          "portal_gettext": None},
+                        options={"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}):
+                    if isinstance(message, str) and message:
+                        found.add(message)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_every_page_string_has_its_translation(app, lang):
+    """Each msgid of the pages is translated, in the catalogue or in a feature table."""
+    from babel.messages.pofile import read_po
+    from web.translations import strings_consultation, strings_pages
+
+    root = Path(__file__).resolve().parents[2]
+    with (root / f"web/translations/{lang}/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalogue = {m.id for m in read_po(fh) if m.id and m.string}
+    tables = set(getattr(strings_pages, lang.upper())) | set(
+        getattr(strings_consultation, lang.upper()))
+    msgids = _msgids()
+    assert len(msgids) > 150  # the extraction found the pages' strings
+    missing = sorted(m for m in msgids if m not in catalogue and m not in tables)
+    assert missing == []

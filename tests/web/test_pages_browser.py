@@ -46,7 +46,10 @@ def browser(viewport: dict | None = None, locale: str = "es-MX"):
         try:
             context = instance.new_context(locale=locale, accept_downloads=True,
                                            viewport=viewport or {"width": 1280, "height": 900})
-            yield context.new_page()
+            page = context.new_page()
+            # no browser cache: each page's weight counts everything it loads
+            context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
+            yield page
         finally:
             instance.close()
 
@@ -179,6 +182,7 @@ def test_community_member_walks_the_portal_on_a_phone_in_spanish(
         assert "Escriba su mensaje" in page.inner_text("#e-text")
         visit("5-form-error")
         page.fill("textarea[name=text]", "¿Cuándo será la próxima reunión en la comunidad?")
+        page.select_option("select[name=category]", "consultation_process")  # longest label
         page.get_by_role("button", name="Enviar").click()
         page.wait_for_selector(".code")
         code = page.inner_text(".code").strip()
@@ -188,10 +192,13 @@ def test_community_member_walks_the_portal_on_a_phone_in_spanish(
         page.get_by_role("button", name="Consultar").click()
         page.wait_for_selector(".code")
         visit("8-lookup-result")
+        visit("9-consultation-with-answers", f"/consulta/{cid}")
+        assert page.locator("table").count() >= 1  # the answers table, now with a row
         # switching language keeps the page
         page.get_by_role("link", name="English").click()
         page.wait_for_load_state()
-        assert "/consulta/recibo" in page.url and page.locator("html").get_attribute("lang") == "en"
+        assert page.url == f"{base}/consulta/{cid}"
+        assert page.locator("html").get_attribute("lang") == "en"
     heavy = {name: size for name, size in weights.items() if size > MAX_PORTAL_PAGE_BYTES}
     assert heavy == {}, heavy
     (ARTEFACTS / "screenshots" / "portal-phone" / "weights.txt").write_text(
@@ -218,3 +225,47 @@ def test_shell_pages_are_accessible(app, make_user, backend, role, url):
         shoot(page, "shell", name)
         page.set_viewport_size(PHONE)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+
+
+def test_progress_bar_follows_the_task_then_shows_the_result(app, settings, make_user,
+                                                             backend):
+    """A study whose task is running: the bar moves with the job's progress, then the page
+    shows the result once the task is done (no worker here: the test plays the worker)."""
+    _only_once(backend)
+    from fondo.db import session_scope
+    from fondo.jobs import Job, JobState
+    from fondo.orm import utcnow
+    from fondo.studies import service as svc
+
+    email, password, _ = make_user("analyst")
+    with session_scope(settings) as session:
+        job, study = svc.create_study(settings, session, {"technology": "pv", "request": {
+            "lat": 21.0, "lon": -101.3, "capacity_dc_kw": 1000.0}})
+        job.state, job.heartbeat_at, job.total = JobState.STARTED, utcnow(), 3
+        job_id, study_id = job.id, study.id
+
+    def progress(done: int, stage: str, state: JobState = JobState.STARTED) -> None:
+        with session_scope(settings) as session:
+            row = session.get(Job, job_id)
+            row.done, row.stage, row.state, row.heartbeat_at = done, stage, state, utcnow()
+
+    with live_server(app) as base, browser() as page:
+        page.goto(f"{base}/login?next=/studies/{study_id}")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.get_by_role("button", name="Entrar").click()
+        page.wait_for_url(f"{base}/studies/{study_id}")
+        bar = page.locator("#progress-bar")
+        progress(1, "simulating")
+        for _attempt in range(50):  # the page polls the task every second
+            if page.evaluate("document.getElementById('progress-bar').value") == 1:
+                break
+            page.wait_for_timeout(200)
+        assert page.evaluate("document.getElementById('progress-bar').value") == 1
+        assert bar.get_attribute("max") == "3"
+        assert page.inner_text("#progress-stage") == "simulating"
+        shoot(page, "analyst", "5-progress")
+        svc.run_stored_study(settings, study_id)
+        progress(3, "done", JobState.SUCCESS)
+        page.wait_for_selector("img.chart", timeout=15000)  # the page reloaded with the result
+        assert page.locator("#progress").count() == 0

@@ -105,6 +105,10 @@ def test_wind_study_from_the_form(client, make_user, settings):
         study = svc.list_studies(session)[0]
         assert study.request["turbine_type"] == "E-126/4200"
         assert study.request["turbine_count"] == 3
+        study_id = study.id
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pérdidas por estela" in page and "Aerogenerador" in page
+    assert client.get(f"/studies/{study_id}/charts/losses.svg").status_code == 200
 
 
 @pytest.mark.parametrize("form, field, message", [
@@ -130,3 +134,16 @@ def test_bad_form_shows_the_error_beside_the_field_and_stores_nothing(
     beside = re.search(rf'<p class="field-message error" id="e-{field}">([^<]*)</p>', page)
     assert beside is not None and message in beside.group(1)
     assert _count(settings) == 0
+
+
+def test_site_picker_draws_the_corridors(client, make_user):
+    import shapely
+
+    sign_in(client, make_user, "analyst")
+    body = client.get("/studies/corridors.geojson").get_json()
+    shapes = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in body["features"]}
+    assert set(shapes) == {"bajio", "noreste"}
+    assert shapes["noreste"].contains(shapely.Point(-100.31, 25.67))  # Monterrey, N.L.
+    assert shapes["bajio"].contains(shapely.Point(-101.68, 21.12))  # León, Gto.
+    assert not shapes["bajio"].contains(shapely.Point(-99.13, 19.43))  # Mexico City
+    assert len(client.get("/studies/corridors.geojson").data) < 300_000

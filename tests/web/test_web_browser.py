@@ -23,7 +23,7 @@ def test_sign_in_through_the_form_in_a_browser(app, settings, make_user):
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.get_by_role("button", name="Entrar").click()
-        page.wait_for_url(f"{base}/")
+        page.wait_for_url(f"{base}/map")  # an officer lands on the map
         assert email in page.locator("header").inner_text()
         page.get_by_role("link", name="English").click()
         assert page.get_by_role("button", name="Sign out").is_visible()

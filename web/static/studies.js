@@ -41,6 +41,16 @@
     lat.addEventListener("change", typed);
     lon.addEventListener("change", typed);
     typed();
+    var outlines = box.getAttribute("data-corridors-url");
+    if (outlines) {
+      fetch(outlines, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          var layer = L.geoJSON(body, {style: {color: "#0b4f3c", weight: 2, fillOpacity: 0.08},
+            onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); }}).addTo(map);
+          if (!lat.value) { map.fitBounds(layer.getBounds()); }
+        }).catch(function () { /* the map still works without the outlines */ });
+    }
     var url = box.getAttribute("data-stations-url");
     if (url) {
       fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : {stations: []}; })

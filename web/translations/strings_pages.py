@@ -46,6 +46,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "MERRA-2, climate.onebuilding.org."),
     "See the data manifest.": ("Vea el manifiesto de datos.", "Voir le manifeste des données."),
     "Projects": ("Proyectos", "Projets"),
+    "Table (scrolls sideways)": ("Tabla (se desplaza a los lados)",
+                                 "Tableau (défile latéralement)"),
     "Every dataset bundled with Fondo, with its source, licence and SHA-256 checksum (checked "
     "when it is loaded).": (
         "Cada conjunto de datos incluido en Fondo, con su fuente, licencia y suma de "
