@@ -63,6 +63,7 @@
 
   var map = L.map("map", { center: cfg.centre, zoom: cfg.zoom, maxZoom: cfg.maxZoom, keyboard: true });
   map.attributionControl.setPrefix("Leaflet");
+  window.fondoMap = map;  // for the browser tests and the console
   if (cfg.baseMap) {
     L.tileLayer(cfg.baseMap.url, { attribution: cfg.baseMap.attribution, maxZoom: 19 }).addTo(map);
   }
@@ -119,14 +120,24 @@
 
   function legendFor(spec) {
     if (spec.kind === "raster") {
-      var bar = el("div", { "class": "gradient", "aria-label": spec.title + " [" + spec.unit + "]" });
-      spec.legend.forEach(function (stop, i) {
-        var dark = i < spec.legend.length / 2;
-        bar.appendChild(el("span", { "class": dark ? "dark" : "", style: "background:" + stop.colour, text: fmt(stop.value, 1) }));
+      var bar = el("div", { "class": "gradient" });
+      spec.legend.forEach(function (stop) {
+        bar.appendChild(el("span", { style: "background:" + stop.colour + ";color:" + textOn(stop.colour), text: fmt(stop.value, 1) }));
       });
       return bar;
     }
     return el("span", { "class": "swatch", style: "background:" + spec.colour + ";opacity:.8", "aria-hidden": "true" });
+  }
+
+  // Black or white, whichever contrasts more with a #rrggbb background (WCAG 2.1 relative
+  // luminance: the contrast ratio with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05)).
+  function textOn(hex) {
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000" : "#fff";
   }
 
   function sourcesFor(spec) {
