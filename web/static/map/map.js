@@ -208,6 +208,13 @@
     }).catch(function () {});
   }
 
+  function fitScreening(id) {
+    api("GET", cfg.api.screenings + "/" + id + "/legend").then(function (legend) {
+      var b = legend.bounds_4326;
+      if (b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); }
+    }).catch(function () {});
+  }
+
   function showScreening(id) {
     if (overlay.layer) { map.removeLayer(overlay.layer); overlay.layer = null; }
     overlay.id = id ? Number(id) : null;
@@ -232,6 +239,7 @@
   if (select) { select.addEventListener("change", function () { showScreening(select.value); }); }
   if (colourBy) { colourBy.addEventListener("change", function () { showScreening(overlay.id); }); }
   loadScreenings(cfg.screening);
+  if (cfg.screening) { fitScreening(cfg.screening); }
 
   // ------------------------------------------------------------------ reports
 
@@ -294,6 +302,11 @@
     if (!reportBox) { return; }
     reportBox.textContent = "";
     nodes.forEach(function (n) { reportBox.appendChild(n); });
+    // Bring the report into the side panel's view (the panel scrolls, not the page).
+    var panel = reportBox.closest(".map-side");
+    if (panel && panel.scrollHeight > panel.clientHeight) {
+      panel.scrollTop = reportBox.parentNode.offsetTop - panel.offsetTop;
+    }
   }
 
   function technology() {
@@ -373,6 +386,7 @@
     if (drawing.mode === "polygon" && drawing.points.length < 3) { setStatus(S.drawing_polygon); return; }
     var points = drawing.points.slice();
     stopDrawing();
+    if (drawing.shape && drawing.shape.setStyle) { drawing.shape.setStyle({ fill: false }); }
     drawing.drawn = geometryOf(points);
     document.dispatchEvent(new CustomEvent("fondo:drawn", { detail: drawing.drawn }));
     checkDrawn();
@@ -521,6 +535,7 @@
         if (state === "success") {
           bar.value = bar.max;
           loadScreenings(screeningId);
+          fitScreening(screeningId);
           fetch("/screenings/" + screeningId + "/summary", { credentials: "same-origin" }).then(function (r) { return r.text(); })
             .then(function (html) { document.getElementById("screening-summary").innerHTML = html; });
           return;
