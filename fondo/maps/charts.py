@@ -10,15 +10,16 @@ the chart shows, for those who cannot see it.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["LCOE_STEP_USD_PER_MWH", "supply_curve_svg", "supply_curve_table"]
+__all__ = ["NICE_STEPS_USD_PER_MWH", "supply_curve_svg", "supply_curve_table"]
 
-#: Spacing of the table's LCOE thresholds. [USD/MWh]
-LCOE_STEP_USD_PER_MWH = 10.0
+#: Spacings the table's LCOE thresholds may take. [USD/MWh]
+NICE_STEPS_USD_PER_MWH = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 #: Most thresholds in the table (the step widens beyond). [-]
 MAX_TABLE_ROWS = 15
 #: MW per GW.
@@ -57,14 +58,16 @@ def supply_curve_svg(curve: pd.DataFrame, labels: Mapping[str, str]) -> bytes:
 
 
 def _thresholds(lcoe: np.ndarray) -> np.ndarray:
+    """Round LCOE thresholds spanning the curve: the finest step of :data:`NICE_STEPS` that
+    keeps the table within :data:`MAX_TABLE_ROWS` rows. [USD/MWh]"""
     if lcoe.size == 0:
         return np.array([])
-    step = LCOE_STEP_USD_PER_MWH
-    low = np.floor(lcoe.min() / step) * step + step
-    high = np.ceil(lcoe.max() / step) * step
-    while (high - low) / step + 1 > MAX_TABLE_ROWS:
-        step *= 2
-    return np.arange(low, high + step / 2, step)
+    low, high = float(lcoe.min()), float(lcoe.max())
+    step = next((s for s in NICE_STEPS_USD_PER_MWH if (high - low) / s <= MAX_TABLE_ROWS - 1),
+                NICE_STEPS_USD_PER_MWH[-1])
+    first = math.floor(low / step) * step + step
+    last = math.ceil(high / step) * step
+    return np.arange(first, max(first, last) + step / 2, step)
 
 
 def supply_curve_table(curve: pd.DataFrame) -> tuple[Sequence[str], list[dict]]:

@@ -36,7 +36,7 @@ from fondo.maps.schemas import (
     parse_bbox,
 )
 from fondo.maps.screening_form import parameter_rows, request_rows
-from fondo.maps.tiles import MAX_ZOOM, TILE_SIZE_PX, render_tile
+from fondo.maps.tiles import MAX_ZOOM, TILE_SIZE_PX, raster_bounds_4326, render_tile
 from fondo.screening import service as screening_service
 
 __all__ = [
@@ -115,6 +115,7 @@ def screening_legend(settings: Mapping[str, Any], run: Any) -> dict[str, Any]:
                  "unit": "-" if by == "score" else "USD/MWh"}
             for by, scale in drawn.scales.items()} | {
         "excluded": {"colour": "#6e6e6e"}, "tile_size_px": TILE_SIZE_PX,
+        "bounds_4326": raster_bounds_4326(drawn.raster),
         "tiles": f"/api/v1/screenings/{run.id}/tiles/{{z}}/{{x}}/{{y}}.png"}
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "empty_tile_png",
     "lattice_index",
     "pixel_centres_3857",
+    "raster_bounds_4326",
     "render_tile",
     "tile_bounds_3857",
 ]
@@ -240,6 +241,21 @@ def lattice_raster(x_m: np.ndarray, y_m: np.ndarray, resolution_m: float,
         grid[rows, cols] = np.asarray(v, np.float32)
         layers[name] = grid
     return LatticeRaster(float(resolution_m), ix0, iy0, layers)
+
+
+def raster_bounds_4326(raster: LatticeRaster) -> list[float] | None:
+    """``[west, south, east, north]`` of a raster's rectangle in EPSG:4326 (its outline
+    densified, so the LCC curvature is inside), or None when it is empty. [°]"""
+    if raster.layers["row"].size == 0:
+        return None
+    xmin, ymin, xmax, ymax = raster.bounds_6372
+    t = np.linspace(0.0, 1.0, 17)
+    xs = np.concatenate([xmin + (xmax - xmin) * t, np.full(17, xmax), xmax - (xmax - xmin) * t,
+                         np.full(17, xmin)])
+    ys = np.concatenate([np.full(17, ymin), ymin + (ymax - ymin) * t, np.full(17, ymax),
+                         ymax - (ymax - ymin) * t])
+    lon, lat = pyproj.Transformer.from_crs(6372, 4326, always_xy=True).transform(xs, ys)
+    return [float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))]
 
 
 @lru_cache(maxsize=4)

@@ -272,10 +272,30 @@ def test_supply_curve_table_sums_capacity_and_energy_below_each_threshold():
     })
     corridors, rows = charts.supply_curve_table(curve)
     assert corridors == ["bajio", "noreste"]
-    # Thresholds every 10 USD/MWh from the first above the cheapest (40) to 60.
-    assert [r["lcoe_max_usd_per_mwh"] for r in rows] == [40.0, 50.0, 60.0]
-    assert [r["bajio"]["capacity_mw"] for r in rows] == [30.0, 30.0, 70.0]
-    assert [r["noreste"]["capacity_mw"] for r in rows] == [0.0, 5.0, 5.0]
-    assert [r["bajio"]["energy_gwh_per_year"] for r in rows] == [3.0, 3.0, 7.0]
+    # LCOE spans 31-52 (21 USD/MWh): a step of 1 would need 21 rows (> 15), 2 needs 11; the
+    # thresholds run from the first even number above 31 (32) to 52.
+    by_threshold = {r["lcoe_max_usd_per_mwh"]: r for r in rows}
+    assert list(by_threshold) == [float(v) for v in range(32, 53, 2)]
+    assert by_threshold[32.0]["bajio"]["capacity_mw"] == 10.0  # 31
+    assert by_threshold[38.0]["bajio"]["capacity_mw"] == 30.0  # 31 + 38
+    assert by_threshold[52.0]["bajio"]["capacity_mw"] == 70.0  # all three
+    assert by_threshold[52.0]["bajio"]["energy_gwh_per_year"] == 7.0
+    assert by_threshold[44.0]["noreste"]["capacity_mw"] == 0.0  # 45 is above 44
+    assert by_threshold[46.0]["noreste"]["capacity_mw"] == 5.0
     svg = charts.supply_curve_svg(curve, {"title": "T", "x": "X [GW]", "y": "Y"})
     assert svg.startswith(b"<?xml") and b"X [GW]" in svg
+
+
+def test_raster_bounds_hold_every_cell_corner_in_lon_lat():
+    from fondo.maps.tiles import raster_bounds_4326
+
+    rng = np.random.default_rng(5)
+    cx, cy, squares = _random_cells(rng, 2000.0, n=50)
+    raster = lattice_raster(cx, cy, 2000.0, {"v": np.ones(cx.size)})
+    west, south, east, north = raster_bounds_4326(raster)
+    corners = shapely.get_coordinates(squares)
+    lon, lat = pyproj.Transformer.from_crs(6372, 4326, always_xy=True).transform(corners[:, 0],
+                                                                                 corners[:, 1])
+    assert west <= lon.min() and lon.max() <= east and south <= lat.min() and lat.max() <= north
+    # ...and no more than a cell wider (2 km is about 0.02°).
+    assert lon.min() - west < 0.02 and north - lat.max() < 0.02

@@ -103,7 +103,8 @@ def test_the_api_docs_page_uses_the_bundled_swagger_ui(client):
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert "/api/v1/docs/static/swagger-ui-bundle.js" in page
-    assert 'data-spec-url="/api/v1/openapi.json"' in page
+    assert 'data-spec-url="/api/v1/docs/openapi-3.0.json"' in page
+    assert 'href="/api/v1/openapi.json"' in page  # the 3.1 original, linked
     for target in _LOADS.findall(page):
         assert not re.match(r"^(https?:)?//", target), target
     script = client.get("/api/v1/docs/static/swagger-ui-bundle.js")
@@ -144,3 +145,27 @@ def test_a_finished_screenings_page_shows_its_summary(client, make_user, auth_he
     assert svg.mimetype == "image/svg+xml" and "Capacidad" in svg.get_data(as_text=True)
     fragment = client.get(f"/screenings/{screening_id}/summary")
     assert fragment.status_code == 200 and "<h2" in fragment.get_data(as_text=True)
+
+
+def test_the_docs_page_reads_the_document_in_openapi_30_spelling(client):
+    original = client.get("/api/v1/openapi.json").json
+    converted = client.get("/api/v1/docs/openapi-3.0.json").json
+    assert original["openapi"].startswith("3.1") and converted["openapi"] == "3.0.3"
+    assert converted["paths"].keys() == original["paths"].keys()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("exclusiveMinimum", "exclusiveMaximum"):
+                if key in node:
+                    assert node[key] is True  # 3.0: a flag beside minimum/maximum
+            assert not isinstance(node.get("type"), list)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(converted)
+    # capacity_dc_kw > 0 (open bound): 3.1 says exclusiveMinimum 0; 3.0 minimum 0 + flag.
+    text = json.dumps(converted)
+    assert '"exclusiveMinimum": true' in text

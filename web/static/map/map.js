@@ -63,6 +63,7 @@
 
   var map = L.map("map", { center: cfg.centre, zoom: cfg.zoom, maxZoom: cfg.maxZoom, keyboard: true });
   map.attributionControl.setPrefix("Leaflet");
+  window.fondoMap = map;  // for the browser tests and the console
   if (cfg.baseMap) {
     L.tileLayer(cfg.baseMap.url, { attribution: cfg.baseMap.attribution, maxZoom: 19 }).addTo(map);
   }
@@ -119,14 +120,24 @@
 
   function legendFor(spec) {
     if (spec.kind === "raster") {
-      var bar = el("div", { "class": "gradient", "aria-label": spec.title + " [" + spec.unit + "]" });
-      spec.legend.forEach(function (stop, i) {
-        var dark = i < spec.legend.length / 2;
-        bar.appendChild(el("span", { "class": dark ? "dark" : "", style: "background:" + stop.colour, text: fmt(stop.value, 1) }));
+      var bar = el("div", { "class": "gradient" });
+      spec.legend.forEach(function (stop) {
+        bar.appendChild(el("span", { style: "background:" + stop.colour + ";color:" + textOn(stop.colour), text: fmt(stop.value, 1) }));
       });
       return bar;
     }
     return el("span", { "class": "swatch", style: "background:" + spec.colour + ";opacity:.8", "aria-hidden": "true" });
+  }
+
+  // Black or white, whichever contrasts more with a #rrggbb background (WCAG 2.1 relative
+  // luminance: the contrast ratio with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05)).
+  function textOn(hex) {
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000" : "#fff";
   }
 
   function sourcesFor(spec) {
@@ -197,6 +208,13 @@
     }).catch(function () {});
   }
 
+  function fitScreening(id) {
+    api("GET", cfg.api.screenings + "/" + id + "/legend").then(function (legend) {
+      var b = legend.bounds_4326;
+      if (b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); }
+    }).catch(function () {});
+  }
+
   function showScreening(id) {
     if (overlay.layer) { map.removeLayer(overlay.layer); overlay.layer = null; }
     overlay.id = id ? Number(id) : null;
@@ -221,6 +239,7 @@
   if (select) { select.addEventListener("change", function () { showScreening(select.value); }); }
   if (colourBy) { colourBy.addEventListener("change", function () { showScreening(overlay.id); }); }
   loadScreenings(cfg.screening);
+  if (cfg.screening) { fitScreening(cfg.screening); }
 
   // ------------------------------------------------------------------ reports
 
@@ -283,6 +302,11 @@
     if (!reportBox) { return; }
     reportBox.textContent = "";
     nodes.forEach(function (n) { reportBox.appendChild(n); });
+    // Bring the report into the side panel's view (the panel scrolls, not the page).
+    var panel = reportBox.closest(".map-side");
+    if (panel && panel.scrollHeight > panel.clientHeight) {
+      panel.scrollTop = reportBox.parentNode.offsetTop - panel.offsetTop;
+    }
   }
 
   function technology() {
@@ -362,6 +386,7 @@
     if (drawing.mode === "polygon" && drawing.points.length < 3) { setStatus(S.drawing_polygon); return; }
     var points = drawing.points.slice();
     stopDrawing();
+    if (drawing.shape && drawing.shape.setStyle) { drawing.shape.setStyle({ fill: false }); }
     drawing.drawn = geometryOf(points);
     document.dispatchEvent(new CustomEvent("fondo:drawn", { detail: drawing.drawn }));
     checkDrawn();
@@ -510,6 +535,7 @@
         if (state === "success") {
           bar.value = bar.max;
           loadScreenings(screeningId);
+          fitScreening(screeningId);
           fetch("/screenings/" + screeningId + "/summary", { credentials: "same-origin" }).then(function (r) { return r.text(); })
             .then(function (html) { document.getElementById("screening-summary").innerHTML = html; });
           return;
