@@ -264,9 +264,12 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     if not wanted and position is None:
         raise InvalidInput("nothing new to record: give steps, artefacts, conditions or "
                            "community_position", field="steps")
+    # the answer given in the same request counts for the conditions checked with it
+    seen = rows + ([{"kind": "community_position_recorded", "payload": {"position": position}}]
+                   if position is not None else [])
     for kind, item in wanted:
         if kind == "condition_met":
-            _check_condition(session, consultation, item, rows)
+            _check_condition(session, consultation, item, seen)
     for kind, item in wanted:
         record_event(session, consultation, kind, {"phase": phase.phase_id, "id": item,
                                                    "note": note, "document": document,

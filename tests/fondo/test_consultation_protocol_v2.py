@@ -640,3 +640,13 @@ def test_gates_take_a_few_queries(settings, clock, in_consultiva):
             event.remove(engine, "before_cursor_execute", listener)
     # project, its site, its consultations, one chain, decisions, open grievances
     assert len(statements) <= 6, statements
+
+
+def test_position_condition_needs_the_answer(settings, clock, in_consultiva):
+    pid, cid, agents = in_consultiva
+    with pytest.raises(Conflict, match="community_position_recorded"):
+        call(settings, cs.record_evidence, cid, {"conditions": ["community_position_recorded"]},
+             "ana")
+    assembly(settings, cid, clock, agents)
+    call(settings, cs.record_evidence, cid, {"conditions": ["community_position_recorded"],
+                                             "community_position": "consent"}, "ana")
