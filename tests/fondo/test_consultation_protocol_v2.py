@@ -650,3 +650,13 @@ def test_position_condition_needs_the_answer(settings, clock, in_consultiva):
     assembly(settings, cid, clock, agents)
     call(settings, cs.record_evidence, cid, {"conditions": ["community_position_recorded"],
                                              "community_position": "consent"}, "ana")
+
+
+def test_identification_pending_is_a_social_risk(settings, clock):
+    with session_scope(settings) as session:
+        pending = cs.social_risk_for_project(session, settings, make_project(settings,
+                                                                             AGUASCALIENTES))
+        clear = cs.social_risk_for_project(session, settings, make_project(settings, CANDELA))
+    assert pending["requirement"] == "identification_required"
+    assert pending["social_risk"] == "medium" and not pending["consultation_required"]
+    assert clear["requirement"] == "not_required" and clear["social_risk"] == "low"
