@@ -326,6 +326,8 @@ def test_identification_required_blocks_due_diligence_until_recorded(settings, c
     c = call(settings, cs.change_phase, cid, {"to_phase": pr.CLOSED_NO_COMMUNITY_AFFECTED,
                                               "reason": "identificación sin afectación"}, "ana")
     assert c["phase"] == "cerrada_sin_afectacion"
+    assert c["identification"]["decided_by"] == "Comité de inversión del Fondo"
+    assert c["identification"]["methods"] == ["census_speakers", "field_visit"]
     g = gates(settings, pid)
     assert g["identification_pending"] is False and g["financial_close_allowed_by_protocol"]
     with session_scope(settings) as session:
