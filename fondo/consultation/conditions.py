@@ -22,6 +22,7 @@ no_coercion_at_assembly                      a decision assembly of this phase w
                                              no-coercion check passed
 women_voices_heard                           a meeting of this phase with women attending
                                              (or a separate session of women)
+community_position_recorded                  the community's answer, recorded in this phase
 good_faith_negotiation_documented            the six negotiation elements
 ===========================================  ==============================================
 """
@@ -117,6 +118,10 @@ def check_condition_v2(session: Session, consultation: Consultation, condition: 
                    for m in phase_meetings(rows)):
             _refuse("women_voices_heard: no meeting of this phase with women attending or a "
                     "separate session of women")
+    elif condition == "community_position_recorded":
+        if not any(r["kind"] == "community_position_recorded" for r in phase_rows(rows)):
+            _refuse("community_position_recorded: record the community's answer "
+                    "(community_position) first")
     elif condition == "no_coercion_reported":
         if any(r["kind"] == "consultation_suspended" and r["payload"].get("kind") == "coercion_report"
                for r in phase_rows(rows)) and not any(

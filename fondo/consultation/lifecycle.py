@@ -135,6 +135,10 @@ def consultation_resource(session: Session, settings: Mapping[str, Any],
         "protocol_version": consultation.protocol_version, "phase": state.phase_id,
         "state": pr.SUSPENDED if state.suspended else state.phase_id,
         "suspended": state.suspended, "requirement": opening_requirement(rows),
+        "suspensions": [{"kind": x.kind, "reason": x.reason, "started_at": x.started_at.isoformat(),
+                         "ended_at": iso(x.ended_at)} for x in state.suspensions],
+        "languages": agreed_languages(rows),
+        "identification": _identification_summary(rows),
         "phase_name_es": phase.name_es, "phase_name_en": phase.name_en,
         "phase_started_at": state.phase_started_at.isoformat(),
         "history": [{"phase": h.phase_id, "entered_at": h.entered_at.isoformat(),
@@ -150,6 +154,17 @@ def consultation_resource(session: Session, settings: Mapping[str, Any],
         "head_hash": anchor.head_hash if anchor else None,
         "social_risk": consultation_risk(session, consultation, now, rows=rows)["social_risk"],
     }
+
+
+def _identification_summary(rows: list[dict]) -> dict[str, Any] | None:
+    """The identification recorded (outcome, methods, who decided, why), or None."""
+    for r in reversed(rows):
+        if r["kind"] == "identification_recorded":
+            p = r["payload"]
+            return {"outcome": p["outcome"], "methods": p["methods"],
+                    "decided_by": p["decided_by"], "reason": p["reason"],
+                    "localities": p["localities"], "recorded_at": r["occurred_at"]}
+    return None
 
 
 def get_consultation(session: Session, settings: Mapping[str, Any], consultation_id: Any) -> dict:
@@ -264,9 +279,12 @@ def record_evidence(session: Session, settings: Mapping[str, Any], consultation_
     if not wanted and position is None:
         raise InvalidInput("nothing new to record: give steps, artefacts, conditions or "
                            "community_position", field="steps")
+    # the answer given in the same request counts for the conditions checked with it
+    seen = rows + ([{"kind": "community_position_recorded", "payload": {"position": position}}]
+                   if position is not None else [])
     for kind, item in wanted:
         if kind == "condition_met":
-            _check_condition(session, consultation, item, rows)
+            _check_condition(session, consultation, item, seen)
     for kind, item in wanted:
         record_event(session, consultation, kind, {"phase": phase.phase_id, "id": item,
                                                    "note": note, "document": document,

@@ -178,7 +178,8 @@ def _overdue_grievances(session: Session, consultations: list[Consultation],
         ConsultationFeedback.acknowledged_at, ConsultationFeedback.answered_at).where(
         ConsultationFeedback.consultation_id.in_(ids),
         ConsultationFeedback.kind == fb.FeedbackKind.GRIEVANCE.value,
-        ConsultationFeedback.status != fb.FeedbackStatus.CLOSED.value)).all()
+        ConsultationFeedback.status != fb.FeedbackStatus.CLOSED.value,
+        ConsultationFeedback.answered_at.is_(None))).all()  # an answered one is never overdue
     if not rows:
         return 0
     total = 0

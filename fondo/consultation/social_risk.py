@@ -75,11 +75,16 @@ def social_risk_for_project(session: Session, settings: Mapping[str, Any],
                                    .order_by(Consultation.id.desc())).first()
     if consultation is not None:
         return {"project_id": pid, **consultation_risk(session, consultation, now)}
-    required = False
+    required, requirement = False, None
     if project.site is not None:
-        required = run_trigger(settings, project, tg.SCREENING_DISTANCE_KM, [])[0].required
-    level = rk.social_risk(rk.NOT_STARTED, 0, 0, 0, 0, False, required)
+        result = run_trigger(settings, project, tg.SCREENING_DISTANCE_KM, [])[0]
+        required, requirement = result.required, result.requirement
+    # Version 2: an identification still to do is an open risk too (never cleared on the
+    # typology alone).
+    level = rk.social_risk(rk.NOT_STARTED, 0, 0, 0, 0, False,
+                           required or requirement == tg.Requirement.IDENTIFICATION_REQUIRED.value)
     return {"project_id": pid, "consultation_id": None, "phase": rk.NOT_STARTED,
-            "consultation_required": required, "open_grievances": 0, "overdue_grievances": 0,
+            "consultation_required": required, "requirement": requirement,
+            "open_grievances": 0, "overdue_grievances": 0,
             "overdue_submissions": 0, "escalated_grievances": 0, "late_commitments": 0,
             "consent_withheld": False, "social_risk": level, "as_of": now.isoformat()}

@@ -326,6 +326,8 @@ def test_identification_required_blocks_due_diligence_until_recorded(settings, c
     c = call(settings, cs.change_phase, cid, {"to_phase": pr.CLOSED_NO_COMMUNITY_AFFECTED,
                                               "reason": "identificación sin afectación"}, "ana")
     assert c["phase"] == "cerrada_sin_afectacion"
+    assert c["identification"]["decided_by"] == "Comité de inversión del Fondo"
+    assert c["identification"]["methods"] == ["census_speakers", "field_visit"]
     g = gates(settings, pid)
     assert g["identification_pending"] is False and g["financial_close_allowed_by_protocol"]
     with session_scope(settings) as session:
@@ -640,3 +642,23 @@ def test_gates_take_a_few_queries(settings, clock, in_consultiva):
             event.remove(engine, "before_cursor_execute", listener)
     # project, its site, its consultations, one chain, decisions, open grievances
     assert len(statements) <= 6, statements
+
+
+def test_position_condition_needs_the_answer(settings, clock, in_consultiva):
+    pid, cid, agents = in_consultiva
+    with pytest.raises(Conflict, match="community_position_recorded"):
+        call(settings, cs.record_evidence, cid, {"conditions": ["community_position_recorded"]},
+             "ana")
+    assembly(settings, cid, clock, agents)
+    call(settings, cs.record_evidence, cid, {"conditions": ["community_position_recorded"],
+                                             "community_position": "consent"}, "ana")
+
+
+def test_identification_pending_is_a_social_risk(settings, clock):
+    with session_scope(settings) as session:
+        pending = cs.social_risk_for_project(session, settings, make_project(settings,
+                                                                             AGUASCALIENTES))
+        clear = cs.social_risk_for_project(session, settings, make_project(settings, CANDELA))
+    assert pending["requirement"] == "identification_required"
+    assert pending["social_risk"] == "medium" and not pending["consultation_required"]
+    assert clear["requirement"] == "not_required" and clear["social_risk"] == "low"

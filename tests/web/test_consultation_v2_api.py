@@ -133,3 +133,31 @@ def test_cli_gates_and_decision(settings, project, tmp_path):
                         obj={"settings": settings})
     assert bad.exit_code == 1 and "decision_date" in bad.output
     assert _count(settings, ProjectDecision) == 0
+
+
+@pytest.mark.parametrize("command,raw,field", [
+    ("record-add", '{"kind": "advice_resources", "budget_mxn": -5}', "budget_mxn"),
+    ("record-add", '{"kind": "horoscope"}', "kind"),
+    ("suspend", '{"kind": "court_suspension"}', "reason"),
+    ("identify", '{"outcome": "no_community_affected", "methods": ["field_visit"], '
+                 '"evidence": [], "decided_by": "x", "reason": "y"}', "evidence"),
+    ("language-agent", '{"role": "translator", "name": "A", "language": "Náhuatl", '
+                       '"variant": "v", "accepted_on": "2026-02-30", '
+                       '"acceptance_reference": "a"}', "accepted_on"),
+])
+def test_cli_v2_bad_inputs_name_the_field(settings, project, tmp_path, command, raw, field):
+    from fondo.cli import main
+
+    runner = CliRunner()
+    body = tmp_path / "c.json"
+    body.write_text(json.dumps({"project_id": project}))
+    created = runner.invoke(main, ["consultation", "create", "--input", str(body)],
+                            obj={"settings": settings})
+    cid = json.loads(created.output)["id"]
+    body.write_text(raw)
+    out = runner.invoke(main, ["consultation", command, str(cid), "--input", str(body)],
+                        obj={"settings": settings})
+    assert out.exit_code == 1 and field in out.output, out.output
+    assert len(out.output.strip().splitlines()) == 1
+    shown = runner.invoke(main, ["consultation", "show", str(cid)], obj={"settings": settings})
+    assert json.loads(shown.output)["event_count"] == 1  # only the opening: nothing stored

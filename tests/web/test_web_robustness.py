@@ -60,6 +60,14 @@ BASE_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/consultations/{consultation_id}/commitments": {
         "kind": "benefit_sharing", "description": "Fondo comunitario", "owner": "Fondo",
         "due_date": "2027-06-30", "amount_mxn": 250_000},
+    "POST /api/v1/consultations/{consultation_id}/notices": {
+        "community": "Tamazunchale", "starts_at": "2027-03-01T10:00:00-06:00",
+        "place": "Auditorio", "meeting_language": "Náhuatl", "community_language_versions": [
+            {"language": "Náhuatl", "variant": "náhuatl de la Huasteca potosina",
+             "title": "Tlanahuatili", "body": "...", "translator_id": 1}]},
+    "POST /api/v1/consultations/{consultation_id}/records": {
+        "kind": "study_coproduction", "community_participants": 12, "sessions": 3,
+        "community_institutions": "Asamblea", "budget_mxn": 1000},
 }
 #: Request schemas nested in another as a plain object, by operation: (prefix, operation
 #: whose schema it is). A stored study's ``request`` is a PV request, named as ``/yield/pv``
@@ -232,7 +240,9 @@ NUMERIC_GROUPS = {
     "consultation": ("POST /api/v1/consultations",
                      "POST /api/v1/consultations/{consultation_id}/meetings",
                      "POST /api/v1/consultations/{consultation_id}/feedback",
-                     "POST /api/v1/consultations/{consultation_id}/commitments"),
+                     "POST /api/v1/consultations/{consultation_id}/commitments",
+                     "POST /api/v1/consultations/{consultation_id}/notices",
+                     "POST /api/v1/consultations/{consultation_id}/records"),
 }
 
 
