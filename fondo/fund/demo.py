@@ -37,6 +37,8 @@ from siting.parameters import PV_COSTS, WIND_COSTS
 
 _ACTOR = "demo"
 _REASON = "Demostración (datos ficticios)"
+_REASON_BACK = ("Demostración: etapa corregida para que concuerde con su consulta y sus "
+                "estudios")
 
 #: Demo PV plants without a DC capacity: DC/AC ratio (fixed tilt and the rest are the
 #: engine's defaults). [-]
@@ -103,8 +105,12 @@ def _case_request(project: Project, study_id: int) -> dict[str, Any]:
 
 
 def _move_to(session: Session, project: Project, target: PipelineStage) -> list[dict]:
-    """Move forward through the gates until ``target``; the unmet gates where it stopped."""
-    while project.stage is not target and project.stage in PIPELINE:
+    """Move through the gates up to ``target`` (or back to it, with a reason, when an older
+    demo left the project beyond it); the unmet gates where it stopped."""
+    if project.stage in PIPELINE and PIPELINE.index(project.stage) > PIPELINE.index(target):
+        move_project(session, project.id, {"to": target.value, "reason": _REASON_BACK}, _ACTOR)
+        return []
+    while project.stage in PIPELINE and PIPELINE.index(project.stage) < PIPELINE.index(target):
         nxt = PIPELINE[PIPELINE.index(project.stage) + 1]
         try:
             move_project(session, project.id, {"to": nxt.value, "reason": _REASON}, _ACTOR)

@@ -63,3 +63,23 @@ def test_the_demo_project_at_financial_close_builds_and_operates(settings):
         assert all(g["passed"] for g in built["gates"])
         running = move_project(session, slp.id, {"to": "operation", "reason": None}, "o")
         assert running["to"] == "operation" and running["version"] == built["version"] + 1
+
+
+def test_an_older_demo_left_beyond_its_story_is_moved_back(settings):
+    """Soto la Marina at "consultation" with no consultation (the old demo's contradiction)
+    goes back to due diligence, with the reason recorded."""
+    from fondo.seed import seed_demo
+
+    with session_scope(settings) as session:
+        seed_demo(session)
+        soto = session.scalar(select(Project).where(Project.name.like("%Soto la Marina%")))
+        soto.stage = PIPELINE[3]  # consultation, as the old demo had it
+    seed_all(settings, demo=True)
+    with session_scope(settings) as session:
+        soto = session.scalar(select(Project).where(Project.name.like("%Soto la Marina%")))
+        assert soto.stage.value == "due_diligence"
+        from fondo.fund.projects import history_json
+
+        last = history_json(session, soto.id)[-1]
+        assert (last["from"], last["to"]) == ("consultation", "due_diligence")
+        assert "concuerde con su consulta" in last["reason"]
