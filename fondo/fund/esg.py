@@ -12,7 +12,7 @@ Energy is each project's P50 (its yield study, else its case).
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +26,16 @@ from fondo.fund.ledger_models import Allocation, HolderKind
 from fondo.fund.models import Fund
 from fondo.fund.portfolio import energy_assets, portfolio_projects
 
-__all__ = ["esg_report", "esg_xlsx", "XLSX_MIME"]
+__all__ = ["esg_report", "esg_xlsx", "XLSX_LABELS", "XLSX_MIME"]
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: English labels of the workbook's summary (msgids; ``web.api.portfolio`` lists them for
+#: extraction and translates them).
+XLSX_LABELS = ("Figure", "Value", "Unit", "Fund", "Clean energy (MWh/year)",
+               "Avoided emissions (tCO2e/year)",
+               "Emission factor of the national electricity system", "Source",
+               "Contribution to the 2030 clean-generation goal",
+               "Share of national generation", "Demo figures: not real investments")
 #: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -105,10 +112,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def esg_xlsx(report: Mapping[str, Any]) -> bytes:
+def esg_xlsx(report: Mapping[str, Any], translate: Callable[[str], str] = str) -> bytes:
     """The ESG report as an XLSX workbook: ``summary``, ``projects``, ``ifrs_s2``.
 
-    Text typed by users (project names) is written as text, never as a formula.
+    ``translate`` turns the summary's English labels (:data:`XLSX_LABELS`) into the
+    reader's language (the web passes Flask-Babel's ``gettext``); the fourth column keeps
+    the JSON key of each figure. Text typed by users (project names) is written as text,
+    never as a formula.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -117,15 +127,27 @@ def esg_xlsx(report: Mapping[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "summary"
-    ws.append(["figure", "value", "unit"])
-    ws.append(["fund", _cell(report["fund"]["name"]), ""])
-    ws.append(["clean_energy_mwh_per_year", report["clean_energy_mwh_per_year"], "MWh/year"])
-    ws.append(["avoided_tco2e_per_year", report["avoided_tco2e_per_year"], "tCO2e/year"])
-    factor = report["emission_factor"]
-    ws.append(["emission_factor", factor["tco2e_per_mwh"], f"tCO2e/MWh ({factor['year']})"])
-    ws.append(["emission_factor_source", factor["source"], ""])
-    for key in ("goal_fraction", "goal_clean_mwh", "share_of_goal", "share_of_national_generation"):
-        ws.append([f"goal_2030.{key}", report["goal_2030"][key], ""])
+    factor, goal = report["emission_factor"], report["goal_2030"]
+    ws.append([translate("Figure"), translate("Value"), translate("Unit"), "key"])
+    rows = [
+        ("Fund", _cell(report["fund"]["name"]), "", "fund.name"),
+        ("Clean energy (MWh/year)", report["clean_energy_mwh_per_year"], "MWh/year",
+         "clean_energy_mwh_per_year"),
+        ("Avoided emissions (tCO2e/year)", report["avoided_tco2e_per_year"], "tCO2e/year",
+         "avoided_tco2e_per_year"),
+        ("Emission factor of the national electricity system", factor["tco2e_per_mwh"],
+         f"tCO2e/MWh ({factor['year']})", "emission_factor.tco2e_per_mwh"),
+        ("Source", factor["source"], "", "emission_factor.source"),
+        ("Contribution to the 2030 clean-generation goal", goal["share_of_goal"],
+         f"- ({goal['goal_fraction']:.0%})",
+         "goal_2030.share_of_goal"),
+        ("Share of national generation", goal["share_of_national_generation"], "-",
+         "goal_2030.share_of_national_generation"),
+    ]
+    if report["fund"].get("is_demo"):
+        rows.append(("Demo figures: not real investments", "", "", "fund.is_demo"))
+    for label, value, unit, key in rows:
+        ws.append([translate(label), value, unit, key])
     for cell in ws[1]:
         cell.font = bold
     ws.column_dimensions["A"].width = 34

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from fondo.fund.ledger_models import HolderKind, LedgerEntryKind, LimitDimension, TrancheKind
 from fondo.fund.models import LimitedPartnerKind
@@ -156,10 +156,10 @@ class ConcentrationLimitRequestSchema(_Strict):
 
 class PortfolioQuerySchema(Schema):
     """Query of ``GET /api/v1/portfolio/summary`` and ``/portfolio/lp/<id>`` (query strings
-    are text: ``?fund_id=1&draws=1000``)."""
+    are text: ``?fund_id=1&draws=1000``; others, such as ``lang``, are the app's)."""
 
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
 
     fund_id = fields.Integer(load_default=None, validate=DATABASE_ID_RANGE, metadata={
         "description": "The fund (default: the first fund the caller sees)."})

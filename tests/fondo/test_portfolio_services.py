@@ -166,7 +166,7 @@ def test_gate_counts_committed_stages_only(settings):
         fund = make_fund(session)
         make_lp(session, fund.id, "100000000.00")
         a = make_project(session, fund.id, "A", technology="pv")
-        b = make_project(session, fund.id, "B", technology="pv", stage="financing")
+        b = make_project(session, fund.id, "B", technology="pv", stage="construction")
         for p in (a, b):
             allocations.create_allocation(session, fund.id, {
                 "project_id": p.id, "tranche_kind": "equity", "amount": "8000000.00",
@@ -174,7 +174,7 @@ def test_gate_counts_committed_stages_only(settings):
         limits.set_limit(session, fund.id, {"dimension": "technology", "key": "pv",
                                             "max_fraction": 0.12, "warn_at": 0.9})
         session.commit()
-        # b alone at financial close: 8 % ≤ 12 %; a joining makes 16 %: a breach
+        # b (in construction) alone: 8 % ≤ 12 %; a joining at financial close makes 16 %
         assert limits.concentration_limit_problems(session, a.id, "screening") == []
         problems = limits.concentration_limit_problems(session, a.id, "financial_close")
         assert len(problems) == 1 and "technology pv" in problems[0] and "16.0%" in problems[0]

@@ -183,12 +183,14 @@ def test_summary_lists_capacity_and_equals_the_command(client, officer, fund, se
                                        "--as-of-year", "2027"], obj={"settings": settings})
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == body
-    xlsx = client.get(f"/api/v1/portfolio/esg.xlsx?fund_id={fund['id']}", headers=officer)
+    xlsx = client.get(f"/api/v1/portfolio/esg.xlsx?fund_id={fund['id']}&lang=es", headers=officer)
     assert xlsx.status_code == 200
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(xlsx.data))
     assert wb.sheetnames == ["summary", "projects", "ifrs_s2"]
+    summary_rows = {r[3]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary_rows["clean_energy_mwh_per_year"] == 96_000
     names = [row[1] for row in wb["projects"].iter_rows(min_row=2, values_only=True)]
     assert names[0] == "'=HYPERLINK(\"http://x\") <b>"  # a name is never a formula
     assert wb["projects"]["B2"].data_type == "s"

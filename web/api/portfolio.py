@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from fondo.accounts.models import Role
 from fondo.fund import esg as esg_service
@@ -36,6 +38,13 @@ blp = Blueprint("portfolio", __name__, url_prefix="/api/v1/portfolio",
 READ_ROLES = (Role.OFFICER, Role.ANALYST, Role.INVESTOR)
 #: Who reads an LP's position (investors only their own).
 LP_ROLES = (Role.OFFICER, Role.INVESTOR)
+#: The ESG workbook's labels (:data:`fondo.fund.esg.XLSX_LABELS`), written out so that
+#: ``pybabel extract`` finds them; the workbook is labelled in the request's language.
+XLSX_LABELS = (_l("Figure"), _l("Value"), _l("Unit"), _l("Fund"), _l("Clean energy (MWh/year)"),
+               _l("Avoided emissions (tCO2e/year)"),
+               _l("Emission factor of the national electricity system"), _l("Source"),
+               _l("Contribution to the 2030 clean-generation goal"),
+               _l("Share of national generation"), _l("Demo figures: not real investments"))
 
 
 def _fund(query: dict[str, Any]) -> Any:
@@ -85,9 +94,9 @@ def esg(query: dict[str, Any]):
 @blp.doc(**responses_doc(200, None, "Sheets summary, projects, ifrs_s2.",
                          mime=esg_service.XLSX_MIME, errors=(401, 403, 404, 422)))
 def esg_xlsx(query: dict[str, Any]):
-    """The ESG figures as an XLSX workbook."""
+    """The ESG figures as an XLSX workbook, labelled in the request's language (`?lang=`)."""
     fund = _fund(query)
-    body = esg_service.esg_xlsx(esg_service.esg_report(db(), fund, settings()))
+    body = esg_service.esg_xlsx(esg_service.esg_report(db(), fund, settings()), gettext)
     return Response(body, mimetype=esg_service.XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="fund-{fund.id}-esg.xlsx"'})
 

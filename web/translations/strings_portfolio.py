@@ -60,11 +60,16 @@ ES = {
     "Clean energy (MWh/year)": "Energía limpia (MWh/año)",
     "Avoided emissions (tCO2e/year)": "Emisiones evitadas (tCO2e/año)",
     "Emission factor of the national electricity system": "Factor de emisión del Sistema Eléctrico Nacional",
-    "Contribution to the 45 % clean-generation goal for 2030": "Contribución a la meta de 45 % de generación limpia en 2030",
+    "Contribution to the 2030 clean-generation goal": "Contribución a la meta de generación limpia de 2030",
     "Social risk": "Riesgo social",
     "Financed emissions (PCAF)": "Emisiones financiadas (PCAF)",
     "IFRS S2 climate metrics": "Métricas climáticas NIIF S2",
     "Demo figures: not real investments": "Cifras de demostración: no son inversiones reales",
+    "Figure": "Cifra",
+    "Value": "Valor",
+    "Unit": "Unidad",
+    "Source": "Fuente",
+    "Share of national generation": "Proporción de la generación nacional",
 }
 
 FR = {
@@ -123,9 +128,14 @@ FR = {
     "Clean energy (MWh/year)": "Énergie propre (MWh/an)",
     "Avoided emissions (tCO2e/year)": "Émissions évitées (tCO2e/an)",
     "Emission factor of the national electricity system": "Facteur d'émission du système électrique national",
-    "Contribution to the 45 % clean-generation goal for 2030": "Contribution à l'objectif de 45 % de production propre en 2030",
+    "Contribution to the 2030 clean-generation goal": "Contribution à l'objectif de production propre de 2030",
     "Social risk": "Risque social",
     "Financed emissions (PCAF)": "Émissions financées (PCAF)",
     "IFRS S2 climate metrics": "Indicateurs climatiques IFRS S2",
     "Demo figures: not real investments": "Chiffres de démonstration : pas de vrais investissements",
+    "Figure": "Indicateur",
+    "Value": "Valeur",
+    "Unit": "Unité",
+    "Source": "Source",
+    "Share of national generation": "Part de la production nationale",
 }
