@@ -83,8 +83,14 @@ def seed_all(settings: Mapping[str, Any], demo: bool = False) -> dict[str, int]:
         with session_scope(settings) as session:
             counts.update(seed_demo_consultation(session, settings))
         counts.update(seed_demo_pipeline(settings, DEMO_PROJECTS))
-        # issue 11 part B: the demo fund's capital calls and distributions go here (one line)
+        with session_scope(settings) as session:  # after the cases: allocations need them
+            counts.update(seed_demo_ledger(session, _demo_fund(session)) or {})
     return counts
+
+
+def _demo_fund(session: Session) -> Fund:
+    """The demo fund (made by :func:`seed_demo`)."""
+    return session.scalars(select(Fund).where(Fund.name == DEMO_FUND["name"])).one()
 
 
 def seed_corridors(session: Session, data_dir: Path) -> int:
@@ -188,5 +194,4 @@ def seed_demo(session: Session) -> dict[str, int]:
         record_transition(session, project, None, PipelineStage.ORIGINATION,
                           "Demostración: proyecto creado", "demo", None)
     session.flush()
-    seed_demo_ledger(session, fund)  # issue 11: terms, LP calls and distributions, allocations
     return {"demo_funds": 1, "demo_projects": len(DEMO_PROJECTS)}

@@ -71,6 +71,7 @@ from sqlalchemy.orm import Session
 
 from fondo.consultation import service as consultation_service
 from fondo.finance import service as finance_service
+from fondo.fund import limits
 from fondo.fund.models import PipelineStage, Project, ProjectStudy
 from fondo.studies import service as studies_service
 
@@ -91,19 +92,13 @@ HARD_CONSTRAINT_SUFFIX = "_overlap_km2"
 HARD_CONSTRAINTS = ("slope_pct",)
 
 #: The concentration-limits check: ``(session, project_id, target_stage) -> [problem, ...]``
-#: (empty when the fund's limits hold). The portfolio (issue 11 part B) provides
-#: ``fondo.fund.limits.concentration_limit_problems``; until it is wired here, no limit is
-#: configured and the gate passes.
+#: (empty when the fund's limits hold): the portfolio's
+#: :func:`fondo.fund.limits.concentration_limit_problems` (a fund with no limit configured
+#: has nothing to break).
 ConcentrationCheck = Callable[[Session, int, str], list[str]]
 
-
-def no_concentration_limits(session: Session, project_id: int, target_stage: str) -> list[str]:
-    """No concentration limit configured: nothing to break."""
-    return []
-
-
-#: The check the ``concentration_limits`` gate calls (one line to wire another).
-concentration_limit_problems: ConcentrationCheck = no_concentration_limits
+#: The check the ``concentration_limits`` gate calls.
+concentration_limit_problems: ConcentrationCheck = limits.concentration_limit_problems
 
 
 def is_hard_constraint(name: str) -> bool:
