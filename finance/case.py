@@ -76,7 +76,7 @@ class CashflowColumn(StrEnum):
 
 def dscr_lines(sim: Simulation):
     """DSCR of each year (NaN where no senior service is due), shape (n, T). [-]"""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf: refused by the shell
         return np.where(sim.senior_service_usd > 0, sim.cfads_usd / sim.senior_service_usd, np.nan)
 
 
@@ -284,12 +284,15 @@ def _total_cover(sim: Simulation, c: int) -> dict:
     due = service > 0
     if not due.any():
         return {"min_dscr_total": None, "avg_dscr_total": None, "llcr_total": None}
-    dscr = cfads[due] / service[due]
-    t = np.arange(c, min(sim.total_tenor_end, cfads.shape[0]))
-    pv = float((cfads[t] * (1.0 + float(sim.total_rate[0])) ** -(t - (c - 1.0))).sum())
-    balance = float(sim.debt_principal_cod_usd[0])
-    return {"min_dscr_total": float(dscr.min()), "avg_dscr_total": float(dscr.mean()),
-            "llcr_total": pv / balance if balance > 0 else None}
+    # a vanishing debt makes the ratios overflow to infinity: the shell refuses that result
+    # naming it (as the senior figures of the compiled pass), so no floating-point warning
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        dscr = cfads[due] / service[due]
+        t = np.arange(c, min(sim.total_tenor_end, cfads.shape[0]))
+        pv = float((cfads[t] * (1.0 + float(sim.total_rate[0])) ** -(t - (c - 1.0))).sum())
+        balance = float(sim.debt_principal_cod_usd[0])
+        return {"min_dscr_total": float(dscr.min()), "avg_dscr_total": float(dscr.mean()),
+                "llcr_total": pv / balance if balance > 0 else None}
 
 
 def _irr_or_reason(changes, rate):
