@@ -231,12 +231,12 @@ def test_issue_example_roots_both_reported():
     assert_allclose(sorted(irr_roots(flows)), sorted(roots), rtol=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
 #: Cash flows of a money amount: zero or at least a thousandth, at most a million (the
 #: formula's ratio of a subnormal outflow overflows in numpy-financial itself). [currency]
 _AMOUNTS = st.one_of(st.just(0.0), st.floats(1e-3, 1e6), st.floats(-1e6, -1e-3))
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(_AMOUNTS, min_size=2, max_size=30), st.floats(-0.5, 0.5), st.floats(-0.5, 0.5))
 def test_mirr_equals_numpy_financial(values, fin, rei):
     v = np.array(values)
