@@ -19,7 +19,7 @@ import pandas as pd
 from finance.cashflow import GEARING_TOLERANCE, Simulation, simulate
 from finance.inputs import CaseInputs, FinanceInputError
 from finance.jit import njit_cached
-from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr, irr_roots, mirr, sign_changes
+from finance.returns import IRR_REASON_NO_SIGN_CHANGE, IRR_REASON_NOT_FOUND, irr, irr_roots
 from finance.tax import LOSS_CARRYFORWARD_YEARS, expired_losses
 
 __all__ = ["CashflowColumn", "CaseResult", "run_case", "dscr_lines", "MIN_DSCR_REASON", "TOTAL_DSCR_REASON",
@@ -76,7 +76,7 @@ class CashflowColumn(StrEnum):
 
 def dscr_lines(sim: Simulation):
     """DSCR of each year (NaN where no senior service is due), shape (n, T). [-]"""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf: refused by the shell
         return np.where(sim.senior_service_usd > 0, sim.cfads_usd / sim.senior_service_usd, np.nan)
 
 
@@ -272,24 +272,59 @@ def _total_gearing_message(case: CaseInputs, sim: Simulation) -> str:
             f"max_total_gearing")
 
 
-def _total_cover(sim: Simulation, c: int) -> dict:
-    """DSCR and LLCR over all debt service, senior and concessional. [-]
+@njit_cached
+def _more_numbers(flows, fin_rate, reinvest_rate, cfads, service, c, end, rate):
+    """Issue 12's figures in one compiled pass (the formulas of :func:`finance.returns`).
 
-    ``min_dscr_total``/``avg_dscr_total``: CFADS / (senior + concessional service due) over
-    the years any is due; ``llcr_total``: PV of CFADS from COD to the end of the longest
-    tenor, at the principal-weighted rate of all debt, over all debt at COD (USD).
+    Returns
+    -------
+    tuple
+        ``sign_changes (k,)`` (zeros skipped), ``mirr (k,)`` (numpy-financial's formula,
+        NaN without both signs), and over all debt service ``service``: ``n_due``,
+        ``min_dscr``, ``mean_dscr`` and the PV at ``rate`` of CFADS from ``c`` to ``end``
+        (discounted to year ``c - 1``).
     """
-    cfads = sim.cfads_usd[0]
-    service = sim.senior_service_usd[0] + sim.concessional_service_usd[0]
-    due = service > 0
-    if not due.any():
-        return {"min_dscr_total": None, "avg_dscr_total": None, "llcr_total": None}
-    dscr = cfads[due] / service[due]
-    t = np.arange(c, min(sim.total_tenor_end, cfads.shape[0]))
-    pv = float((cfads[t] * (1.0 + float(sim.total_rate[0])) ** -(t - (c - 1.0))).sum())
-    balance = float(sim.debt_principal_cod_usd[0])
-    return {"min_dscr_total": float(dscr.min()), "avg_dscr_total": float(dscr.mean()),
-            "llcr_total": pv / balance if balance > 0 else None}
+    k, t_max = flows.shape
+    changes = np.zeros(k, dtype=np.int64)
+    out_mirr = np.empty(k)
+    g_fin = 1.0 + fin_rate
+    g_rei = 1.0 + reinvest_rate
+    for i in range(k):
+        last = 0.0
+        numer = 0.0
+        denom = 0.0
+        for t in range(t_max):
+            x = flows[i, t]
+            if x > 0.0:
+                numer += x * g_rei ** (-float(t))
+                if last < 0.0:
+                    changes[i] += 1
+                last = 1.0
+            elif x < 0.0:
+                denom += x * g_fin ** (-float(t))
+                if last > 0.0:
+                    changes[i] += 1
+                last = -1.0
+        if numer > 0.0 and denom < 0.0 and t_max > 1:
+            out_mirr[i] = (numer / -denom) ** (1.0 / (t_max - 1)) * g_rei - 1.0
+        else:
+            out_mirr[i] = np.nan
+    n_due = 0
+    lowest = np.inf
+    total = 0.0
+    for t in range(t_max):
+        if service[t] > 0.0:
+            x = cfads[t] / service[t]
+            n_due += 1
+            total += x
+            if x < lowest:
+                lowest = x
+    pv = 0.0
+    g = 1.0 + rate
+    for t in range(c, min(end, t_max)):
+        pv += cfads[t] * g ** (-float(t - (c - 1)))
+    mean = total / n_due if n_due > 0 else np.nan
+    return changes, out_mirr, n_due, lowest, mean, pv
 
 
 def _irr_or_reason(changes, rate):
@@ -380,8 +415,18 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         notes["min_dscr"] = notes["avg_dscr"] = notes["llcr"] = MIN_DSCR_REASON
     if not math.isfinite(pb):
         notes["payback_years"] = "undefined: cumulative after-tax flows never recover"
-    total = _total_cover(sim, c)
-    if total["min_dscr_total"] is None:
+    # total cover (senior + concessional service), sign changes and modified IRRs
+    fin_rate, reinvest_rate = case.mirr_rates
+    changes, mirr_all, n_tot, min_tot, avg_tot, llcr_tot_pv = _more_numbers(
+        flows[:n_irr], float(fin_rate), float(reinvest_rate), sim.cfads_usd[0],
+        sim.senior_service_usd[0] + sim.concessional_service_usd[0], c, int(sim.total_tenor_end),
+        float(sim.total_rate[0]))
+    debt_cod = float(sim.debt_principal_cod_usd[0])
+    if n_tot > 0:
+        total = {"min_dscr_total": min_tot, "avg_dscr_total": avg_tot,
+                 "llcr_total": llcr_tot_pv / debt_cod if debt_cod > 0 else None}
+    else:
+        total = {"min_dscr_total": None, "avg_dscr_total": None, "llcr_total": None}
         for key in ("min_dscr_total", "avg_dscr_total", "llcr_total"):
             notes[key] = TOTAL_DSCR_REASON
     if n_dscr == 0:
@@ -389,11 +434,11 @@ def run_case(inputs: CaseInputs) -> CaseResult:
             notes[key] = MIN_DSCR_REASON
 
     # several sign changes: every root, said out loud, and the modified IRR (unique)
-    fin_rate, reinvest_rate = case.mirr_rates
-    mirr_rates = mirr(flows[:n_irr], fin_rate, reinvest_rate).tolist()
+    mirr_rates = mirr_all.tolist()
+    changes = changes.tolist()
     roots_of: dict[int, list] = {}
     for i in range(n_irr):
-        if sign_change[i] and sign_changes(flows[i]) > 1:
+        if changes[i] > 1:
             roots_of[i] = irr_roots(flows[i])
 
     def roots_note(i, mirr_key):
@@ -403,7 +448,7 @@ def run_case(inputs: CaseInputs) -> CaseResult:
         listed = ", ".join(f"{r:.4%}" for r in roots)
         chosen = irr_results[i][0]
         said = f"{chosen:.4%}" if chosen is not None else "none"
-        return (f"{sign_changes(flows[i])} sign changes in the cash flows: {len(roots)} rates make the NPV "
+        return (f"{changes[i]} sign changes in the cash flows: {len(roots)} rates make the NPV "
                 f"zero ({listed}); the IRR reported is {said}. The modified IRR {mirr_key} (finance rate "
                 f"{fin_rate:.2%}, reinvestment rate {reinvest_rate:.2%}) is unique.")
 

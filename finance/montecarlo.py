@@ -174,7 +174,7 @@ class MonteCarloResult:
     equity_npv : dict of str to numpy.ndarray
         NPV at the holder's discount rate, own currency.
     min_dscr : numpy.ndarray (n_draws,)
-        Minimum DSCR (NaN without senior debt). [-]
+        Minimum DSCR of senior debt (NaN without senior debt). [-]
     debt_usd : numpy.ndarray
         Debt at COD of each draw. [USD]
     guarantee_calls_usd : numpy.ndarray
@@ -198,6 +198,7 @@ class MonteCarloResult:
     p_dscr_breach: float
     p_guarantee_call: float
     irr_undefined: dict
+    min_dscr_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
     risks_drawn: dict = field(default_factory=dict)
     risks_not_drawn: list = field(default_factory=list)
 
@@ -217,6 +218,8 @@ class MonteCarloResult:
             "equity_irr": {k: pct(v) for k, v in self.equity_irr.items()},
             "equity_npv": {k: pct(v) for k, v in self.equity_npv.items()},
             "min_dscr": pct(self.min_dscr),
+            "min_dscr_senior": pct(self.min_dscr),
+            "min_dscr_total": pct(self.min_dscr_total),
             "debt_usd": pct(self.debt_usd),
             "p_dscr_breach": self.p_dscr_breach,
             "p_guarantee_call": self.p_guarantee_call,
@@ -246,7 +249,12 @@ def _evaluate_simulated(case: CaseInputs, drivers: Drivers, breach_dscr: float):
     unpaid = sim.senior_unpaid_usd.sum(axis=1) > 0
     breach = (has & (min_dscr < breach_dscr)) | unpaid
     calls = sim.guarantee_call_usd.sum(axis=1)
-    return out_irr, out_npv, min_dscr, sim.debt_principal_cod_usd, calls, breach
+    service = sim.senior_service_usd + sim.concessional_service_usd  # all debt service due
+    due = service > 0
+    with np.errstate(over="ignore"):
+        cover = np.where(due, sim.cfads_usd / np.where(due, service, 1.0), np.inf)
+    min_total = np.where(due.any(axis=1), cover.min(axis=1), np.nan)
+    return out_irr, out_npv, min_dscr, sim.debt_principal_cod_usd, calls, breach, min_total
 
 
 def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float, plan: DrawPlan | None = None):
@@ -257,7 +265,8 @@ def _evaluate(case: CaseInputs, drivers: Drivers, breach_dscr: float, plan: Draw
     """
     plan = plan or plan_draws(case, MC_SIZING_TOLERANCE)
     out = evaluate_draws(plan, drivers, breach_dscr)
-    return out.equity_irr, out.equity_npv, out.min_dscr, out.debt_usd, out.guarantee_calls_usd, out.breach
+    return (out.equity_irr, out.equity_npv, out.min_dscr, out.debt_usd, out.guarantee_calls_usd, out.breach,
+            out.min_dscr_total)
 
 
 def run_montecarlo(
@@ -300,11 +309,13 @@ def run_montecarlo(
     debt = np.concatenate([p[3] for p in parts])
     calls = np.concatenate([p[4] for p in parts])
     breach = np.concatenate([p[5] for p in parts])
+    min_total = np.concatenate([p[6] for p in parts])
     return MonteCarloResult(
         n_draws=total,
         equity_irr=eq_irr,
         equity_npv=eq_npv,
         min_dscr=min_dscr,
+        min_dscr_total=min_total,
         debt_usd=debt,
         guarantee_calls_usd=calls,
         p_dscr_breach=float(breach.mean()),

@@ -90,6 +90,8 @@ class DrawSummary:
         NPV at the holder's discount rate, own currency.
     min_dscr : numpy.ndarray (n,)
         Minimum of CFADS / senior service over the years it is due (NaN: none due). [-]
+    min_dscr_total : numpy.ndarray (n,)
+        Minimum of CFADS / (senior + concessional service) (NaN: none due). [-]
     debt_usd : numpy.ndarray (n,)
         All debt at COD. [USD]
     guarantee_calls_usd : numpy.ndarray (n,)
@@ -102,6 +104,7 @@ class DrawSummary:
     equity_npv: dict
     min_dscr: np.ndarray
     debt_usd: np.ndarray
+    min_dscr_total: np.ndarray
     guarantee_calls_usd: np.ndarray
     breach: np.ndarray
 
@@ -290,7 +293,7 @@ def evaluate_draws(plan: DrawPlan, drivers: Drivers, breach_dscr: float) -> Draw
         factors.append(f)
     fx_factors = np.ascontiguousarray(np.stack(factors)) if factors else np.ones((0, n, t_max))
 
-    irr_out, npv_out, min_dscr, debt, calls, breach, status = _draws_kernel(
+    irr_out, npv_out, min_dscr, debt, calls, breach, status, min_total = _draws_kernel(
         ef, pf, cf, of, fx_slot, fx_factors,
         a["year"], a["dep_unit"], a["fractions"], a["paths"],
         a["d_rate"], a["d_tenor"], a["d_grace"], a["d_fee"], a["d_ccy"], a["d_share"], a["d_amount"], a["d_crf"],
@@ -317,6 +320,7 @@ def evaluate_draws(plan: DrawPlan, drivers: Drivers, breach_dscr: float) -> Draw
         equity_irr={name: irr_out[j] for j, name in enumerate(names)},
         equity_npv={name: npv_out[j] for j, name in enumerate(names)},
         min_dscr=min_dscr,
+        min_dscr_total=min_total,
         debt_usd=debt,
         guarantee_calls_usd=calls,
         breach=breach,
@@ -375,6 +379,7 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
     irr_out = np.empty((e, n))
     npv_out = np.empty((e, n))
     min_dscr = np.empty(n)
+    min_total = np.empty(n)
     debt_out = np.empty(n)
     calls_out = np.empty(n)
     breach = np.zeros(n, dtype=np.bool_)
@@ -612,6 +617,18 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
                 if x < lowest:
                     lowest = x
         min_dscr[i] = lowest if has else np.nan
+        lowest_total = np.inf
+        has_total = False
+        for t in range(t_max):
+            due = 0.0
+            for d in range(k):
+                due += ds_due[d, t]
+            if due > 0.0:
+                has_total = True
+                x = cfads[t] / due
+                if x < lowest_total:
+                    lowest_total = x
+        min_total[i] = lowest_total if has_total else np.nan
         short = 0.0
         for d in range(n_senior):
             for t in range(t_max):
@@ -626,4 +643,4 @@ def _draws_kernel(ef, pf, cf, of, fx_slot, fx_factors, year, dep_unit, fractions
         for d in range(k):
             total_debt += principal[d]
         debt_out[i] = total_debt
-    return irr_out, npv_out, min_dscr, debt_out, calls_out, breach, status
+    return irr_out, npv_out, min_dscr, debt_out, calls_out, breach, status, min_total

@@ -384,7 +384,8 @@ def mirr(values, finance_rate, reinvest_rate):
     denom = np.abs(np.minimum(v2, 0.0) @ ((1.0 + float(finance_rate)) ** -t))  # npv of outflows
     ok = (numer > 0) & (denom > 0)
     out = np.full(v2.shape[0], np.nan)
-    out[ok] = (numer[ok] / denom[ok]) ** (1.0 / (n_periods - 1)) * (1.0 + reinvest_rate) - 1.0
+    with np.errstate(over="ignore"):  # an overflow is an infinite MIRR, reported as such
+        out[ok] = (numer[ok] / denom[ok]) ** (1.0 / (n_periods - 1)) * (1.0 + reinvest_rate) - 1.0
     return float(out[0]) if scalar else out
 
 

@@ -102,6 +102,7 @@ def _assert_same(fast, ref):
     for label, a, b in zip(("min_dscr", "debt_usd", "guarantee_calls_usd"), fast[2:5], ref[2:5]):
         assert_allclose(a, b, rtol=KERNEL_RTOL, err_msg=label)
     np.testing.assert_array_equal(fast[5], ref[5])
+    assert_allclose(fast[6], ref[6], rtol=KERNEL_RTOL, err_msg="min_dscr_total")  # issue 12
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -124,7 +124,8 @@ class MonteCarloRunSchema(Schema):
     spec = fields.Dict()
     summary = fields.Dict(allow_none=True, metadata={
         "description": "Percentiles of each equity holder's IRR and NPV, of the minimum DSCR "
-                       "and of debt; p_dscr_breach, p_guarantee_call; risks_drawn (with their "
+                       "(min_dscr = min_dscr_senior; min_dscr_total over all debt service) and of "
+                       "debt; p_dscr_breach, p_guarantee_call; risks_drawn (with their "
                        "sigma) and risks_not_drawn (held at base: no cited default sigma)."})
     links = fields.Dict()
 
