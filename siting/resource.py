@@ -306,7 +306,11 @@ def wind_speed_100m_m_s(
     latitude, longitude, x_m, y_m, stations: pd.DataFrame, station_xy_m: np.ndarray, wind_layers,
     params: ResourceParameters = ResourceParameters(),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean wind speed at hub height (WRF where it covers, else sheared station IDW).
+    """Mean wind speed at hub height by the station-only method (WRF where it covers, else sheared station IDW).
+
+    The method before issue 16, kept as the reference of the wind calibration's checks; the
+    screening, site checks and studies use :func:`cell_resource` (terrain-calibrated outside
+    WRF, continuous at the domains' edges).
 
     Parameters
     ----------
