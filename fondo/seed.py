@@ -48,16 +48,20 @@ DEMO_LIMITED_PARTNERS = [
 #: Potosí's consultation is in "seguimiento" (agreement reached), so it is at financial
 #: close; the others have no consultation and stop before that stage. Each 2 km square is
 #: placed where the real site check finds no hard constraint (no urban area, locality,
-#: protected area or water body; slope within the limit).
+#: protected area or water body; slope within the limit). Three of them stay at
+#: ``screening``: under consultation protocol version 2 their municipalities (type C or D
+#: with indigenous population near the site) ask for a locality-level identification of the
+#: communities that may be affected, which the fund has not recorded yet (the
+#: ``indigenous_identification_done`` gate of due diligence says so on each).
 DEMO_PROJECTS = [
     {"name": "Demo – Parque solar Aguascalientes Norte", "technology": "pv",
-     "lon": -102.24, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "due_diligence"},
+     "lon": -102.24, "lat": 22.05, "capacity_ac_mw": 60.0, "stage": "screening"},
     {"name": "Demo – Parque solar San Luis Potosí Altiplano", "technology": "pv",
      "lon": -101.04, "lat": 22.37, "capacity_ac_mw": 100.0, "stage": "financial_close"},
     {"name": "Demo – Parque eólico Soto la Marina", "technology": "wind",
-     "lon": -97.95, "lat": 23.85, "capacity_ac_mw": 118.8, "stage": "due_diligence"},
+     "lon": -97.95, "lat": 23.85, "capacity_ac_mw": 118.8, "stage": "screening"},
     {"name": "Demo – Parque solar General Cepeda", "technology": "pv",
-     "lon": -101.45, "lat": 25.41, "capacity_ac_mw": 80.0, "stage": "due_diligence"},
+     "lon": -101.45, "lat": 25.41, "capacity_ac_mw": 80.0, "stage": "screening"},
 ]
 #: DC/AC ratio of the demo PV parks. [-]
 DEMO_PV_DC_AC_RATIO = 1.2

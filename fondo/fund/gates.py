@@ -69,6 +69,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consultation.protocol import CLOSED_NO_COMMUNITY_AFFECTED
 from fondo.consultation import service as consultation_service
 from fondo.finance import service as finance_service
 from fondo.fund import limits
@@ -259,6 +260,9 @@ def consultation_agreement(facts: ProjectFacts) -> tuple[bool, str]:
               or c["consultation_id"] is not None)
     if not needed:
         return True, "no consultation required or opened"
+    if c["state"] == CLOSED_NO_COMMUNITY_AFFECTED and c["requirement"] != "required":
+        return True, (f"consultation {c['consultation_id']} closed: the identification found "
+                      "no community that may be affected")
     if c["consultation_id"] is None:
         return False, (f"a consultation is needed (requirement: {c['requirement']}) and "
                        "none was held")

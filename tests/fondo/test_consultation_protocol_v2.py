@@ -218,6 +218,18 @@ def test_refusal_closes_without_consent_and_blocks_financial_close(settings, clo
         kinds = [e.kind for e in session.scalars(select(ConsultationEvent).where(
             ConsultationEvent.consultation_id == cid).order_by(ConsultationEvent.seq))]
         assert kinds[-1] == "phase_changed" and "community_position_recorded" in kinds
+    # The Fund's pipeline reads it: the project cannot reach financial close (nor build).
+    from fondo.fund import gates as fund_gates
+    from fondo.fund.models import PipelineStage, Project
+
+    with session_scope(settings) as session:
+        project = session.get(Project, pid)
+        for stage in (PipelineStage.FINANCIAL_CLOSE, PipelineStage.CONSTRUCTION):
+            results = {r["name"]: r for r in fund_gates.evaluate_gates(session, project, stage)}
+            assert results["consent_not_withheld"]["passed"] is False
+        results = {r["name"]: r for r in fund_gates.evaluate_gates(
+            session, project, PipelineStage.FINANCIAL_CLOSE)}
+        assert results["consultation_agreement"]["passed"] is False
         assert cs.verify_consultation(session, cid)["ok"]
     # Re-opening is a new consultation with its own record; consent stays withheld until it
     # reaches agreement.

@@ -67,7 +67,8 @@ def test_the_demo_project_at_financial_close_builds_and_operates(settings):
 
 def test_an_older_demo_left_beyond_its_story_is_moved_back(settings):
     """Soto la Marina at "consultation" with no consultation (the old demo's contradiction)
-    goes back to due diligence, with the reason recorded."""
+    goes back to its story's stage (screening: identification pending), with the reason
+    recorded."""
     from fondo.seed import seed_demo
 
     with session_scope(settings) as session:
@@ -77,9 +78,9 @@ def test_an_older_demo_left_beyond_its_story_is_moved_back(settings):
     seed_all(settings, demo=True)
     with session_scope(settings) as session:
         soto = session.scalar(select(Project).where(Project.name.like("%Soto la Marina%")))
-        assert soto.stage.value == "due_diligence"
+        assert soto.stage.value == "screening"
         from fondo.fund.projects import history_json
 
         last = history_json(session, soto.id)[-1]
-        assert (last["from"], last["to"]) == ("consultation", "due_diligence")
+        assert (last["from"], last["to"]) == ("consultation", "screening")
         assert "concuerde con su consulta" in last["reason"]

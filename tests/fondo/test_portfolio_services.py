@@ -316,6 +316,9 @@ def test_demo_seed_gives_the_demo_fund_a_ledger(settings):
         seed_demo(session)
         session.commit()
         fund = session.scalar(select(Fund).where(Fund.is_demo.is_(True)))
+        from fondo.fund.demo_ledger import seed_demo_ledger as seed_ledger
+
+        assert seed_ledger(session, fund)["demo_ledger_entries"] == 15  # seed_all's call
         pos = ledger.positions(session, fund)
         entries = ledger.list_entries(session, fund.id)
         summary = portfolio.portfolio_summary(session, fund, as_of_year=2026)

@@ -115,9 +115,10 @@ def test_a_refused_move_lists_every_unmet_gate(client, officer, settings):
     refused = client.post(url, json={"to": "due_diligence"}, headers=officer)
     assert refused.status_code == 409 and refused.mimetype == PROBLEM
     unmet = refused.json["unmet_gates"]
-    # no stored site check, no study; the consultation requirement is unknown without a
-    # check (provisional facts) but identification is not pending
-    assert [g["name"] for g in unmet] == ["site_check_passed", "yield_study_stored"]
+    # no stored site check, no study; the site's municipality asks for a locality-level
+    # identification (protocol version 2's trigger) and none is recorded
+    assert [g["name"] for g in unmet] == ["site_check_passed", "yield_study_stored",
+                                          "indigenous_identification_done"]
     assert all(g["reason"] for g in unmet)
     assert _counts(settings) == before
     read = client.get(f"/api/v1/projects/{project['id']}", headers=officer).json

@@ -33,15 +33,37 @@ def test_walk_a_project_through_every_stage(client, settings, auth_headers):
     move("screening")
     refused = move("due_diligence", 409)
     assert [g["name"] for g in refused["unmet_gates"]] == ["site_check_passed",
-                                                           "yield_study_stored"]
+                                                           "yield_study_stored",
+                                                           "indigenous_identification_done"]
     check = client.post(url + "/site-check", headers=officer)
     assert check.status_code == 201 and check.json["checked_by"].startswith("officer-")
     read = client.get(url, headers=officer).json
     assert (read["state_key"], read["municipality_key"]) == ("28", "28037")  # INEGI keys
     linked = client.post(url + "/studies", json={"study_id": study_id}, headers=officer)
     assert linked.status_code == 201 and linked.json["studies"][0]["approved"] is False
+    # Protocol version 2 (issue 13): the municipality's typology with indigenous population
+    # near the site asks for a locality-level identification before due diligence; the fund
+    # opens a consultation to record it (evidence and who decided, in the chain).
+    refused = move("due_diligence", 409)
+    assert [g["name"] for g in refused["unmet_gates"]] == ["indigenous_identification_done"]
+    opened = client.post("/api/v1/consultations", json={"project_id": project["id"]},
+                         headers=officer)
+    assert opened.status_code == 201, opened.get_data(as_text=True)
+    identified = client.post(f"/api/v1/consultations/{opened.json['id']}/identification", json={
+        "outcome": "no_community_affected",
+        "methods": ["inpi_catalogue", "census_speakers", "field_visit"],
+        "evidence": [{"method": "inpi_catalogue", "reference": "Catálogo INPI, municipio"},
+                     {"method": "census_speakers", "reference": "Censo 2020, ITER"},
+                     {"method": "field_visit", "reference": "Informe de visita de campo"}],
+        "decided_by": "Oficial del fondo", "reason": "sin comunidad en el área de influencia"},
+        headers=officer)
+    assert identified.status_code in (200, 201), identified.get_data(as_text=True)
     move("due_diligence")
-    move("consultation")  # the site check finds no consultation trigger at this site
+    closed = client.post(f"/api/v1/consultations/{opened.json['id']}/phase", json={
+        "to_phase": "cerrada_sin_afectacion", "reason": "identificación sin afectación"},
+        headers=officer)
+    assert closed.status_code in (200, 201), closed.get_data(as_text=True)
+    move("consultation")
     refused = move("financial_close", 409)
     assert [g["name"] for g in refused["unmet_gates"]] == ["yield_study_approved",
                                                            "p90_dscr_covenant"]

@@ -63,7 +63,7 @@ def test_the_register_is_public_and_holds_nothing_private(client, settings, demo
     assert slp["consultation_status"] == "seguimiento"
     assert slp["stage"] == "financial_close" and slp["stage_label"] == "Cierre financiero"
     english = client.get("/api/v1/register?lang=en").json["projects"]
-    assert {p["stage_label"] for p in english} >= {"Financial close", "Due diligence"}
+    assert {p["stage_label"] for p in english} >= {"Financial close", "Screening"}
     # the demo's anonymous grievance (answered) and the named one above (not yet)
     assert (slp["grievances_received"], slp["grievances_answered"]) == (2, 1)
     text = response.get_data(as_text=True)
