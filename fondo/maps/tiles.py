@@ -55,6 +55,9 @@ MAX_ZOOM = 18
 #: zlib level of the PNG tiles: 1 is several times faster than 6 for a few % more bytes.
 PNG_COMPRESS_LEVEL = 1
 
+#: Lattice index given to points that did not project (beyond any raster, exact in float64).
+FAR_INDEX = 2**52
+
 _LOCAL = threading.local()
 
 
@@ -102,9 +105,18 @@ def pixel_centres_3857(z: int, x: int, y: int, size_px: int = TILE_SIZE_PX
 
 def lattice_index(x_m: np.ndarray, y_m: np.ndarray, resolution_m: float
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Lattice cell ``(ix, iy)`` holding each EPSG:6372 point (``floor(x / r)``)."""
-    return (np.floor(np.asarray(x_m) / resolution_m).astype(np.int64),
-            np.floor(np.asarray(y_m) / resolution_m).astype(np.int64))
+    """Lattice cell ``(ix, iy)`` holding each EPSG:6372 point (``floor(x / r)``).
+
+    A point that did not project (infinite or NaN: a pole, the far side of the Earth) gets
+    the index :data:`FAR_INDEX`, which no raster reaches.
+    """
+    def index(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            q = np.floor(np.asarray(v, float) / resolution_m)
+        q = np.where(np.isfinite(q), np.clip(q, -FAR_INDEX, FAR_INDEX), FAR_INDEX)
+        return q.astype(np.int64)
+
+    return index(x_m), index(y_m)
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,13 @@ def test_lattice_lookup_finds_the_square_that_contains_each_point():
             assert found[k] == pytest.approx(values[hits[0]], rel=1e-6)  # float32 grid
 
 
+def test_points_that_did_not_project_fall_in_no_cell():
+    raster = lattice_raster(np.array([500.0]), np.array([500.0]), 1000.0, {"v": np.array([1.0])})
+    found = raster.lookup("v", np.array([np.inf, np.nan, 1e300, 500.0]),
+                          np.array([500.0, 500.0, 500.0, -np.inf]))
+    assert np.isnan(found).all()
+
+
 def test_two_cells_in_one_lattice_square_are_refused():
     with pytest.raises(ValueError, match="two cells"):
         lattice_raster(np.array([100.0, 900.0]), np.array([100.0, 200.0]), 1000.0,
