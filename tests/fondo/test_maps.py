@@ -306,3 +306,16 @@ def test_raster_bounds_hold_every_cell_corner_in_lon_lat():
     assert west <= lon.min() and lon.max() <= east and south <= lat.min() and lat.max() <= north
     # ...and no more than a cell wider (2 km is about 0.02°).
     assert lon.min() - west < 0.02 and north - lat.max() < 0.02
+
+
+@pytest.mark.parametrize(("z", "lon", "lat"), [(4, -102.0, 23.0), (8, -99.5, 25.7),
+                                               (12, *AGS), (16, -100.3, 25.67), (2, -150.0, 60.0)])
+def test_closed_form_pixel_centres_equal_pyproj(z, lon, lat):
+    from fondo.maps.tiles import pixel_centres_6372
+
+    x, y = osm_tile(lon, lat, z)
+    xs, ys = pixel_centres_3857(z, x, y)
+    expected_x, expected_y = pyproj.Transformer.from_crs(3857, 6372, always_xy=True).transform(xs, ys)
+    got_x, got_y = pixel_centres_6372(z, x, y)
+    assert_allclose(got_x, expected_x, rtol=0, atol=1e-4)  # 0.1 mm
+    assert_allclose(got_y, expected_y, rtol=0, atol=1e-4)
