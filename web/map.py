@@ -137,6 +137,8 @@ def _translated_layers() -> list[dict[str, Any]]:
     layers = map_service.layer_catalogue(settings())
     for layer in layers:
         layer["title"] = _(layer["title"])
+        if "unit" in layer:
+            layer["unit"] = _(layer["unit"])
     return layers
 
 

@@ -135,7 +135,7 @@ def test_officer_walks_the_map_screens_a_polygon_and_saves_a_site(embedded_setti
         assert page.locator("html").get_attribute("lang") == "es"
         page.wait_for_selector("#map path.leaflet-interactive")
         page.get_by_label("Líneas de transmisión (OpenStreetMap)").check()
-        page.get_by_label("Recurso solar: irradiación global horizontal (media anual) [kWh/m²/day]").check()
+        page.get_by_label("Recurso solar: irradiación global horizontal (media anual) [kWh/m²/día]").check()
         assert _wait_tiles(page, "/api/v1/map/resource/ghi/") > 0
         page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length > 40")
         page.get_by_label("Estados (INEGI)").uncheck()

@@ -251,7 +251,7 @@
       el("th", { scope: "col", text: S.constraint }), el("th", { scope: "col", text: S.result }), el("th", { scope: "col", text: S.reason })])])]);
     var body = el("tbody");
     check.constraints.forEach(function (c) {
-      body.appendChild(el("tr", {}, [el("td", { text: c.name }),
+      body.appendChild(el("tr", {}, [el("td", { text: c.name.replace(/_/g, " ") }),
         el("td", { "class": c.passed ? "pass" : "fail", text: c.passed ? S.passed : S.failed }),
         el("td", { text: c.reason })]));
     });
