@@ -169,6 +169,7 @@ def _strings() -> dict[str, str]:
         "no_cell": _("No screened cell here."), "show_cells": _("Cells of screening"),
         "source": _("Source"), "licence": _("Licence"), "rank": _("Rank"),
         "consultation": _("Indigenous consultation review"),
+        "drawn_polygon": _("drawn polygon"),
     }
 
 
