@@ -137,6 +137,8 @@ def _translated_layers() -> list[dict[str, Any]]:
     layers = map_service.layer_catalogue(settings())
     for layer in layers:
         layer["title"] = _(layer["title"])
+        if "unit" in layer:
+            layer["unit"] = _(layer["unit"])
     return layers
 
 
@@ -167,6 +169,7 @@ def _strings() -> dict[str, str]:
         "no_cell": _("No screened cell here."), "show_cells": _("Cells of screening"),
         "source": _("Source"), "licence": _("Licence"), "rank": _("Rank"),
         "consultation": _("Indigenous consultation review"),
+        "drawn_polygon": _("drawn polygon"),
     }
 
 

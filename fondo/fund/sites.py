@@ -41,8 +41,10 @@ class SiteSaveRequestSchema(Schema):
                       "unknown": "unknown field; known: name, geometry, technology, project_id"}
 
     name = fields.String(
-        required=True, validate=validate.Length(
+        required=True, validate=[validate.Length(
             1, MAX_SITE_NAME_CHARS, error="must be 1 to {max} characters"),
+            validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
+                            error="must not contain control characters")],
         error_messages={"required": "is required: a name for the site"},
         metadata={"description": "Name of the site."})
     geometry = fields.Dict(

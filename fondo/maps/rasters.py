@@ -85,7 +85,11 @@ class ScreeningRaster:
     scales: Mapping[str, ColourScale]
 
 
-_RASTERS: LRUCache = LRUCache(maxsize=4)
+#: Rasters kept per process: a corridor screening's (480 000 cells with their report columns)
+#: takes a few hundred MB, so only the two most recently drawn stay.
+_RASTERS: LRUCache = LRUCache(maxsize=2)
+#: Resource rasters (GHI, wind: about 40 000 cells each) per bundle of layers.
+_RESOURCES: LRUCache = LRUCache(maxsize=4)
 _LOCK = threading.Lock()
 _BUILDING: dict[Any, threading.Lock] = {}
 
@@ -94,21 +98,22 @@ def clear_raster_cache() -> None:
     """Forget every raster built in this process."""
     with _LOCK:
         _RASTERS.clear()
+        _RESOURCES.clear()
 
 
-def _cached(key: Any, build):
+def _cached(key: Any, build, cache: LRUCache = _RASTERS):
     with _LOCK:
-        found = _RASTERS.get(key)
+        found = cache.get(key)
         if found is not None:
             return found
         guard = _BUILDING.setdefault(key, threading.Lock())
     with guard:  # one thread builds, the others wait for it
         with _LOCK:
-            found = _RASTERS.get(key)
+            found = cache.get(key)
         if found is None:
             found = build()
             with _LOCK:
-                _RASTERS[key] = found
+                cache[key] = found
                 _BUILDING.pop(key, None)
     return found
 
@@ -232,4 +237,4 @@ def resource_raster(settings: Mapping[str, Any], kind: str) -> LatticeRaster:
                            f"{kind!r}", field="layer")
     bundle = screening_service.screening_bundle(settings)
     key = ("resource", kind, bundle.key)
-    return _cached(key, lambda: _resource_values(settings, kind))
+    return _cached(key, lambda: _resource_values(settings, kind), _RESOURCES)

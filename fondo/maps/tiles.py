@@ -4,8 +4,9 @@ A screening's cells lie on a lattice of ``resolution_m`` squares in EPSG:6372 (M
 ITRF2008 LCC, :mod:`siting.grid`): cell ``(ix, iy)`` covers ``[ix r, (ix + 1) r) x
 [iy r, (iy + 1) r)``. A :class:`LatticeRaster` holds one value per lattice cell of a
 rectangle of the lattice (NaN where there is no cell). A tile is rendered pixel-exactly: the
-centre of every one of its 256 x 256 pixels is taken from EPSG:3857 to EPSG:6372 with pyproj
-and looks up the cell it falls in; the value is coloured through a matplotlib colormap and the
+centre of every one of its 256 x 256 pixels is taken from EPSG:3857 to EPSG:6372 (in closed
+form, :mod:`fondo.maps.projection`, equal to pyproj's to well under a millimetre) and looks up
+the cell it falls in; the value is coloured through a matplotlib colormap and the
 tile is written as PNG with Pillow. No cell is ever resampled, so the map shows the cells as
 the screening computed them.
 
@@ -29,6 +30,7 @@ from matplotlib import colormaps
 from PIL import Image
 
 from fondo.errors import InvalidInput
+from fondo.maps.projection import lambert_6372, mercator_to_lonlat_deg
 
 __all__ = [
     "EARTH_RADIUS_WEB_MERCATOR_M",
@@ -39,6 +41,7 @@ __all__ = [
     "empty_tile_png",
     "lattice_index",
     "pixel_centres_3857",
+    "pixel_centres_6372",
     "raster_bounds_4326",
     "render_tile",
     "tile_bounds_3857",
@@ -54,6 +57,9 @@ TILE_SIZE_PX = 256
 MAX_ZOOM = 18
 #: zlib level of the PNG tiles: 1 is several times faster than 6 for a few % more bytes.
 PNG_COMPRESS_LEVEL = 1
+
+#: Lattice index given to points that did not project (beyond any raster, exact in float64).
+FAR_INDEX = 2**52
 
 _LOCAL = threading.local()
 
@@ -100,11 +106,35 @@ def pixel_centres_3857(z: int, x: int, y: int, size_px: int = TILE_SIZE_PX
     return np.meshgrid(west + offsets, north - offsets)
 
 
+def pixel_centres_6372(z: int, x: int, y: int, size_px: int = TILE_SIZE_PX
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:6372 coordinates of the centres of a tile's pixels, row 0 at the north. [m]
+
+    Closed form and separable (:mod:`fondo.maps.projection`): Mercator columns give the
+    longitudes and rows the latitudes, then LCC's radius and angle combine them.
+    """
+    west, south, east, north = tile_bounds_3857(z, x, y)
+    step = (east - west) / size_px
+    offsets = (np.arange(size_px) + 0.5) * step
+    lon, _ = mercator_to_lonlat_deg(west + offsets, np.zeros(size_px))
+    _, lat = mercator_to_lonlat_deg(np.zeros(size_px), north - offsets)
+    return lambert_6372().grid(lon, lat)
+
+
 def lattice_index(x_m: np.ndarray, y_m: np.ndarray, resolution_m: float
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Lattice cell ``(ix, iy)`` holding each EPSG:6372 point (``floor(x / r)``)."""
-    return (np.floor(np.asarray(x_m) / resolution_m).astype(np.int64),
-            np.floor(np.asarray(y_m) / resolution_m).astype(np.int64))
+    """Lattice cell ``(ix, iy)`` holding each EPSG:6372 point (``floor(x / r)``).
+
+    A point that did not project (infinite or NaN: a pole, the far side of the Earth) gets
+    the index :data:`FAR_INDEX`, which no raster reaches.
+    """
+    def index(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            q = np.floor(np.asarray(v, float) / resolution_m)
+        q = np.where(np.isfinite(q), np.clip(q, -FAR_INDEX, FAR_INDEX), FAR_INDEX)
+        return q.astype(np.int64)
+
+    return index(x_m), index(y_m)
 
 
 @dataclass(frozen=True)
@@ -313,8 +343,7 @@ def render_tile(raster: LatticeRaster, z: int, x: int, y: int, layer: str,
     check_tile(z, x, y)
     if raster.layers["row"].size == 0 or _tile_misses(raster, z, x, y):
         return empty_tile_png(size_px)
-    xs, ys = pixel_centres_3857(z, x, y, size_px)
-    px, py = _transformer().transform(xs, ys)
+    px, py = pixel_centres_6372(z, x, y, size_px)
     values = raster.lookup(layer, px, py)
     rgba = scale.colours(values)
     if masked is not None:

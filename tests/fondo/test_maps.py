@@ -118,6 +118,13 @@ def test_lattice_lookup_finds_the_square_that_contains_each_point():
             assert found[k] == pytest.approx(values[hits[0]], rel=1e-6)  # float32 grid
 
 
+def test_points_that_did_not_project_fall_in_no_cell():
+    raster = lattice_raster(np.array([500.0]), np.array([500.0]), 1000.0, {"v": np.array([1.0])})
+    found = raster.lookup("v", np.array([np.inf, np.nan, 1e300, 500.0]),
+                          np.array([500.0, 500.0, 500.0, -np.inf]))
+    assert np.isnan(found).all()
+
+
 def test_two_cells_in_one_lattice_square_are_refused():
     with pytest.raises(ValueError, match="two cells"):
         lattice_raster(np.array([100.0, 900.0]), np.array([100.0, 200.0]), 1000.0,
@@ -299,3 +306,16 @@ def test_raster_bounds_hold_every_cell_corner_in_lon_lat():
     assert west <= lon.min() and lon.max() <= east and south <= lat.min() and lat.max() <= north
     # ...and no more than a cell wider (2 km is about 0.02°).
     assert lon.min() - west < 0.02 and north - lat.max() < 0.02
+
+
+@pytest.mark.parametrize(("z", "lon", "lat"), [(4, -102.0, 23.0), (8, -99.5, 25.7),
+                                               (12, *AGS), (16, -100.3, 25.67), (2, -150.0, 60.0)])
+def test_closed_form_pixel_centres_equal_pyproj(z, lon, lat):
+    from fondo.maps.tiles import pixel_centres_6372
+
+    x, y = osm_tile(lon, lat, z)
+    xs, ys = pixel_centres_3857(z, x, y)
+    expected_x, expected_y = pyproj.Transformer.from_crs(3857, 6372, always_xy=True).transform(xs, ys)
+    got_x, got_y = pixel_centres_6372(z, x, y)
+    assert_allclose(got_x, expected_x, rtol=0, atol=1e-4)  # 0.1 mm
+    assert_allclose(got_y, expected_y, rtol=0, atol=1e-4)

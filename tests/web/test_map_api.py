@@ -328,6 +328,7 @@ def auth_analyst(client, settings):
     ({"name": "   "}, "name"),
     ({"name": ""}, "name"),
     ({"name": "x" * 201}, "name"),
+    ({"name": "Sitio\x00norte"}, "name"),  # PostgreSQL text holds no NUL
     ({"geometry": {"type": "Point", "coordinates": [-60.0, 10.0]}}, "geometry"),
     ({"geometry": {"type": "Point"}}, "geometry"),
     ({"technology": "coal"}, "technology"),

@@ -135,10 +135,24 @@ def test_officer_walks_the_map_screens_a_polygon_and_saves_a_site(embedded_setti
         assert page.locator("html").get_attribute("lang") == "es"
         page.wait_for_selector("#map path.leaflet-interactive")
         page.get_by_label("Líneas de transmisión (OpenStreetMap)").check()
-        page.get_by_label("Recurso solar: irradiación global horizontal (media anual) [kWh/m²/day]").check()
+        page.get_by_label("Recurso solar: irradiación global horizontal (media anual) [kWh/m²/día]").check()
         assert _wait_tiles(page, "/api/v1/map/resource/ghi/") > 0
         page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length > 40")
         page.get_by_label("Estados (INEGI)").uncheck()
+        # The drawing control by keyboard alone: a triangle from the centre cross, the map
+        # panned with the arrow keys between corners, "f" to finish; the check answers.
+        page.evaluate("window.fondoMap.setView([21.80, -102.15], 12)")
+        page.get_by_role("button", name="Dibujar un polígono").focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement === window.fondoMap.getContainer()")
+        for keys in ([], ["ArrowRight"] * 3, ["ArrowDown"] * 3):
+            for key in keys:
+                page.keyboard.press(key)
+            page.wait_for_timeout(300)  # Leaflet's pan animation
+            page.keyboard.press("Enter")
+        assert "3 vértices" in page.locator("#draw-status").inner_text()
+        page.keyboard.press("f")
+        page.locator("#report").get_by_text("Restricción").wait_for(timeout=60_000)
         page.screenshot(path=shots / "map-1366x768.png")
         _axe(page, "/map")
         page.set_viewport_size(PHONE)

@@ -68,6 +68,10 @@ BASE_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/consultations/{consultation_id}/records": {
         "kind": "study_coproduction", "community_participants": 12, "sessions": 3,
         "community_institutions": "Asamblea", "budget_mxn": 1000},
+    "POST /api/v1/map/report": {"longitude": -98.79, "latitude": 21.26, "technology": "wind"},
+    "POST /api/v1/sites": {"name": "Huasteca norte", "technology": "wind",
+                           "geometry": {"type": "Point", "coordinates": [-98.79, 21.26]},
+                           "project_id": "{project_id}"},
 }
 #: Request schemas nested in another as a plain object, by operation: (prefix, operation
 #: whose schema it is). A stored study's ``request`` is a PV request, named as ``/yield/pv``
@@ -236,6 +240,7 @@ NUMERIC_GROUPS = {
     "finance": ("POST /api/v1/finance/cases", "POST /api/v1/finance/cases/{case_id}/montecarlo",
                 "POST /api/v1/users"),
     "screening": ("POST /api/v1/screenings", "POST /api/v1/sites/check"),
+    "map": ("POST /api/v1/map/report", "POST /api/v1/sites"),
     "yield": ("POST /api/v1/yield/pv", "POST /api/v1/yield/wind", "POST /api/v1/studies"),
     "consultation": ("POST /api/v1/consultations",
                      "POST /api/v1/consultations/{consultation_id}/meetings",

@@ -140,6 +140,7 @@ ES = {
     "Existing power plants (WRI GPPD)": "Centrales eléctricas existentes (WRI GPPD)",
     "Solar resource: global horizontal irradiation (annual mean)": "Recurso solar: irradiación global horizontal (media anual)",
     "Wind resource: mean speed at 100 m": "Recurso eólico: velocidad media a 100 m",
+    "kWh/m²/day": "kWh/m²/día",
 }
 
 FR = {
@@ -275,4 +276,5 @@ FR = {
     "Existing power plants (WRI GPPD)": "Centrales électriques existantes (WRI GPPD)",
     "Solar resource: global horizontal irradiation (annual mean)": "Ressource solaire : irradiation globale horizontale (moyenne annuelle)",
     "Wind resource: mean speed at 100 m": "Ressource éolienne : vitesse moyenne à 100 m",
+    "kWh/m²/day": "kWh/m²/jour",
 }

@@ -230,7 +230,7 @@
     return api("GET", cfg.api.screenings).then(function (data) {
       while (select.options.length > 1) { select.remove(1); }
       data.screenings.filter(function (r) { return String(r.status).toUpperCase() === "SUCCESS"; }).forEach(function (r) {
-        var area = r.corridor || "polygon";
+        var area = r.corridor || S.drawn_polygon;
         select.appendChild(el("option", { value: String(r.id), text: "#" + r.id + " · " + area + " · " + r.technology + " · " + r.resolution_km + " km" }));
       });
       if (thenSelect) { showScreening(thenSelect); }
@@ -251,7 +251,7 @@
       el("th", { scope: "col", text: S.constraint }), el("th", { scope: "col", text: S.result }), el("th", { scope: "col", text: S.reason })])])]);
     var body = el("tbody");
     check.constraints.forEach(function (c) {
-      body.appendChild(el("tr", {}, [el("td", { text: c.name }),
+      body.appendChild(el("tr", {}, [el("td", { text: c.name.replace(/_/g, " ") }),
         el("td", { "class": c.passed ? "pass" : "fail", text: c.passed ? S.passed : S.failed }),
         el("td", { text: c.reason })]));
     });
