@@ -186,8 +186,8 @@ class ExclusionShares:
         may overlap, so the shares of a cell may add up to more than its excluded
         share). [-]
     label_index : ndarray of int (n_cells, n_layers)
-        ``1 +`` the index of the last polygon of the layer touching the cell,
-        0 where none does.
+        ``1 +`` the index of the polygon holding the cell's centre, else of the last
+        polygon of the layer touching the cell; 0 where none does.
     excluded_fraction : ndarray (n_cells,)
         Share of each cell inside the screened area covered by any layer (the
         union). [-]
@@ -309,8 +309,9 @@ def exclusion_shares(
     inside the area over ``n²``.  The pixel-centre rule errs by at most half a
     pixel along each polygon edge, with no bias, so a cell's share is within
     ``edge length inside the cell x pixel / 2 / cell area`` of the exact overlap.
-    The name of a cell's feature is that of the last polygon of the layer that
-    touches the cell (a raster at the cell size, ``all_touched=True``).
+    The name of a cell's feature is that of the polygon holding the cell's centre
+    when the layer covers it, else of the last polygon of the layer touching the cell
+    (rasters at the cell size).
     """
     if n < 1:
         raise ValueError(f"subdivisions must be >= 1, got {n}")
@@ -356,8 +357,10 @@ def exclusion_shares(
                 if mask is not None:
                     hit &= mask
                 covered[(j, *block)] = _block_sum(hit, n)
-                label[(j, *block)] = _burn(layer, transform @ Affine.translation(c0, r0), (r1 - r0, c1 - c0),
-                                           value_index=True, all_touched=True)
+                coarse_t, coarse_shape = transform @ Affine.translation(c0, r0), (r1 - r0, c1 - c0)
+                centre = _burn(layer, coarse_t, coarse_shape, value_index=True)
+                touched = _burn(layer, coarse_t, coarse_shape, value_index=True, all_touched=True)
+                label[(j, *block)] = np.where(centre > 0, centre, touched)
                 if hit_any is None:
                     hit_any = hit
                 else:

@@ -39,6 +39,9 @@ __all__ = ["TOP_CELLS", "screen_tile", "store_screening", "summarize", "tile_pro
 
 #: Cells listed in a run's summary as the best ranked.
 TOP_CELLS = 10
+#: Area and capacity columns of the cells, checked finite in every cell before a run is stored.
+AREA_COLUMNS = ("cell_area_km2", "available_fraction", "available_km2", "available_area_km2",
+                "outside_area_fraction", "capacity_mw")
 
 
 def screen_tile(settings: Mapping[str, Any], screening_id: int, tile: Mapping[str, Any]) -> Path:
@@ -117,13 +120,14 @@ def summarize(cells: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> d
     Raises
     ------
     ValueError
-        A cell's value, a total or a best cell's value is infinite (an overflow): the run
-        fails with the column or the summary's path as its reason, and nothing is stored. (A NaN is a value that does
+        A cell's area or capacity, a total or a best cell's value is infinite (an overflow):
+        the run fails with the column or the summary's path as its reason, and nothing is
+        stored. (A NaN is a value that does
         not exist, served as ``null``.)
     """
-    for column in cells.columns:  # columns, not cells: an overflow in any cell fails the run
-        values = cells[column]
-        if pd.api.types.is_float_dtype(values.dtype) and np.isinf(values.to_numpy(float)).any():
+    area_columns = [c for c in cells.columns if c in AREA_COLUMNS or c.startswith(EXCLUDED_FRACTION_PREFIX)]
+    for column in area_columns:  # columns, not cells: the totals add only the open cells, so check every cell
+        if np.isinf(cells[column].to_numpy(float)).any():
             raise ValueError(f"the screening's cells hold a value that is not a finite number ({column})")
     excluded = cells["excluded"].to_numpy(bool)
     parts = cells.loc[excluded, "exclusion_reasons"].astype(str).str.split("; ").explode()

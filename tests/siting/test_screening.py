@@ -277,13 +277,21 @@ def _cell_at(frame, lon, lat):
     return frame.iloc[pos]
 
 
-def test_real_bajio(real_bajio):
+def test_real_bajio(real_bajio, real_layers):
     # ~187,500 km² / 100 km² per cell
     assert 1_800 < len(real_bajio) < 1_950
     assert set(real_bajio["state_cve_ent"].dropna()) == {"01", "11", "14", "22", "24"}
     ags = _cell_at(real_bajio, -102.2960, 21.8798)  # Aguascalientes city centre (INEGI locality 010010001)
-    assert ags["municipality_cvegeo"] == "01001" and ags["excluded"]
-    assert "urban locality (+1000 m): Aguascalientes" in ags["exclusion_reasons"]
+    assert ags["municipality_cvegeo"] == "01001"
+    # the city and its 1 km buffer take most of the 10 km cell, its exact overlap (10,000 pixels of 100 m)
+    urban = screening.prepared_exclusion_layers(real_layers, default_parameters("pv"))[1]
+    assert urban.code == "urban_area"
+    box = ags.geometry
+    exact = shapely.intersection(shapely.union_all(urban.geometries[urban.tree.query(box)]), box).area / box.area
+    assert 0.5 < exact < 1
+    assert ags["excluded_fraction_urban_area"] == pytest.approx(exact, abs=0.01)
+    assert "urban locality (+1000 m): " in ags["exclusion_reasons"] and "(Aguascalientes)" in ags["exclusion_reasons"]
+    assert ags["available_fraction"] <= 1 - exact + 0.01
     chapala = _cell_at(real_bajio, -103.05, 20.20)  # Lake Chapala
     assert "lake or reservoir" in chapala["exclusion_reasons"]
     assert real_bajio["ghi_kwh_m2_day"].between(5.0, 6.6).all()
