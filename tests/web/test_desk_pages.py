@@ -180,3 +180,45 @@ def test_only_officers_work_the_desk(client, make_user, desk, role):
 def test_the_desk_needs_a_sign_in(client, desk):
     r = client.get(f"/desk/{desk}")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+#: Templates and views of the work pages (desk, pipeline, finance, investor).
+WORK_PAGE_SOURCES = ["web/templates/desk/*.html", "web/templates/finance/*.html",
+                     "web/templates/pipeline/*.html", "web/templates/investor/*.html",
+                     "web/desk_pages.py", "web/finance_pages.py", "web/pipeline_pages.py",
+                     "web/investor_pages.py"]
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_every_work_page_string_has_its_translation(lang):
+    """Each msgid of the work pages is translated (catalogue or a feature table), and each
+    translation keeps the msgid's ``%(name)s`` variables."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract
+    from babel.messages.pofile import read_po
+
+    from web.translations import strings_consultation, strings_investor, strings_pages
+    from web.work_labels import WORK_VALUE_MSGIDS
+
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = {m for kind in WORK_VALUE_MSGIDS.values() for m in kind.values()}
+    for pattern in WORK_PAGE_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            method = "python" if path.suffix == ".py" else "jinja2"
+            with path.open("rb") as fh:
+                for _line, message, _c, _x in extract(
+                        method, fh, keywords={"_": None, "gettext": None, "page_gettext": None},
+                        options={"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}):
+                    if isinstance(message, str) and message:
+                        found.add(message)
+    assert len(found) > 200
+    with (root / f"web/translations/{lang}/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalogue = {m.id for m in read_po(fh) if m.id and m.string}
+    tables = {}
+    for module in (strings_pages, strings_consultation, strings_investor):
+        tables.update(getattr(module, lang.upper()))
+    assert sorted(m for m in found if m not in catalogue and m not in tables) == []
+    mine = getattr(strings_investor, lang.upper())
+    for msgid, text in mine.items():
+        assert set(re.findall(r"%\(\w+\)s", msgid)) == set(re.findall(r"%\(\w+\)s", text)), msgid
