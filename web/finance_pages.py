@@ -293,6 +293,25 @@ def fmt(value: Any, kind: str) -> str:
     return number(value, 2)
 
 
+def metric_labels() -> dict[str, str]:
+    """The metrics and cash-flow columns in words (the key stays in the CSV and the API)."""
+    return {"project_irr_after_tax": _("Project IRR after tax"), "equity_irr": _("Equity IRR"),
+            "npv_usd": _("NPV [USD]"), "equity_npv_usd": _("Equity NPV [USD]"),
+            "min_dscr_senior": _("Minimum senior DSCR"),
+            "avg_dscr_senior": _("Average senior DSCR"), "llcr_senior": _("Senior LLCR"),
+            "lcoe_real_usd_per_mwh": _("Real LCOE"), "lcoe_nominal_usd_per_mwh": _("Nominal LCOE"),
+            "debt_usd": _("Debt [USD]"), "equity_usd": _("Equity [USD]"),
+            "gearing": _("Gearing"), "payback_years": _("Payback [years]"),
+            "energy_mwh": _("Energy [MWh]"), "revenue_usd": _("Revenue"),
+            "opex_usd": _("Operating costs"), "ebitda_usd": _("EBITDA"),
+            "tax_usd": _("Taxes (ISR and PTU)"), "cfads_usd": _("CFADS"),
+            "senior_debt_service_usd": _("Senior debt service"), "dscr": _("DSCR"),
+            "debt_balance_usd": _("Debt balance"), "distributions_usd": _("Equity flows")}
+
+
+bp.add_app_template_global(metric_labels, "metric_labels")
+
+
 def driver_labels() -> dict[str, str]:
     """The tornado's drivers in words."""
     return {"energy": _("Energy"), "capex": _("CAPEX"), "opex": _("Operating costs"),
