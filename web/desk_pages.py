@@ -24,12 +24,14 @@ from fondo.consultation import service
 from fondo.consultation.schemas import (
     EvidenceRequestSchema,
     FeedbackActionRequestSchema,
+    MeetingRequestSchema,
     PhaseChangeRequestSchema,
 )
 from fondo.db import run_unit_of_work
 from fondo.errors import FondoError
 from fondo.request_body import load_request
 from web.context import db, settings
+from web.i18n import community_timezone
 from web.i18n import page_gettext as _
 from web.pages import page_roles
 from web.work_labels import work_label
@@ -163,3 +165,49 @@ def phase(consultation_id: int):
     return _act(consultation_id, "phase", PhaseChangeRequestSchema(), body,
                 lambda s, b: service.change_phase(s, settings(), consultation_id, b, actor),
                 "phase")
+
+
+#: Whole-number fields of the meeting form.
+MEETING_COUNTS = ("attendance_count", "attendance_women", "attendance_men",
+                  "attendance_other_or_unstated")
+#: Text fields of the meeting form.
+MEETING_TEXTS = ("place", "interpreter_language", "minutes_reference", "summary")
+
+
+def meeting_body(form, states: list[str]) -> dict[str, Any]:
+    """The meeting request of the form: ``held_at`` typed as the community's local time
+    (a ``datetime-local`` value) gets the community's UTC offset; counts stay text when
+    they are not whole numbers, for the API's schema to refuse naming the field."""
+    import datetime as dt
+
+    body: dict[str, Any] = {}
+    raw = form.get("held_at", "").strip()
+    if raw:
+        try:
+            local = dt.datetime.fromisoformat(raw)
+            if local.tzinfo is None:
+                local = local.replace(tzinfo=community_timezone(states))
+            body["held_at"] = local.isoformat()
+        except ValueError:
+            body["held_at"] = raw
+    for name in MEETING_COUNTS:
+        value = form.get(name, "").strip()
+        if value:
+            body[name] = int(value) if value.isdigit() else value
+    for name in MEETING_TEXTS:
+        if form.get(name, "").strip():
+            body[name] = form.get(name).strip()
+    return body
+
+
+@bp.post("/<int:consultation_id>/meetings")
+@page_roles(Role.OFFICER)
+def meeting(consultation_id: int):
+    """Record a meeting held, with the reference of its minutes (the API's meeting)."""
+    consultation = service.get_consultation(db(), settings(), consultation_id)
+    states = [m["state"] for m in consultation.get("municipalities") or []]
+    body = meeting_body(request.form, states)
+    actor = current_user.email
+    return _act(consultation_id, "meeting", MeetingRequestSchema(), body,
+                lambda s, b: service.record_meeting(s, settings(), consultation_id, b, actor),
+                "meetings")

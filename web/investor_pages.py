@@ -208,6 +208,33 @@ STATE_NAMES = {"01": "Aguascalientes", "05": "Coahuila", "11": "Guanajuato", "19
 bp.add_app_template_global(exposure_label, "exposure_label")
 
 
+@bp.get("/projects.geojson")
+@page_roles(*DASHBOARD_ROLES)
+def project_sites():
+    """The fund's project sites as points (centroids, EPSG:4326) for the exposure map:
+    name, technology, capacity and state of each, nothing else."""
+    import shapely
+
+    session = db()
+    features = []
+    for project in portfolio_service.portfolio_projects(session, _fund()):
+        if project.site_id is None:
+            continue
+        site = fund_service.get_site(session, project.site_id)
+        if site.geometry is None:
+            continue
+        point = shapely.centroid(site.geometry)
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+                         "properties": {"name": project.name,
+                                        "technology": work_label("technology",
+                                                                 project.technology),
+                                        "capacity_mw": project.capacity_ac_mw,
+                                        "state": STATE_NAMES.get(project.state_key or "",
+                                                                 project.state_key)}})
+    return {"type": "FeatureCollection", "features": features}
+
+
 @bp.get("/charts/<name>.svg")
 @page_roles(*DASHBOARD_ROLES)
 def chart(name: str):

@@ -222,3 +222,30 @@ def test_every_work_page_string_has_its_translation(lang):
     mine = getattr(strings_investor, lang.upper())
     for msgid, text in mine.items():
         assert set(re.findall(r"%\(\w+\)s", msgid)) == set(re.findall(r"%\(\w+\)s", text)), msgid
+
+
+def test_a_meeting_and_its_minutes_are_recorded_in_the_communitys_time(
+        client, settings, make_user, desk):
+    cid = desk
+    _sign_in(client, make_user)
+    token = _csrf(client.get(f"/desk/{cid}").get_data(as_text=True))
+    with session_scope(settings) as session:
+        before = cs.get_consultation(session, settings, cid)["event_count"]
+    form = {"held_at": "2026-03-02T10:00", "place": "Auditorio municipal",
+            "attendance_count": "40", "attendance_women": "22", "attendance_men": "18",
+            "minutes_reference": "acta-2026-03-02.pdf", "csrf_token": token}
+    for change, field in (({"attendance_count": "cuarenta"}, "attendance_count"),
+                          ({"place": ""}, "place"), ({"held_at": "ayer"}, "held_at")):
+        r = client.post(f"/desk/{cid}/meetings?lang=en", data={**form, **change})
+        assert r.status_code == 422, field
+        page = r.get_data(as_text=True)
+        assert 'id="meeting-error"' in page and field in page
+    with session_scope(settings) as session:
+        assert cs.get_consultation(session, settings, cid)["event_count"] == before
+    r = client.post(f"/desk/{cid}/meetings", data=form)
+    assert r.status_code == 303, r.get_data(as_text=True)[-2000:]
+    record = client.get(f"/api/v1/consultations/{cid}/record.json").get_json()
+    meeting = [e for e in record["events"] if e["kind"] == "meeting_held"][-1]
+    # Tamazunchale, San Luis Potosí keeps central Mexico's time: UTC-06:00 in March 2026
+    assert meeting["payload"]["held_at"] == "2026-03-02T10:00:00-06:00"
+    assert meeting["payload"]["minutes_reference"] == "acta-2026-03-02.pdf"

@@ -141,3 +141,28 @@ def test_analysts_do_not_see_lp_pages(client, make_user, portfolio):
     _sign_in(client, make_user, "analyst")
     assert client.get(f"/fund/lp/{mine['id']}").status_code == 403
     assert client.get("/fund").status_code == 403
+
+
+def test_the_exposure_map_shows_the_funds_sites_as_their_centroids(client, settings,
+                                                                    make_user, portfolio):
+    import shapely
+
+    from fondo.fund.models import Project, Site
+    from fondo.orm import Technology
+
+    fund, mine, _other = portfolio
+    outline = shapely.box(-102.3, 22.0, -102.2, 22.1)
+    with session_scope(settings) as session:
+        site = Site(name="Sitio", technology=Technology.PV, geometry=outline)
+        session.add(site)
+        session.flush()
+        project = session.query(Project).filter(Project.fund_id == fund["id"]).one()
+        project.site_id = site.id
+    _investor(client, settings, make_user, mine["id"])
+    body = client.get("/fund/projects.geojson").get_json()
+    (feature,) = body["features"]
+    x, y = feature["geometry"]["coordinates"]
+    assert (x, y) == pytest.approx((-102.25, 22.05))  # the box's centre, by hand
+    assert feature["properties"]["name"] == HOSTILE_NAME
+    assert set(feature["properties"]) == {"name", "technology", "capacity_mw", "state"}
+    assert client.get(f"/fund/projects.geojson?fund_id={fund['id'] + 999}").status_code == 404

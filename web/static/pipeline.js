@@ -86,18 +86,33 @@
     });
   }
 
-  function siteMap() {
-    var box = document.getElementById("site-map");
+  /* A small map of GeoJSON (a project's site, or the fund's projects as points). */
+  function smallMap(box) {
     if (!box || !window.L) { return; }
     var map = L.map(box, {keyboard: true, attributionControl: false}).setView([23.5, -102.0], 5);
     fetch(box.getAttribute("data-geojson"), {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body || !body.features.length) { return; }
-        var layer = L.geoJSON(body, {style: {color: "#D55E00", weight: 2, fillOpacity: 0.2}}).addTo(map);
-        map.fitBounds(layer.getBounds(), {maxZoom: 13});
+        var layer = L.geoJSON(body, {
+          style: {color: "#D55E00", weight: 2, fillOpacity: 0.2},
+          pointToLayer: function (f, latlng) {
+            return L.circleMarker(latlng, {radius: 4 + Math.sqrt(f.properties.capacity_mw || 1),
+              color: "#0072B2", fillOpacity: 0.5});
+          },
+          onEachFeature: function (f, l) {
+            var p = f.properties || {};
+            l.bindTooltip([p.name, p.technology, p.capacity_mw ? p.capacity_mw + " MW" : "", p.state]
+              .filter(Boolean).join(" · "));
+          }
+        }).addTo(map);
+        map.fitBounds(layer.getBounds(), {maxZoom: 10});
       }).catch(function () { /* the page reads without the map */ });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { board(); siteMap(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    board();
+    smallMap(document.getElementById("site-map"));
+    smallMap(document.getElementById("exposure-map"));
+  });
 }());
