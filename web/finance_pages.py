@@ -32,6 +32,7 @@ from fondo.finance import service as svc
 from fondo.finance.schemas import FinanceCaseRequestSchema, MonteCarloRequestSchema
 from fondo.fund.demo import DEMO_CASE_ASSUMPTIONS
 from fondo.fund.projects import studies_json
+from fondo.fund import service as fund_service
 from fondo.fund.service import Project
 from fondo.jobs import JobState, launch
 from fondo.request_body import load_request
@@ -47,6 +48,9 @@ bp.add_app_template_global(work_label, "work_label")
 
 #: Who uses the finance pages: those who may write cases (``FINANCE_WRITE_ROLES``).
 FINANCE_PAGE_ROLES = (Role.ANALYST, Role.OFFICER)
+#: Who reads a case's result pages (``FINANCE_READ_ROLES``: investors, their funds' cases
+#: only, read-only).
+FINANCE_READ_PAGE_ROLES = (Role.ANALYST, Role.OFFICER, Role.INVESTOR)
 #: Case fields of the form: (name, kind), kind ``number`` or ``integer``.
 CASE_FIELDS = (("capacity_mw", "number"), ("energy_p50_mwh", "number"),
                ("energy_p90_mwh", "number"), ("capex_usd", "number"),
@@ -276,6 +280,20 @@ def create():
     return redirect(url_for("finance_pages.detail", case_id=row.id), 303)
 
 
+def visible_case(session, case_id: int):
+    """The case if the user may read it; for an investor a case outside their funds is
+    the same 404 as an unknown id (as in the API)."""
+    fund_ids = None
+    if current_user.role is Role.INVESTOR:
+        fund_ids = fund_service.fund_ids_of_user(session, current_user.id)
+    return svc.get_case(session, case_id, fund_ids=fund_ids)
+
+
+def can_write() -> bool:
+    """Whether the user may create cases and start Monte Carlo runs."""
+    return current_user.role is not Role.INVESTOR
+
+
 def fmt(value: Any, kind: str) -> str:
     """A metric in the page's locale."""
     from web.i18n import number, percent
@@ -310,6 +328,7 @@ def metric_labels() -> dict[str, str]:
 
 
 bp.add_app_template_global(metric_labels, "metric_labels")
+bp.add_app_template_global(can_write, "finance_can_write")
 
 
 def driver_labels() -> dict[str, str]:
@@ -321,11 +340,11 @@ def driver_labels() -> dict[str, str]:
 
 
 @bp.get("/<int:case_id>")
-@page_roles(*FINANCE_PAGE_ROLES)
+@page_roles(*FINANCE_READ_PAGE_ROLES)
 def detail(case_id: int):
     """A case: metrics, tranches, cash flows, charts with their tables, tornado, Monte Carlo."""
     session = db()
-    row = svc.get_case(session, case_id)
+    row = visible_case(session, case_id)
     case = svc.case_json(row)
     tornado = svc.tornado_json(row)
     runs = [svc.montecarlo_run_json(session, r) for r in svc.list_montecarlo_runs(session, case_id)]
@@ -337,12 +356,12 @@ def detail(case_id: int):
 
 
 @bp.get("/<int:case_id>/charts/<name>.svg")
-@page_roles(*FINANCE_PAGE_ROLES)
+@page_roles(*FINANCE_READ_PAGE_ROLES)
 def chart(case_id: int, name: str):
     """One chart of a case as SVG, labelled in the page's language."""
     if name not in CHARTS:
         abort(404)
-    row = svc.get_case(db(), case_id)
+    row = visible_case(db(), case_id)
     rows = row.result["cashflows"]
     if name == "cashflows":
         years = [r["year"] for r in rows]
@@ -401,11 +420,11 @@ def start_montecarlo(case_id: int):
 
 
 @bp.get("/<int:case_id>/montecarlo/<int:run_id>")
-@page_roles(*FINANCE_PAGE_ROLES)
+@page_roles(*FINANCE_READ_PAGE_ROLES)
 def montecarlo(case_id: int, run_id: int):
     """A run: a progress bar following ``GET /api/v1/tasks/<id>``, then its summary."""
     session = db()
-    row = svc.get_case(session, case_id)
+    row = visible_case(session, case_id)
     run = svc.get_montecarlo_run(session, case_id, run_id)
     session.refresh(run)
     out = svc.montecarlo_run_json(session, run)
@@ -415,11 +434,11 @@ def montecarlo(case_id: int, run_id: int):
 
 
 @bp.get("/<int:case_id>/montecarlo/<int:run_id>/irr.svg")
-@page_roles(*FINANCE_PAGE_ROLES)
+@page_roles(*FINANCE_READ_PAGE_ROLES)
 def montecarlo_chart(case_id: int, run_id: int):
     """The distribution of each equity holder's IRR, P10/P50/P90 marked."""
     session = db()
-    svc.get_case(session, case_id)
+    visible_case(session, case_id)
     run = svc.get_montecarlo_run(session, case_id, run_id)
     if not run.summary:
         abort(404)

@@ -149,3 +149,44 @@ def test_investors_do_not_use_the_case_form(client, make_user, role):
     _sign_in(client, make_user, role)
     assert client.get("/finance/new").status_code == 403
     assert client.get("/finance/").status_code == 403
+
+
+def test_investors_read_their_funds_cases_only(client, settings, make_user, auth_headers):
+    import sys
+    from pathlib import Path
+
+    from fondo.accounts.service import link_limited_partner
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "fondo"))
+    from portfolio_support import make_fund, make_lp
+
+    with session_scope(settings) as session:
+        fund = make_fund(session)
+        other = make_fund(session, name="Other fund")
+        lp = make_lp(session, fund.id)
+        ids = []
+        for f in (fund, other):
+            p = Project(name=f"P{f.id}", technology=Technology.PV, capacity_ac_mw=50.0,
+                        fund_id=f.id)
+            session.add(p)
+            session.flush()
+            body = {k: v for k, v in TYPED.items() if not k.startswith("tranches")}
+            row = svc.create_case(session, {
+                **{k: float(v) if k not in ("name", "ppa_term_years", "life_years") else
+                   (int(v) if k != "name" else v) for k, v in body.items()},
+                "project_id": p.id, "merchant_price_usd_per_mwh": 45.0,
+                "tranches": [{"name": "Senior", "kind": "senior_debt", "rate": 0.068,
+                              "tenor_years": 15, "target_dscr": 1.35, "max_gearing": 0.7},
+                             {"name": "Fondo", "kind": "equity", "share": 1.0}]})
+            ids.append(row.id)
+        lp_id = lp.id
+    email = _sign_in(client, make_user, "investor")
+    with session_scope(settings) as session:
+        link_limited_partner(session, email, lp_id)
+    page = client.get(f"/finance/{ids[0]}")
+    assert page.status_code == 200
+    assert "Correr el Monte Carlo" not in page.get_data(as_text=True)  # read-only
+    assert client.get(f"/finance/{ids[0]}/charts/tornado.svg").status_code == 200
+    assert client.get(f"/finance/{ids[1]}").status_code == 404  # another fund's case
+    assert client.get(f"/finance/{ids[1]}/charts/cashflows.svg").status_code == 404
+    assert client.get(f"/finance/{ids[0]}/edit").status_code == 403
