@@ -106,7 +106,7 @@ def project_rows(summary: dict[str, Any], fund_ids: set[int] | None) -> list[dic
     rows = []
     for project in summary["projects"]:
         row = dict(project)
-        row["metrics"], row["tranches"] = {}, []
+        row["metrics"], row["tranches"], row["montecarlo"] = {}, [], None
         if project.get("finance_case_id"):
             try:
                 case = finance_service.case_json(finance_service.get_case(
@@ -115,8 +115,20 @@ def project_rows(summary: dict[str, Any], fund_ids: set[int] | None) -> list[dic
                 case = None
             if case is not None:
                 row["metrics"], row["tranches"] = case["metrics"], case["tranches"]
+                row["montecarlo"] = newest_equity_irr_percentiles(project["finance_case_id"])
         rows.append(row)
     return rows
+
+
+def newest_equity_irr_percentiles(case_id: int) -> dict[str, Any] | None:
+    """P10/P50/P90 of the first equity holder's IRR in the case's newest finished Monte
+    Carlo run (``GET /api/v1/finance/cases/<id>/montecarlo``), or None without one."""
+    for run in finance_service.list_montecarlo_runs(db(), case_id):
+        if run.summary and run.summary.get("equity_irr"):
+            holder, percentiles = next(iter(run.summary["equity_irr"].items()))
+            return {"holder": holder, "n_draws": run.summary.get("n_draws"),
+                    **{k: percentiles.get(k) for k in ("p10", "p50", "p90")}}
+    return None
 
 
 @bp.get("")

@@ -166,3 +166,23 @@ def test_the_exposure_map_shows_the_funds_sites_as_their_centroids(client, setti
     assert feature["properties"]["name"] == HOSTILE_NAME
     assert set(feature["properties"]) == {"name", "technology", "capacity_mw", "state"}
     assert client.get(f"/fund/projects.geojson?fund_id={fund['id'] + 999}").status_code == 404
+
+
+def test_each_projects_newest_monte_carlo_percentiles_are_on_the_dashboard(
+        client, settings, make_user, portfolio):
+    from fondo.finance import service as finance_service
+
+    fund, mine, _other = portfolio
+    with session_scope(settings) as session:
+        (case,) = [c for c in finance_service.list_cases(session)
+                   if c.project_id is not None]
+        spec = finance_service.montecarlo_spec({"n_draws": 300, "capex_sigma": 0.1})
+        _job, run = finance_service.create_montecarlo_run(session, case.id,
+                                                          {"n_draws": 300,
+                                                           "capex_sigma": 0.1})
+        run.summary = finance_service.run_montecarlo_for_case(case.request, spec)
+        p = next(iter(run.summary["equity_irr"].values()))
+    _investor(client, settings, make_user, mine["id"])
+    page = client.get("/fund?lang=en").get_data(as_text=True)
+    expected = " / ".join(f"{100 * p[k]:,.2f} %" for k in ("p10", "p50", "p90"))
+    assert expected in page
