@@ -84,6 +84,17 @@ def _fund():
     return portfolio_service.resolve_fund(db(), fund_id, _visible())
 
 
+def visible_funds() -> list[Any]:
+    """The funds the user may open (investors: theirs; staff: all), by id."""
+    from sqlalchemy import select
+
+    visible = _visible()
+    query = select(fund_service.Fund).order_by(fund_service.Fund.id)
+    if visible is not None:
+        query = query.where(fund_service.Fund.id.in_(sorted(visible)))
+    return list(db().scalars(query))
+
+
 def _summary(fund, draws: int = 0) -> dict[str, Any]:
     return portfolio_service.portfolio_summary(db(), fund, settings=settings(), draws=draws,
                                                seed=DASHBOARD_MONTECARLO_SEED)
@@ -141,6 +152,7 @@ def dashboard():
     summary = _summary(fund, DASHBOARD_MONTECARLO_DRAWS)
     return render_template(
         "investor/dashboard.html", s=summary, positions=_own_positions(fund.id),
+        funds=visible_funds(),
         projects=project_rows(summary, _visible()), metrics=PROJECT_METRICS,
         esg=esg_service.esg_report(db(), fund, settings()), fmt=_fmt,
         fund_query=f"?fund_id={fund.id}")

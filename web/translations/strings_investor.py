@@ -337,6 +337,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "DSCR": ("DSCR", "DSCR"),
     "Debt balance": ("Saldo de la deuda", "Encours de la dette"),
     "State": ("Estado", "État"),
+    "Funds": ("Fondos", "Fonds"),
     "Equity IRR P10 / P50 / P90 (newest Monte Carlo)": ("TIR del capital P10 / P50 / P90 (Monte Carlo más reciente)", "TRI des fonds propres P10 / P50 / P90 (Monte-Carlo le plus récent)"),
     "Record a meeting and its minutes": ("Registrar una reunión y su acta", "Enregistrer une réunion et son procès-verbal"),
     "Held at (the community’s local time)": ("Fecha y hora (hora local de la comunidad)", "Tenue le (heure locale de la communauté)"),
