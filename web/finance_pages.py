@@ -26,13 +26,14 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from finance.inputs import TRANCHE_KINDS
 from fondo.accounts.models import Role
 from fondo.errors import FondoError, InvalidInput
 from fondo.finance import service as svc
 from fondo.finance.schemas import FinanceCaseRequestSchema, MonteCarloRequestSchema
 from fondo.fund.demo import DEMO_CASE_ASSUMPTIONS
-from fondo.fund.projects import studies_json
 from fondo.fund import service as fund_service
+from fondo.fund.projects import studies_json
 from fondo.fund.service import Project
 from fondo.jobs import JobState, launch
 from fondo.request_body import load_request
@@ -60,9 +61,10 @@ CASE_FIELDS = (("capacity_mw", "number"), ("energy_p50_mwh", "number"),
 #: Tranche fields of the form (each tranche one row).
 TRANCHE_FIELDS = (("rate", "number"), ("tenor_years", "integer"), ("target_dscr", "number"),
                   ("max_gearing", "number"), ("share", "number"))
-#: Kinds of tranche offered in the form (the engine's ``TRANCHE_KINDS`` that need no more
-#: fields than the row holds).
-FORM_TRANCHE_KINDS = ("senior_debt", "equity", "sponsor_equity", "concessional_debt")
+#: Kinds of tranche offered in the form: the engine's ``TRANCHE_KINDS`` but the guarantee,
+#: whose cover (``covers``, ``coverage``) the row does not hold (a guarantee stays an API
+#: field; a case edited from one keeps it in the row's hidden fields).
+FORM_TRANCHE_KINDS = tuple(k for k in TRANCHE_KINDS if k != "guarantee")
 #: Empty tranche rows offered below the case's own (to add a tranche).
 EXTRA_TRANCHE_ROWS = 1
 #: Columns of the cash-flow table on the page (the CSV and XLSX hold them all).
@@ -87,6 +89,9 @@ CHARTS = ("cashflows", "tornado")
 def defaults_for(project: Project | None, study_id: int | None) -> dict[str, Any]:
     """The form's starting values for ``project`` (and its study), as a case request."""
     body = copy.deepcopy({k: v for k, v in DEMO_CASE_ASSUMPTIONS.items()})
+    for tranche in body["tranches"]:  # the demo's capital stack, named for a real case
+        if tranche["kind"] == "equity":
+            tranche["name"] = _("Fund equity")
     if project is None:
         return body
     costs = PV_COSTS if getattr(project.technology, "value", project.technology) == "pv" \

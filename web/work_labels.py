@@ -27,6 +27,12 @@ WORK_VALUE_MSGIDS = {
                         "answered": "Answered", "escalated": "Escalated", "closed": "Closed"},
     "risk": {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"},
     "technology": {"pv": "Solar photovoltaic", "wind": "Wind"},
+    "tranche_kind": {"senior_debt": "Senior debt", "concessional_debt": "Concessional debt",
+                     "equity": "Equity", "first_loss_equity": "First-loss equity",
+                     "guarantee": "Guarantee"},
+    "tranche_field": {"rate": "Rate [fraction/year]", "tenor_years": "Tenor [years]",
+                      "target_dscr": "Target DSCR", "max_gearing": "Maximum gearing",
+                      "share": "Equity share"},
 }
 
 
