@@ -22,6 +22,7 @@ from flask_login import current_user
 from fondo.accounts.models import Role
 from fondo.consultation import service
 from fondo.consultation.schemas import (
+    CommitmentStatusRequestSchema,
     EvidenceRequestSchema,
     FeedbackActionRequestSchema,
     MeetingRequestSchema,
@@ -43,6 +44,8 @@ bp.add_app_template_global(work_label, "work_label")
 FEEDBACK_ACTIONS = ("acknowledge", "answer", "escalate", "close")
 #: Statuses after which no action is offered.
 FINAL_STATUSES = ("closed",)
+#: Follow-up statuses of a commitment (``consultation.agreements.CommitmentStatus``).
+COMMITMENT_STATUSES = ("pending", "in_progress", "fulfilled", "cancelled")
 
 
 def queue_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,6 +92,7 @@ def _page(consultation_id: int, errors: dict[str, str] | None = None, status: in
         "form": form or {},
         "actions": FEEDBACK_ACTIONS,
         "final_statuses": FINAL_STATUSES,
+        "commitment_statuses": COMMITMENT_STATUSES,
     }
     return render_template("desk/consultation.html", **context), status
 
@@ -211,3 +215,17 @@ def meeting(consultation_id: int):
     return _act(consultation_id, "meeting", MeetingRequestSchema(), body,
                 lambda s, b: service.record_meeting(s, settings(), consultation_id, b, actor),
                 "meetings")
+
+
+@bp.post("/<int:consultation_id>/commitments/<commitment_id>")
+@page_roles(Role.OFFICER)
+def commitment(consultation_id: int, commitment_id: str):
+    """Follow a commitment up: its status (a reason to cancel), recorded."""
+    body: dict[str, Any] = {"status": request.form.get("status", "")}
+    if _text("reason"):
+        body["reason"] = _text("reason")
+    actor = current_user.email
+    return _act(consultation_id, f"commitment-{commitment_id}", CommitmentStatusRequestSchema(),
+                body, lambda s, b: service.change_commitment(s, settings(), consultation_id,
+                                                             commitment_id, b, actor),
+                "commitments")

@@ -27,6 +27,8 @@ WORK_VALUE_MSGIDS = {
                         "answered": "Answered", "escalated": "Escalated", "closed": "Closed"},
     "risk": {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"},
     "technology": {"pv": "Solar photovoltaic", "wind": "Wind"},
+    "commitment_status": {"pending": "Pending", "in_progress": "In progress",
+                          "fulfilled": "Fulfilled", "cancelled": "Cancelled"},
     "tranche_kind": {"senior_debt": "Senior debt", "concessional_debt": "Concessional debt",
                      "equity": "Equity", "first_loss_equity": "First-loss equity",
                      "guarantee": "Guarantee"},

@@ -249,3 +249,32 @@ def test_a_meeting_and_its_minutes_are_recorded_in_the_communitys_time(
     # Tamazunchale, San Luis Potosí keeps central Mexico's time: UTC-06:00 in March 2026
     assert meeting["payload"]["held_at"] == "2026-03-02T10:00:00-06:00"
     assert meeting["payload"]["minutes_reference"] == "acta-2026-03-02.pdf"
+
+
+def test_a_commitment_is_followed_up_from_the_desk(client, settings, make_user):
+    from fondo.seed import seed_demo
+
+    with session_scope(settings) as session:  # the demo: a consultation in seguimiento
+        seed_demo(session)
+    with session_scope(settings) as session:
+        cs.seed_demo_consultation(session, settings)
+    with session_scope(settings) as session:
+        (consultation,) = cs.list_consultations(session, settings)["consultations"]
+        cid = consultation["id"]
+        (kept,) = cs.list_commitments(session, cid)["commitments"]
+    kid = kept["commitment_id"]
+    _sign_in(client, make_user)
+    page = client.get(f"/desk/{cid}").get_data(as_text=True)
+    assert f'id="commitment-{kid}"' in page
+    token = _csrf(page)
+    r = client.post(f"/desk/{cid}/commitments/{kid}?lang=en",
+                    data={"status": "cancelled", "csrf_token": token})
+    assert r.status_code == 422 and "reason" in r.get_data(as_text=True)
+    with session_scope(settings) as session:
+        assert cs.list_commitments(session, cid)["commitments"][0]["status"] == kept["status"]
+    r = client.post(f"/desk/{cid}/commitments/{kid}",
+                    data={"status": "fulfilled", "csrf_token": token})
+    assert r.status_code == 303
+    with session_scope(settings) as session:
+        (row,) = cs.list_commitments(session, cid)["commitments"]
+    assert row["status"] == "fulfilled"
