@@ -281,7 +281,7 @@ def create():
             errors[form_field(name)] = _("Not accepted: %(reason)s", reason=" ".join(texts))
         errors.setdefault(form_field(exc.field), _("Not accepted: %(reason)s",
                                                    reason=exc.detail))
-        return _form_page(body, errors, exc.status if exc.status < 500 else 422, source)
+        return _form_page(body, errors, exc.status, source)
     return redirect(url_for("finance_pages.detail", case_id=row.id), 303)
 
 

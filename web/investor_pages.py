@@ -177,6 +177,8 @@ def _fmt(value: Any, kind: str) -> str:
 
 def _chart_figure(name: str, summary: dict[str, Any]):
     if name == "cashflows":
+        if not summary.get("returns"):
+            abort(404)
         years = [r["year"] for r in summary["returns"]["by_year"]]
         rows = summary["returns"]["by_year"]
         return work_charts.bar_lines_figure(
@@ -187,12 +189,16 @@ def _chart_figure(name: str, summary: dict[str, Any]):
             title=_("Fund cash flows and distributions by year"))
     if name == "montecarlo":
         mc = summary.get("montecarlo") or {}
+        if not mc.get("net_irr"):
+            abort(404)
         return work_charts.percentile_figure(
             mc.get("net_irr") or {}, marked=("P10", "P50", "P90"), xlabel=_("Fund net IRR [%]"),
             ylabel=_("Probability of a lower IRR [%]"),
             title=_("Monte Carlo of the fund's net IRR"))
     if name == "energy":
-        risk = summary["energy_risk"]
+        risk = summary.get("energy_risk")
+        if not risk:
+            abort(404)
         labels = [_("1 year"), _("10 years")]
         bars = {_("P50 of the portfolio"): [risk[k]["energy_p50_mwh"] for k in ("1_year", "10_year")],
                 _("P90 of the portfolio"): [risk[k]["energy_p90_mwh"] for k in ("1_year", "10_year")],
@@ -298,7 +304,7 @@ def dashboard_rows(summary: dict[str, Any], positions: list[dict[str, Any]],
             for key in ("irr", "npv"):
                 rows.append(["tranche", f"{project['name']} / {tranche['name']}", key,
                              tranche.get(key), tranche.get("currency") if key == "npv" else "-"])
-    for period, risk in summary["energy_risk"].items():
+    for period, risk in (summary.get("energy_risk") or {}).items():
         if isinstance(risk, dict) and "energy_p90_mwh" in risk:
             for key in ("energy_p50_mwh", "energy_p90_mwh", "sum_of_p90_mwh",
                         "diversification_benefit_mwh"):

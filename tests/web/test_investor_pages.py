@@ -186,3 +186,19 @@ def test_each_projects_newest_monte_carlo_percentiles_are_on_the_dashboard(
     page = client.get("/fund?lang=en").get_data(as_text=True)
     expected = " / ".join(f"{100 * p[k]:,.2f} %" for k in ("p10", "p50", "p90"))
     assert expected in page
+
+
+def test_an_empty_fund_in_another_currency_shows_what_it_has(client, make_user,
+                                                              auth_headers):
+    officer = auth_headers("officer")
+    fund = client.post("/api/v1/funds", json=FUND | {"name": "Fondo MXN",
+                                                     "base_currency": "MXN"},
+                       headers=officer).json
+    _sign_in(client, make_user, "officer")
+    page = client.get(f"/fund?fund_id={fund['id']}")
+    assert page.status_code == 200, page.get_data(as_text=True)[-1500:]
+    assert "Fondo MXN" in page.get_data(as_text=True)
+    for name in ("cashflows", "montecarlo", "energy", "exposure"):
+        assert client.get(f"/fund/charts/{name}.svg?fund_id={fund['id']}").status_code in (
+            200, 404), name
+    assert client.get(f"/fund/dashboard.csv?fund_id={fund['id']}").status_code == 200
