@@ -19,6 +19,7 @@ from fondo.errors import FondoError
 from fondo.schema_fields import MAX_DATABASE_ID
 from web import auth, i18n, pages, portal, studies_pages
 from web import map as map_pages, screening_pages
+from web import desk_pages, finance_pages, investor_pages, pipeline_pages
 from web.api import swagger
 from web.api import register_api
 from web.extensions import api, babel, csrf, limiter, login_manager
@@ -115,7 +116,8 @@ class BoundedIntConverter(IntegerConverter):
 def _register_blueprints(app: Flask) -> None:
     """Pages first, then the REST API: every blueprint of the app is listed here."""
     for blueprint in (pages.bp, auth.bp, portal.bp, studies_pages.bp, map_pages.bp,
-                      screening_pages.bp, swagger.bp):
+                      screening_pages.bp, swagger.bp,
+                      desk_pages.bp, pipeline_pages.bp, finance_pages.bp, investor_pages.bp):
         app.register_blueprint(blueprint)
     register_api(api)
 

@@ -25,7 +25,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask_babel import get_locale, gettext
 
-from web.translations import strings_consultation, strings_pages
+from web.translations import strings_consultation, strings_investor, strings_pages
 
 #: Locale of each interface language for numbers and dates (Spanish as written in Mexico).
 NUMBER_LOCALES = {"es": "es_MX", "en": "en", "fr": "fr_CA"}
@@ -51,9 +51,9 @@ STATE_TIMEZONES = {
 def _tables() -> tuple[dict[str, str], ...]:
     locale = str(get_locale() or "es") if has_request_context() else "es"
     if locale == "es":
-        return strings_pages.ES, strings_consultation.ES
+        return strings_pages.ES, strings_consultation.ES, strings_investor.ES
     if locale == "fr":
-        return strings_pages.FR, strings_consultation.FR
+        return strings_pages.FR, strings_consultation.FR, strings_investor.FR
     return ()
 
 

@@ -1,7 +1,8 @@
 """Landing page, each role's home, the data manifest, the language switch and health check.
 
 After sign-in each role lands on its own home (:data:`ROLE_HOMES`): officers on the map,
-analysts on the yield studies, investors on the fund overview, admins on the users.
+analysts on the yield studies, investors on the fund overview (the investor dashboard,
+:mod:`web.investor_pages`), admins on the users.
 """
 
 from __future__ import annotations
@@ -74,14 +75,6 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("pages.index"))
     return redirect(ROLE_HOMES.get(current_user.role, url_for("pages.index")))
-
-
-@bp.get("/fund")
-@page_roles(Role.INVESTOR)
-def investor():
-    """The investor's fund overview (until the investor dashboard lands: what the API
-    offers an investor today)."""
-    return render_template("investor.html")
 
 
 @bp.get("/users")

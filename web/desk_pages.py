@@ -1,0 +1,231 @@
+"""The officers' consultation desk under ``/desk``: the consultations, and one
+consultation's page with its phase and what the protocol still needs to advance, the
+feedback and grievance queue (overdue first) with its actions, commitments, notices and
+their deliveries, and the record's verification and export.
+
+Every page reads :mod:`fondo.consultation.service`, the module the REST API reads, and
+every action is a plain HTML form (keyboard and screen-reader usable, no script needed)
+whose body is loaded by the API's own request schema (:func:`fondo.request_body.load_request`)
+and written as one unit of work (:func:`fondo.db.run_unit_of_work`), as the API writes
+it. A refused action shows the page again with the reason next to the item, status 4xx,
+and nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from fondo.accounts.models import Role
+from fondo.consultation import service
+from fondo.consultation.schemas import (
+    CommitmentStatusRequestSchema,
+    EvidenceRequestSchema,
+    FeedbackActionRequestSchema,
+    MeetingRequestSchema,
+    PhaseChangeRequestSchema,
+)
+from fondo.db import run_unit_of_work
+from fondo.errors import FondoError
+from fondo.request_body import load_request
+from web.context import db, settings
+from web.i18n import community_timezone
+from web.i18n import page_gettext as _
+from web.pages import page_roles
+from web.work_labels import work_label
+
+bp = Blueprint("desk_pages", __name__, url_prefix="/desk")
+bp.add_app_template_global(work_label, "work_label")
+
+#: Actions of the queue, in the order a submission goes through them.
+FEEDBACK_ACTIONS = ("acknowledge", "answer", "escalate", "close")
+#: Statuses after which no action is offered.
+FINAL_STATUSES = ("closed",)
+#: Follow-up statuses of a commitment (``consultation.agreements.CommitmentStatus``).
+COMMITMENT_STATUSES = ("pending", "in_progress", "fulfilled", "cancelled")
+
+
+def queue_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The queue as officers work it: overdue first, then open items by the soonest due
+    date (answer, else acknowledgement), closed last; ties by submission time."""
+
+    def key(item: dict[str, Any]) -> tuple:
+        closed = item.get("status") in FINAL_STATUSES
+        due = item.get("answer_due_at") or item.get("acknowledge_due_at") or "9999"
+        return (not item.get("overdue"), closed, str(due), str(item.get("submitted_at")))
+
+    return sorted(items, key=key)
+
+
+@bp.get("/")
+@page_roles(Role.OFFICER)
+def index():
+    """Every consultation with its phase, communities and overdue submissions."""
+    session = db()
+    rows = service.list_consultations(session, settings())["consultations"]
+    for row in rows:
+        row["overdue_count"] = service.list_feedback(session, row["id"])["overdue_count"]
+    return render_template("desk/list.html", consultations=rows)
+
+
+def _page(consultation_id: int, errors: dict[str, str] | None = None, status: int = 200,
+          form: dict[str, str] | None = None):
+    session = db()
+    session.rollback()  # read what is committed (a refused action left nothing behind)
+    consultation = service.get_consultation(session, settings(), consultation_id)
+    feedback = service.list_feedback(session, consultation_id)
+    notices = service.list_notices(session, consultation_id)["notices"]
+    for notice in notices:
+        notice["deliveries"] = service.list_deliveries(
+            session, consultation_id, notice["id"])["deliveries"]
+    context = {
+        "c": consultation,
+        "queue": queue_order(feedback["feedback"]),
+        "overdue_count": feedback["overdue_count"],
+        "commitments": service.list_commitments(session, consultation_id)["commitments"],
+        "notices": notices,
+        "verification": service.verify_consultation(session, consultation_id),
+        "errors": errors or {},
+        "form": form or {},
+        "actions": FEEDBACK_ACTIONS,
+        "final_statuses": FINAL_STATUSES,
+        "commitment_statuses": COMMITMENT_STATUSES,
+    }
+    return render_template("desk/consultation.html", **context), status
+
+
+@bp.get("/<int:consultation_id>")
+@page_roles(Role.OFFICER)
+def consultation(consultation_id: int):
+    """One consultation at work."""
+    return _page(consultation_id)
+
+
+def _act(consultation_id: int, error_key: str, schema: Any, body: dict[str, Any],
+         work: Callable[[Any, dict[str, Any]], Any], anchor: str):
+    """Load ``body`` with the API's ``schema``, run ``work`` as one unit of work, then go
+    back to the page (303); a refusal shows the page again with the reason (4xx)."""
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        loaded = load_request(schema, body)
+        run_unit_of_work(db(), lambda s: work(s, loaded))
+    except FondoError as exc:
+        db().rollback()
+        field = f" ({exc.field})" if getattr(exc, "field", None) else ""
+        errors = {error_key: _("Not accepted: %(reason)s", reason=exc.detail) + field}
+        return _page(consultation_id, errors, exc.status, form)
+    return redirect(url_for("desk_pages.consultation", consultation_id=consultation_id,
+                            _anchor=anchor), 303)
+
+
+def _text(name: str) -> str | None:
+    value = request.form.get(name, "").strip()
+    return value or None
+
+
+@bp.post("/<int:consultation_id>/feedback/<int:feedback_id>")
+@page_roles(Role.OFFICER)
+def feedback_action(consultation_id: int, feedback_id: int):
+    """Acknowledge, answer, escalate or close a submission (the API's action)."""
+    body = {k: v for k, v in {"action": request.form.get("action", ""),
+                              "public_answer": _text("public_answer"),
+                              "officer_notes": _text("officer_notes"),
+                              "reason": _text("reason")}.items() if v is not None}
+    actor = current_user.email
+    return _act(consultation_id, f"feedback-{feedback_id}", FeedbackActionRequestSchema(), body,
+                lambda s, b: service.feedback_action(s, settings(), consultation_id,
+                                                     feedback_id, b, actor),
+                f"feedback-{feedback_id}")
+
+
+@bp.post("/<int:consultation_id>/evidence")
+@page_roles(Role.OFFICER)
+def evidence(consultation_id: int):
+    """Record steps done, artefacts held (minutes, reports: their reference) and
+    conditions met in the current phase."""
+    body: dict[str, Any] = {"steps": request.form.getlist("steps"),
+                            "artefacts": request.form.getlist("artefacts"),
+                            "conditions": request.form.getlist("conditions")}
+    for name in ("note", "document"):
+        if _text(name):
+            body[name] = _text(name)
+    actor = current_user.email
+    return _act(consultation_id, "evidence", EvidenceRequestSchema(), body,
+                lambda s, b: service.record_evidence(s, settings(), consultation_id, b, actor),
+                "phase")
+
+
+@bp.post("/<int:consultation_id>/phase")
+@page_roles(Role.OFFICER)
+def phase(consultation_id: int):
+    """Move the consultation; the protocol's refusal lists what is missing."""
+    body: dict[str, Any] = {"to_phase": request.form.get("to_phase", "")}
+    if _text("reason"):
+        body["reason"] = _text("reason")
+    actor = current_user.email
+    return _act(consultation_id, "phase", PhaseChangeRequestSchema(), body,
+                lambda s, b: service.change_phase(s, settings(), consultation_id, b, actor),
+                "phase")
+
+
+#: Whole-number fields of the meeting form.
+MEETING_COUNTS = ("attendance_count", "attendance_women", "attendance_men",
+                  "attendance_other_or_unstated")
+#: Text fields of the meeting form.
+MEETING_TEXTS = ("place", "interpreter_language", "minutes_reference", "summary")
+
+
+def meeting_body(form, states: list[str]) -> dict[str, Any]:
+    """The meeting request of the form: ``held_at`` typed as the community's local time
+    (a ``datetime-local`` value) gets the community's UTC offset; counts stay text when
+    they are not whole numbers, for the API's schema to refuse naming the field."""
+    import datetime as dt
+
+    body: dict[str, Any] = {}
+    raw = form.get("held_at", "").strip()
+    if raw:
+        try:
+            local = dt.datetime.fromisoformat(raw)
+            if local.tzinfo is None:
+                local = local.replace(tzinfo=community_timezone(states))
+            body["held_at"] = local.isoformat()
+        except ValueError:
+            body["held_at"] = raw
+    for name in MEETING_COUNTS:
+        value = form.get(name, "").strip()
+        if value:
+            body[name] = int(value) if value.isdigit() else value
+    for name in MEETING_TEXTS:
+        if form.get(name, "").strip():
+            body[name] = form.get(name).strip()
+    return body
+
+
+@bp.post("/<int:consultation_id>/meetings")
+@page_roles(Role.OFFICER)
+def meeting(consultation_id: int):
+    """Record a meeting held, with the reference of its minutes (the API's meeting)."""
+    consultation = service.get_consultation(db(), settings(), consultation_id)
+    states = [m["state"] for m in consultation.get("municipalities") or []]
+    body = meeting_body(request.form, states)
+    actor = current_user.email
+    return _act(consultation_id, "meeting", MeetingRequestSchema(), body,
+                lambda s, b: service.record_meeting(s, settings(), consultation_id, b, actor),
+                "meetings")
+
+
+@bp.post("/<int:consultation_id>/commitments/<commitment_id>")
+@page_roles(Role.OFFICER)
+def commitment(consultation_id: int, commitment_id: str):
+    """Follow a commitment up: its status (a reason to cancel), recorded."""
+    body: dict[str, Any] = {"status": request.form.get("status", "")}
+    if _text("reason"):
+        body["reason"] = _text("reason")
+    actor = current_user.email
+    return _act(consultation_id, f"commitment-{commitment_id}", CommitmentStatusRequestSchema(),
+                body, lambda s, b: service.change_commitment(s, settings(), consultation_id,
+                                                             commitment_id, b, actor),
+                "commitments")
