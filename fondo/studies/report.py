@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 import pandas as pd
 
 from fondo.studies import report_charts as charts
+from siting.resource import RESOURCE_METHOD_LABELS
 
 #: Words for each step of the loss trees (PV: pvlib/PVWatts chain; wind: windpowerlib).
 LOSS_STEP_LABELS = {
@@ -68,6 +69,9 @@ UNCERTAINTY_SOURCES = {
     "wind": {
         "interannual_variability": "Clifton & Lundquist 2012; IEC 61400-15 practice",
         "weather_file_representativeness": "10 m airport station carried to hub height",
+        "long_term_resource_estimate": "Fondo wind resource: WRF 80 m where it covers, else "
+                                       "stations calibrated on terrain; sigma from the "
+                                       "leave-one-domain-out validation (docs/screening.md)",
         "model": "IEC 61400-12-1 power-curve uncertainty",
         "other": "Lee & Fields 2021, Wind Energ. Sci. 6, 311-365",
     },
@@ -92,8 +96,15 @@ ELEVATION_SOURCE_WORDS = {
     "request": "given in the request or resolved when the study was stored",
     "dem_corridor_1km": "the bundled 1 km elevation model of the corridor",
 }
-#: Result keys (top level or in ``assumptions``) a long-term resource model may add.
-RESOURCE_KEYS = ("resource_method", "resource_confidence")
+#: The long-term resource's figures in a study's ``resource`` detail: (label, unit, digits).
+RESOURCE_DETAIL_LABELS = {
+    "ghi_site_kwh_m2_day": ("Long-term GHI at the site", "kWh/m²/day", 2),
+    "ghi_station_kwh_m2_day": ("GHI of the station's series", "kWh/m²/day", 2),
+    "irradiance_scale_factor": ("Station irradiance scaled by", "", 3),
+    "wind_speed_site_m_s": ("Long-term mean wind speed at the site", "m/s", 2),
+    "wind_speed_height_m": ("Height of that wind speed", "m", 0),
+    "wind_speed_sigma_relative": ("Uncertainty of the long-term wind speed (1σ)", "%", 1),
+}
 
 
 def fondo_version() -> str:
@@ -221,18 +232,29 @@ def assumption_sentences(record: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def resource_method_words(result: Mapping[str, Any]) -> tuple[str, str]:
+    """The long-term resource method in words and its confidence (page one of the report)."""
+    method = result.get("resource_method") or (result.get("assumptions") or {}).get(
+        "resource_method")
+    confidence = result.get("resource_confidence")
+    label = RESOURCE_METHOD_LABELS.get(method, humanise(method) if method else "—")
+    if confidence is None:
+        return label, "not rated (the station's own series)"
+    return label, f"{float(confidence):.2f} on a 0–1 scale (1: measured at the site)"
+
+
 def resource_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """What the study says of its long-term resource reference (scaling, confidence)."""
+    """What the study says of its long-term resource reference (method, confidence, the means
+    it was scaled to and by how much)."""
     a = result.get("assumptions") or {}
-    rows = []
-    for key in RESOURCE_KEYS:
-        value = result.get(key, a.get(key))
-        if value is not None:
-            if isinstance(value, Mapping):
-                rows += [(humanise(k), _value_words(v)) for k, v in value.items()]
-            else:
-                rows.append((humanise(key), _value_words(value)))
-    if a.get("wrf_mean_wind_speed_m_s") is not None:
+    method, confidence = resource_method_words(result)
+    rows = [("Long-term resource method", method), ("Resource confidence", confidence)]
+    detail = result.get("resource") or {}
+    for key, (label, unit, digits) in RESOURCE_DETAIL_LABELS.items():
+        if detail.get(key) is not None:
+            value = float(detail[key]) * (100.0 if unit == "%" else 1.0)
+            rows.append((label, f"{_number(value, digits)} {unit}".strip()))
+    if a.get("wrf_mean_wind_speed_m_s") is not None and "wind_speed_site_m_s" not in detail:
         rows.append(("Long-term reference (WRF mean wind speed)",
                      f"{_number(a['wrf_mean_wind_speed_m_s'], 2)} m/s at "
                      f"{_number(a.get('wrf_height_m') or 0)} m"))
@@ -311,6 +333,8 @@ def study_report_pdf(record: Mapping[str, Any], *, weather: pd.DataFrame | None 
         ("Corridor", humanise(result["assumptions"].get("site_corridor") or "—")),
         ("Weather station", f"{station['name']} (WMO {station['id']}), "
                             f"{_number(station['distance_km'], 1)} km away"),
+        ("Long-term resource method", resource_method_words(result)[0]),
+        ("Resource confidence", resource_method_words(result)[1]),
         ("Report date", date),
         ("Study computed", str(record.get("created_at") or "—")[:19].replace("T", " ")
          + " UTC"),

@@ -207,14 +207,19 @@ def test_export_names_who_requested_the_study(settings, tmp_path, make_user):
 
 
 def test_long_term_resource_keys_are_reported_in_words(settings, tmp_path):
-    """``resource_method`` and ``resource_confidence`` (added by the resource model) are
-    printed as label and value, never as JSON."""
+    """``resource_method`` and ``resource_confidence`` (issue 16's one resource model) are on
+    page one, as the method's label and the value, never as an identifier or JSON; the
+    means the station's series was scaled to are in section 1."""
+    from siting.resource import RESOURCE_METHOD_LABELS
+
     record = _stored(settings, PV_STUDY)
-    record["result"]["resource_method"] = {"long_term_reference": "NASA POWER 2001-2020",
-                                           "scaling_factor": 1.034}
-    record["result"]["assumptions"]["resource_confidence"] = "medium"
+    result = record["result"]
+    assert result["resource_method"] in RESOURCE_METHOD_LABELS
     text = _pdf_text(report.study_report_pdf(record), tmp_path)
-    assert "Long term reference" in text and "NASA POWER 2001-2020" in text
-    assert "Scaling factor" in text and "1.034" in text
-    assert "Resource confidence" in text and "medium" in text
-    assert "long_term_reference" not in text and "{" not in text
+    page_one = text.split("\x0c")[0]
+    assert RESOURCE_METHOD_LABELS[result["resource_method"]] in " ".join(page_one.split())
+    assert f"{result['resource_confidence']:.2f} on a 0–1 scale" in page_one
+    assert result["resource_method"] not in text and "{" not in text
+    site_ghi = result["resource"]["ghi_site_kwh_m2_day"]
+    assert f"Long-term GHI at the site" in text and f"{site_ghi:,.2f} kWh/m²/day" in text
+

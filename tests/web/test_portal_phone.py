@@ -19,18 +19,13 @@ from fondo.db import session_scope
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
 from fondo.request_body import load_request
+from consultation_support import complete_phase
 
 UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)
 #: Submissions arrive at 16:00 UTC: 10:00 in central Mexico (UTC-06:00 since 2022).
 SUBMITTED = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
-PREPARATION_EVIDENCE = {
-    "steps": ["identify_communities", "assess_depth_of_consultation", "designate_roles",
-              "social_impact_assessment", "draft_consultation_plan", "open_grievance_mechanism"],
-    "artefacts": ["community_register", "roles_designation", "social_impact_assessment_report",
-                  "consultation_plan", "grievance_mechanism_notice"],
-    "conditions": ["communities_identified", "roles_designated", "grievance_mechanism_open",
-                   "no_irreversible_decision_taken"]}
+
 
 
 def make_consultation(settings) -> int:
@@ -51,7 +46,7 @@ def publish_notice(settings, cid: int, monkeypatch) -> int:
     """Close the preparation phase (20 days later) and publish a meeting notice."""
     monkeypatch.setattr(consultation_clock, "clock", lambda: SUBMITTED + dt.timedelta(days=20))
     with session_scope(settings) as session:
-        cs.record_evidence(session, settings, cid, PREPARATION_EVIDENCE, "ana")
+        complete_phase(session, settings, cid)  # protocol version 2's preparacion
         cs.change_phase(session, settings, cid, {"to_phase": "acuerdos_previos"}, "ana")
         notice = cs.publish_notice(session, settings, cid, load_request(NoticeRequestSchema(), {
             "community": "Tamazunchale", "starts_at": "2026-04-02T10:00:00-06:00",
@@ -156,7 +151,7 @@ def test_unknown_values_are_shown_gracefully(app):
     from web.portal import label
 
     with app.test_request_context("/?lang=fr"):
-        # a state added later (issue 13) with no French yet: its English label, not an error
-        assert label("Suspendida", "Suspended") == "Suspended"
+        # a state added later with no French yet: its English label, not an error
+        assert label("Estado futuro", "Future state") == "Future state"
     with app.test_request_context("/?lang=es"):
-        assert label("Suspendida", "Suspended") == "Suspendida"
+        assert label("Estado futuro", "Future state") == "Estado futuro"
