@@ -127,7 +127,7 @@ def test_officer_walks_the_map_screens_a_polygon_and_saves_a_site(embedded_setti
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.get_by_role("button", name="Entrar").click()
-        page.wait_for_url(f"{base}/")
+        page.wait_for_url(f"{base}/map")  # an officer's home is the map
 
         # The map: offline base map, layers toggled, legend and sources.
         page.goto(f"{base}/mapa")
