@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -69,7 +70,7 @@ def _created(response, status: int = 201) -> dict[str, Any]:
 def fuzz_target(settings) -> FuzzTarget:
     from fondo.accounts.service import create_token, create_user
     from fondo.db import session_scope
-    from fondo.fund.models import Project, Site
+    from fondo.fund.models import Fund, LimitedPartner, Project, Site
     from fondo.orm import Technology
     from web import create_app
 
@@ -85,11 +86,18 @@ def fuzz_target(settings) -> FuzzTarget:
                     geometry=shapely.Point(TAMAZUNCHALE_LON, TAMAZUNCHALE_LAT))
         session.add(site)
         session.flush()
+        fund = Fund(name=f"Fuzz fund {uuid.uuid4().hex[:6]}", base_currency="USD")
+        session.add(fund)
+        session.flush()
+        lp = LimitedPartner(fund_id=fund.id, name="Fuzz LP", country="CA", kind="pension_fund",
+                            commitment_amount=Decimal("100000000.00"),
+                            commitment_currency="USD")
+        session.add(lp)
         project = Project(name="Parque Eólico Huasteca", technology=Technology.WIND,
-                          site_id=site.id)
+                          site_id=site.id, fund_id=fund.id)
         session.add(project)
         session.flush()
-        project_id = project.id
+        project_id, site_id, fund_id, lp_id = project.id, site.id, fund.id, lp.id
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -117,5 +125,12 @@ def fuzz_target(settings) -> FuzzTarget:
         "study_id": study["study_id"],
         "screening_id": screening["screening_id"],
         "task_id": study["id"],
+        "fund_id": fund_id,
+        "lp_id": lp_id,
+        "site_id": site_id,
+        "fmt": "json",
+        "technology": "pv",
+        "layer_id": "corridors",
+        "z": 6, "x": 14, "y": 28,
     }
     return FuzzTarget(app=app, settings=config, token=token, ids=ids)

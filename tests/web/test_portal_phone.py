@@ -12,6 +12,8 @@ import subprocess
 import pytest
 import shapely
 
+from consultation_support import complete_phase
+
 import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
 from fondo.consultation.schemas import NoticeRequestSchema
@@ -19,7 +21,6 @@ from fondo.db import session_scope
 from fondo.fund.models import Project, Site
 from fondo.orm import Technology
 from fondo.request_body import load_request
-from consultation_support import complete_phase
 
 UTC = dt.timezone.utc
 TAMAZUNCHALE = (21.26274, -98.79152)
