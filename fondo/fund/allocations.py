@@ -51,9 +51,13 @@ def _slug(name: str) -> str:
 
 
 def case_of_project(session: Session, project_id: int) -> Any | None:
-    """The project's newest finance case, or None."""
+    """The project's base finance case: its newest case run on a stored yield study, else its
+    newest case, or None. A P90 downside case made by the pipeline
+    (:func:`fondo.fund.links.create_p90_case`) carries no study and is a covenant test, not
+    the projection the fund's returns are built on."""
     cases = finance_service.list_cases(session, project_id)
-    return cases[0] if cases else None
+    on_a_study = [case for case in cases if case.study_id is not None]
+    return (on_a_study or cases)[0] if cases else None
 
 
 def case_tranches(case: Any) -> dict[str, dict[str, Any]]:

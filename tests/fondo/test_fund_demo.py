@@ -84,3 +84,22 @@ def test_an_older_demo_left_beyond_its_story_is_moved_back(settings):
         last = history_json(session, soto.id)[-1]
         assert (last["from"], last["to"]) == ("consultation", "screening")
         assert "concuerde con su consulta" in last["reason"]
+
+
+def test_the_portfolio_projects_the_base_case_not_the_p90_downside(settings):
+    """San Luis Potosí holds a base case on its approved study and a newer P90 case made
+    for the covenant gate: the fund's projection uses the base case (the study's P50)."""
+    from fondo.fund import portfolio
+    from fondo.fund.models import Fund
+
+    seed_all(settings, demo=True)
+    with session_scope(settings) as session:
+        fund = session.scalar(select(Fund).where(Fund.is_demo.is_(True)))
+        summary = portfolio.portfolio_summary(session, fund, as_of_year=2026)
+        slp = next(p for p in summary["projects"] if "San Luis" in p["name"])
+        cases = session.scalars(select(FinanceCase).where(
+            FinanceCase.project_id == slp["id"]).order_by(FinanceCase.id)).all()
+        assert len(cases) >= 2 and cases[-1].study_id is None  # the newer P90 case
+        study = session.get(YieldStudy, slp["study_id"])
+        assert slp["finance_case_id"] != cases[-1].id
+        assert slp["energy_p50_mwh"] == study.energy_p50_mwh
