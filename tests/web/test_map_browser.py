@@ -11,6 +11,7 @@ critical violation). Screenshots at 1366×768 and 360×740 go to ``$FONDO_TEST_S
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,9 @@ pytestmark = pytest.mark.browser
 #: its ~11 000 cells make several tiles and the progress bar has steps between 0 and done. [°]
 POLYGON = [(-102.28, 21.70), (-102.02, 21.70), (-102.02, 21.93), (-102.28, 21.93)]
 RESOLUTION_KM = 0.25
+#: Cells per tile task of the page's screening (the API's ``tile_cells``): about 16 tiles,
+#: so the progress bar has steps between the page's polls however fast the worker is.
+TILE_CELLS = 2_500
 #: Time allowed for the worker to start and screen the polygon. [s]
 SCREENING_TIMEOUT_S = 240
 #: Viewports looked at. [px]
@@ -170,6 +174,14 @@ def test_officer_walks_the_map_screens_a_polygon_and_saves_a_site(embedded_setti
         page.get_by_role("button", name="Terminar").click()
         assert page.locator("#area-polygon").is_checked()
         page.fill("#screening-resolution", str(RESOLUTION_KM))
+
+        def finer_tiles(route):  # more, shorter tile tasks: the bar has steps to show
+            if route.request.method != "POST":
+                return route.continue_()
+            body = json.loads(route.request.post_data or "{}")
+            return route.continue_(post_data=json.dumps(body | {"tile_cells": TILE_CELLS}))
+
+        page.route("**/api/v1/screenings", finer_tiles)
         page.get_by_role("button", name="Iniciar la evaluación").click()
         bar = page.locator("#screening-progress-bar")
         bar.wait_for(state="visible")
