@@ -222,8 +222,9 @@ def station_batch_energy(
       station's yield scaled by ``cell GHI / station GHI`` (yield is close to
       proportional to irradiation at fixed climate).
     - Wind: ``wind_energy_batch`` at each station for every mean hub-height
-      speed of ``wind_speed_levels_m_s`` (``mean_wind_speed_hub_m_s``, which
-      rescales the station's hourly series, i.e. keeps its shape) and every
+      speed of ``wind_speed_levels_m_s`` (``mean_wind_speed_hub_m_s``: the
+      station's hours on the site's hub-height Weibull distribution at that mean,
+      :func:`siting.wind.long_term_hub_shape`, as a yield study) and every
       ground elevation of ``elevation_levels_m`` (the hub's air density, from
       the station's pressure and temperature carried to the cell's height); a
       cell's yield is interpolated bilinearly on its nearest station's table at

@@ -5,8 +5,14 @@ Chain for one site-year:
 1. station 10 m wind → hub height with the logarithmic profile
    (``windpowerlib.wind_speed.logarithmic_profile``), roughness length given
    or looked up from land cover (:data:`ROUGHNESS_LENGTH_BY_LAND_COVER_M`);
-2. optionally, the hub series is scaled so that its mean equals the WRF 80 m
-   layer's mean at the site carried to hub height (:func:`wrf_mean_wind_speed`);
+2. optionally, the site's long-term mean at hub height (the WRF 80 m layer or the
+   calibrated estimate carried up the same profile, :func:`wrf_mean_wind_speed`) replaces
+   the station's level *and* its distribution: the station's hours keep their order and
+   take the quantiles of a Weibull distribution whose shape is the station's own
+   (:func:`weibull_shape`) carried to hub height (:func:`weibull_shape_at_height`,
+   Justus & Mikhail 1976), scaled to the long-term mean (:func:`long_term_hub_shape`).
+   A sheltered airport's calms and its 10 m shape are not the site's at hub height;
+   multiplying the station's series would keep both;
 3. air density at hub height from the station's temperature and pressure
    (``windpowerlib.temperature.linear_gradient`` and
    ``windpowerlib.density.barometric``; °C and Pa converted to K and Pa here);
@@ -30,6 +36,8 @@ from typing import Sequence
 
 import numpy as np
 import windpowerlib
+from scipy.ndimage import uniform_filter1d
+from scipy.stats import weibull_min
 from windpowerlib import density as wpl_density
 from windpowerlib import power_output as wpl_power
 from windpowerlib import temperature as wpl_temperature
@@ -57,6 +65,9 @@ __all__ = [
     "power_curve_density_correction_sam",
     "simulate_wind",
     "wrf_mean_wind_speed",
+    "weibull_shape",
+    "weibull_shape_at_height",
+    "long_term_hub_shape",
 ]
 
 #: Roughness length by land cover. [m] Source: Manwell, McGowan & Rogers,
@@ -76,6 +87,24 @@ ROUGHNESS_LENGTH_BY_LAND_COVER_M = {
 #: Highest hub height accepted. [m] Source: Fondo issue 3 (bad input above 250 m;
 #: the tallest onshore hubs built are about 170 m).
 MAX_HUB_HEIGHT_M = 250.0
+#: Coefficient of the height variation of the Weibull shape parameter,
+#: ``k(z) = k_a [1 - c ln(z_a/10)] / [1 - c ln(z/10)]`` with heights in metres. Source:
+#: Justus, C. G. & Mikhail, A. (1976), "Height variation of wind speed and wind distributions
+#: statistics", Geophysical Research Letters 3(5), 261-264.
+WEIBULL_SHAPE_HEIGHT_COEFFICIENT = 0.088
+#: Reference height of that relation. [m] Source: as above.
+WEIBULL_SHAPE_REFERENCE_HEIGHT_M = 10.0
+#: Exponent of the empirical Weibull shape from the coefficient of variation,
+#: ``k = (sigma/mean)^-1.086``, valid for 1 <= k <= 10. Source: Justus, C. G., Hargraves,
+#: W. R., Mikhail, A. & Graber, D. (1978), "Methods for estimating wind speed frequency
+#: distributions", Journal of Applied Meteorology 17(3), 350-353.
+WEIBULL_SHAPE_CV_EXPONENT = -1.086
+#: Range of the shape parameter where that estimate holds. Source: as above.
+WEIBULL_SHAPE_RANGE = (1.0, 10.0)
+#: Hours of the centred moving mean that orders tied hours (calms, a station's 0.1 m/s
+#: steps) before they take their quantiles: a calm hour between windy hours ranks above a
+#: calm hour in a calm night. Fondo's choice. [h]
+TIE_BREAK_WINDOW_H = 3
 #: Height of station temperature observations. [m] Source: WMO No. 8 (1.25–2 m).
 TEMPERATURE_HEIGHT_M = 2.0
 #: Availability losses: turbine 3.58 %, balance of plant 0.5 %, grid 1.5 %
@@ -211,6 +240,95 @@ def hub_wind_speed(wind_speed, measurement_height_m, hub_height_m, roughness_len
     return np.asarray(wpl_wind_speed.logarithmic_profile(
         np.asarray(wind_speed, dtype=float), measurement_height_m, hub_height_m,
         roughness_length_m), dtype=float)
+
+
+def weibull_shape(wind_speed) -> float:
+    """Weibull shape parameter of a wind series, from its coefficient of variation.
+
+    ``k = (σ/μ)^-1.086`` over the hours with wind (Justus et al. 1978,
+    :data:`WEIBULL_SHAPE_CV_EXPONENT`; calms are left out as a Weibull fit leaves them),
+    clipped to :data:`WEIBULL_SHAPE_RANGE` where the estimate holds.
+
+    Parameters
+    ----------
+    wind_speed : array_like
+        [m/s]
+
+    Returns
+    -------
+    float
+        [-]
+
+    Raises
+    ------
+    ValueError
+        Fewer than two hours with wind, or all of them at one speed.
+    """
+    v = np.asarray(wind_speed, dtype=float)
+    windy = v[np.isfinite(v) & (v > 0)]
+    if windy.size < 2 or windy.std() == 0:
+        raise ValueError("station wind series has zero mean or no spread; cannot scale it to "
+                         "the site's long-term mean")
+    k = (windy.std() / windy.mean()) ** WEIBULL_SHAPE_CV_EXPONENT
+    return float(np.clip(k, *WEIBULL_SHAPE_RANGE))
+
+
+def weibull_shape_at_height(shape: float, from_height_m: float, to_height_m: float) -> float:
+    """The Weibull shape parameter carried from one height to another (Justus & Mikhail 1976).
+
+    ``k(z) = k(z_a) [1 - c ln(z_a/10)] / [1 - c ln(z/10)]``, ``c`` =
+    :data:`WEIBULL_SHAPE_HEIGHT_COEFFICIENT`: the distribution narrows with height (k = 2 at
+    10 m is 2.448 at 80 m).
+
+    Parameters
+    ----------
+    shape : float
+        At ``from_height_m``. [-]
+    from_height_m, to_height_m : float
+        [m]
+
+    Returns
+    -------
+    float
+        [-]
+    """
+    c, z_ref = WEIBULL_SHAPE_HEIGHT_COEFFICIENT, WEIBULL_SHAPE_REFERENCE_HEIGHT_M
+    return float(shape * (1.0 - c * np.log(from_height_m / z_ref))
+                 / (1.0 - c * np.log(to_height_m / z_ref)))
+
+
+def long_term_hub_shape(wind_speed, measurement_height_m: float, hub_height_m: float) -> np.ndarray:
+    """The station's hours mapped onto the site's distribution at hub height, mean 1.
+
+    Each hour keeps its rank in the station's series (ties, such as calms, ordered by the
+    centred :data:`TIE_BREAK_WINDOW_H`-hour mean, then by time) and takes that quantile
+    (Hazen plotting position ``(rank + ½)/n``) of a Weibull distribution whose shape is
+    the station's (:func:`weibull_shape`) carried to hub height
+    (:func:`weibull_shape_at_height`); the series is divided by its mean. Times the site's
+    long-term mean at hub height, it keeps the station's timing (diurnal and seasonal
+    cycles, the co-occurrence with temperature and pressure) and has the site's level and
+    a hub-height distribution without the station's calms.
+
+    Parameters
+    ----------
+    wind_speed : array_like
+        Station series at ``measurement_height_m``. [m/s]
+    measurement_height_m, hub_height_m : float
+        [m]
+
+    Returns
+    -------
+    numpy.ndarray
+        Same length, mean 1. [-]
+    """
+    v = np.asarray(wind_speed, dtype=float)
+    shape = weibull_shape_at_height(weibull_shape(v), measurement_height_m, hub_height_m)
+    smooth = uniform_filter1d(v, TIE_BREAK_WINDOW_H, mode="nearest")
+    order = np.lexsort((np.arange(v.size), smooth, v))
+    rank = np.empty(v.size)
+    rank[order] = np.arange(v.size)
+    quantiles = weibull_min.ppf((rank + 0.5) / v.size, shape)
+    return quantiles / quantiles.mean()
 
 
 def hub_air_density(temp_air, pressure, *, station_elevation_m, site_elevation_m, hub_height_m,
@@ -408,7 +526,9 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
     measurement_height_m : float
         [m]
     mean_wind_speed_hub_m_s : float, optional
-        Scale the hub series to this mean (WRF layer). [m/s]
+        The site's long-term mean at hub height (WRF layer or calibrated estimate): the
+        hub series becomes ``mean ×`` :func:`long_term_hub_shape` of the station's series
+        (the station's hours in order, the site's Weibull distribution at hub height). [m/s]
     wake_losses : float, optional
         Fraction; default from :func:`farm_wake_losses`.
     other_losses : float
@@ -434,12 +554,11 @@ def simulate_wind(wind_speed, temp_air, pressure, *, turbine_type: str, hub_heig
                          f"{MAX_HUB_HEIGHT_M}]")
     if roughness_length_m <= 0:
         raise ValueError("roughness_length_m must be > 0")
-    v = hub_wind_speed(wind_speed, measurement_height_m, hub_height_m, roughness_length_m)
     if mean_wind_speed_hub_m_s is not None:
-        mean = v.mean()
-        if mean <= 0:
-            raise ValueError("station wind series has zero mean; cannot scale to the WRF mean")
-        v = v * (float(mean_wind_speed_hub_m_s) / mean)
+        v = float(mean_wind_speed_hub_m_s) * long_term_hub_shape(
+            wind_speed, measurement_height_m, hub_height_m)
+    else:
+        v = hub_wind_speed(wind_speed, measurement_height_m, hub_height_m, roughness_length_m)
     rho = hub_air_density(temp_air, pressure, station_elevation_m=station_elevation_m,
                           site_elevation_m=site_elevation_m, hub_height_m=hub_height_m)
     if density_correction and density_correction_method == DENSITY_CORRECTION_SAM:

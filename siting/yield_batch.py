@@ -27,6 +27,7 @@ import pandas as pd
 import pvlib
 
 from siting import pv as pvmod
+from siting import wind as windmod
 from siting.weather import StationWeather
 
 __all__ = ["BatchYield", "pv_energy_batch", "wind_energy_batch", "CHUNK_SITES"]
@@ -466,8 +467,9 @@ def wind_energy_batch(weather: StationWeather, station_index, *, turbine_type: s
     elevation_m : float or array_like
         Site ground elevation. [m]
     mean_wind_speed_hub_m_s : float or array_like, optional
-        Scale each site's hub series to this mean (WRF layer); NaN entries
-        leave a site unscaled. [m/s]
+        The site's long-term mean at hub height: its hub series is this mean times
+        :func:`siting.wind.long_term_hub_shape` of its station (as the detailed path);
+        NaN entries leave a site on the station's series and the logarithmic profile. [m/s]
     wake_losses, other_losses : float or array_like
         [fraction]
     capacity_kw : float or array_like
@@ -497,28 +499,40 @@ def wind_energy_batch(weather: StationWeather, station_index, *, turbine_type: s
         raise ValueError("capacity_kw must be > 0")
     table = _power_table(turbine_type)
     z0 = a["roughness_length_m"]
-    factor = np.log(a["hub_height_m"] / z0) / np.log(weather.wind_height_m / z0)
-    station_mean = weather.wind_speed.mean(axis=1)[idx]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(np.isfinite(a["mean"]), a["mean"] / (factor * station_mean), 1.0)
-    if not np.all(np.isfinite(scale)):
-        raise ValueError("cannot scale a site whose station has zero mean wind")
-    speed_factor = np.ascontiguousarray(factor * scale)
+    # unscaled sites: the station's row times the logarithmic profile; sites scaled to a
+    # long-term mean: a row of the station's hours on the site's hub-height distribution
+    # (siting.wind.long_term_hub_shape, one per station and hub height) times that mean
+    speed_factor = np.log(a["hub_height_m"] / z0) / np.log(weather.wind_height_m / z0)
+    row = idx.copy()
+    row_station = list(range(weather.n_stations))
+    shape_rows = []
+    scaled = np.isfinite(a["mean"])
+    if scaled.any():
+        pairs, which = np.unique(np.column_stack([idx[scaled], a["hub_height_m"][scaled]]), axis=0,
+                                 return_inverse=True)
+        for station, hub in pairs:
+            shape_rows.append(windmod.long_term_hub_shape(weather.wind_speed[int(station)],
+                                                          weather.wind_height_m, float(hub)))
+            row_station.append(int(station))
+        row[scaled] = weather.n_stations + which.ravel()
+        speed_factor = np.where(scaled, a["mean"], speed_factor)
+    speed_factor = np.ascontiguousarray(speed_factor)
     rise = np.ascontiguousarray(a["elevation_m"] + a["hub_height_m"] - weather.elevation_m[idx])
     month = weather.times.month.to_numpy()
     if np.any(np.diff(month) < 0):
         raise ValueError("weather.times must run from January to December")
     month_start = np.searchsorted(month, np.arange(1, 14)).astype(np.int64)
-    ws = np.ascontiguousarray(weather.wind_speed)
-    pressure_hpa = np.ascontiguousarray(weather.pressure / 100.0)
-    inv_temp_k = np.ascontiguousarray(1.0 / (weather.temp_air + 273.15))
-    # sites sorted by station keep one station's year in cache across many sites
-    order = np.argsort(idx, kind="stable")
+    ws = np.ascontiguousarray(np.vstack([weather.wind_speed, *shape_rows]) if shape_rows
+                              else weather.wind_speed)
+    pressure_hpa = np.ascontiguousarray(weather.pressure[row_station] / 100.0)
+    inv_temp_k = np.ascontiguousarray(1.0 / (weather.temp_air[row_station] + 273.15))
+    # sites sorted by row keep one station's year in cache across many sites
+    order = np.argsort(row, kind="stable")
     monthly_sorted = np.zeros((n, 12))
     for start in range(0, n, CHUNK_SITES):
         sl = order[start:start + CHUNK_SITES]
         part = np.zeros((sl.size, 12))
-        _wind_kernel(month_start, ws, pressure_hpa, inv_temp_k, idx[sl], speed_factor[sl], rise[sl], table,
+        _wind_kernel(month_start, ws, pressure_hpa, inv_temp_k, row[sl], speed_factor[sl], rise[sl], table,
                      _RHO_MIN, _RHO_STEP, _V_STEP, part)
         monthly_sorted[start:start + sl.size] = part
     monthly = np.empty_like(monthly_sorted)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
+from scipy import stats
 
 from siting import wind
 from siting.turbines import list_turbines, turbine_types
@@ -155,3 +156,61 @@ def test_simulate_wind_density_methods(parsed):
     with pytest.raises(ValueError, match="density_correction_method"):
         wind.simulate_wind(frame["wind_speed"], frame["temp_air"],
                            frame["atmospheric_pressure"], density_correction_method="iec", **args)
+
+
+def test_weibull_shape_at_height_hand_value():
+    # Justus & Mikhail (1976): k(80) = 2 (1 - 0.088 ln 1) / (1 - 0.088 ln 8) = 2 / 0.817008 = 2.44795
+    assert wind.weibull_shape_at_height(2.0, 10.0, 80.0) == pytest.approx(2.0 / (1 - 0.088 * np.log(8.0)),
+                                                                          rel=HAND_RTOL)
+    assert wind.weibull_shape_at_height(2.0, 10.0, 80.0) == pytest.approx(2.44795, abs=1e-5)
+    assert wind.weibull_shape_at_height(2.0, 10.0, 10.0) == 2.0
+    # there and back again
+    k80 = wind.weibull_shape_at_height(1.7, 10.0, 80.0)
+    assert wind.weibull_shape_at_height(k80, 80.0, 10.0) == pytest.approx(1.7, rel=HAND_RTOL)
+
+
+@pytest.mark.parametrize("shape", [1.5, 2.0, 2.8])
+def test_weibull_shape_of_a_weibull_sample(shape):
+    # a large sample of a known Weibull (scipy): the coefficient-of-variation estimate of Justus
+    # et al. (1978) is within 2 % of the true shape in 1 <= k <= 3
+    sample = stats.weibull_min.rvs(shape, scale=7.0, size=200_000, random_state=np.random.default_rng(4))
+    assert wind.weibull_shape(sample) == pytest.approx(shape, rel=0.02)
+
+
+def test_weibull_shape_bad_series():
+    with pytest.raises(ValueError, match="zero mean or no spread"):
+        wind.weibull_shape(np.zeros(8760))
+    with pytest.raises(ValueError, match="zero mean or no spread"):
+        wind.weibull_shape(np.full(8760, 3.0))
+
+
+def test_long_term_hub_shape_keeps_order_and_takes_the_sites_distribution(parsed):
+    # a station with many calms (San Luis Potosí, 29 % of hours at 0 m/s)
+    v = next(frame["wind_speed"].to_numpy(float) for frame, st in parsed.values() if st.name.startswith("San.Luis"))
+    assert np.mean(v == 0) > 0.2
+    unit = wind.long_term_hub_shape(v, 10.0, 100.0)
+    assert unit.shape == v.shape and unit.mean() == pytest.approx(1.0, rel=HAND_RTOL)
+    # no calm hour at hub height: the calms take the lowest quantiles, in the order of their neighbours
+    assert unit.min() > 0
+    calm = v == 0
+    assert unit[calm].max() < unit[~calm].min()
+    # the station's hours keep their order: every hour of a lower station speed stays below
+    # every hour of a higher one (ties are ordered among themselves)
+    levels = np.unique(v)
+    assert all(unit[v == a].max() < unit[v == b].min() for a, b in zip(levels[:-1], levels[1:]))
+    # and the series follows the Weibull of the station's shape carried to 100 m (scipy's fit)
+    expected = wind.weibull_shape_at_height(wind.weibull_shape(v), 10.0, 100.0)
+    fitted, _, _ = stats.weibull_min.fit(7.0 * unit, floc=0)
+    assert fitted == pytest.approx(expected, rel=0.02)
+
+
+def test_scaled_hub_series_has_the_long_term_mean_without_the_stations_calms(parsed):
+    frame, station = next((f, s) for f, s in parsed.values() if s.name.startswith("San.Luis"))
+    args = dict(turbine_type="V90/2000", hub_height_m=80.0, roughness_length_m=0.1,
+                station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m)
+    h = wind.simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
+                           mean_wind_speed_hub_m_s=7.0, **args)
+    assert h.hub_wind_speed.mean() == pytest.approx(7.0, rel=HAND_RTOL)
+    # multiplying the station's series would keep its calm hours at 0 m/s (no power)
+    assert np.mean(h.hub_wind_speed == 0) == 0.0
+    assert np.mean(frame["wind_speed"].to_numpy() == 0) > 0.2

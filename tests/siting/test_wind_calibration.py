@@ -238,9 +238,6 @@ def test_dominica_i_far_closer_to_its_published_energy(dominica):
     assert gwh * (1 + sigma / 0.6745) > DOMINICA_PUBLISHED_GWH
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 bar missed by 0.1 point: 207.6 GWh is -20.1 % of "
-                   "260 GWh with the Zacatecas station's hourly shape at the 6.8 m/s mean; see the "
-                   "report (turbine model of the issue, V90/2000; the plant's is not published)")
 def test_dominica_i_within_the_issues_bar(dominica):
     result, _ = dominica
     assert abs(result.energy_annual_kwh / 1e6 / DOMINICA_PUBLISHED_GWH - 1) <= DOMINICA_BAR

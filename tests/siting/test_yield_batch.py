@@ -108,6 +108,30 @@ def test_wind_batch_scales_to_mean(weather_stack, parsed):
                                rtol=BATCH_VS_DETAILED_RTOL)
 
 
+def test_wind_batch_mixes_scaled_and_unscaled_sites(weather_stack, parsed):
+    # two stations, two hub heights, scaled and unscaled sites in one call: each site equals
+    # its own detailed simulation (the scaled ones on their station's hub-height shape row)
+    sids = ["763990", sorted(parsed)[0]]
+    sites = [(sids[0], 120.0, 8.5), (sids[1], 80.0, 7.0), (sids[0], 80.0, np.nan),
+             (sids[1], 120.0, 6.0), (sids[0], 120.0, 7.5)]
+    idx = np.array([weather_stack.index_of(s) for s, _, _ in sites])
+    hubs = np.array([h for _, h, _ in sites])
+    means = np.array([m for _, _, m in sites])
+    elevations = np.array([parsed[s][1].elevation_m for s, _, _ in sites])
+    batch = wind_energy_batch(weather_stack, idx, turbine_type="E-126/4200", hub_height_m=hubs,
+                              roughness_length_m=0.1, elevation_m=elevations,
+                              mean_wind_speed_hub_m_s=means, wake_losses=0.0, other_losses=0.0)
+    for k, (sid, hub, mean) in enumerate(sites):
+        frame, station = parsed[sid]
+        h = simulate_wind(frame["wind_speed"], frame["temp_air"], frame["atmospheric_pressure"],
+                          turbine_type="E-126/4200", hub_height_m=hub, roughness_length_m=0.1,
+                          station_elevation_m=station.elevation_m, site_elevation_m=station.elevation_m,
+                          mean_wind_speed_hub_m_s=None if np.isnan(mean) else mean,
+                          wake_losses=0.0, other_losses=0.0)
+        np.testing.assert_allclose(batch.energy_annual_kwh[k], h.ac_kw.sum() / 4200.0,
+                                   rtol=BATCH_VS_DETAILED_RTOL, err_msg=str(sites[k]))
+
+
 @settings(max_examples=5, deadline=None)
 @given(st.floats(0.5, 50_000.0))
 def test_pv_batch_linear_in_capacity(weather_stack, capacity):
