@@ -616,11 +616,12 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         Site minus station elevation. [m]
     wrf : siting.wind.WrfSiteMean, optional
         From :func:`siting.wind.wrf_mean_wind_speed`; when ``covered``, the
-        hub series is scaled to the layer's mean carried to hub height with
-        the same logarithmic profile.
+        station's hours take the site's hub-height distribution at the layer's
+        mean carried to hub height with the same logarithmic profile.
     resource : mapping, optional
         The site's long-term resource (:func:`siting.resource.site_resource`), which
-        takes precedence over ``wrf``: the hub series (station shape) is scaled to
+        takes precedence over ``wrf``: the station's hours take the site's hub-height
+        distribution (:func:`siting.wind.long_term_hub_shape`) at
         ``wind_speed_80m_m_s`` carried from ``wind_height_m`` to hub height by the same
         logarithmic profile; the P-values carry the estimate's uncertainty
         ``wind_sigma`` times the site's sensitivity ``d ln E / d ln U`` in place of the
@@ -704,10 +705,11 @@ def run_wind_study(request: WindRequest, weather_df: pd.DataFrame, station: Stat
         "wind_scaled_to_wrf": scaled,
         "wrf_mean_wind_speed_m_s": None if not scaled else wrf.mean_wind_speed_m_s,
         "wrf_height_m": None if not scaled else wrf.height_m,
-        "wrf_note": ("station series scaled to the site's long-term mean at 80 m "
-                     f"({summary['resource_method']})" if resource is not None
-                     else "station series scaled to the WRF 80 m layer's mean at the site"
-                     if scaled else "site outside the WRF 80 m layer: station series "
+        "wrf_note": ("station hours mapped onto the site's hub-height Weibull distribution at "
+                     f"its long-term mean ({summary['resource_method']}; shape carried from the "
+                     "station's by Justus & Mikhail 1976)" if resource is not None
+                     else "station hours mapped onto the site's hub-height Weibull distribution "
+                     "at the WRF 80 m layer's mean" if scaled else "site outside the WRF 80 m layer: station series "
                      "extrapolated with the logarithmic profile only"),
         "uncertainty_components": dict(budget.components),
         "uncertainty_combined_1_year": budget.combined(1),

@@ -65,8 +65,10 @@ class YieldResultSchema(Schema):
     resource_method = fields.String(metadata={
         "description": "Where the site's long-term resource comes from, the same as the screening "
                        "cell's there: `merra2_station_idw` (GHI), `wrf_80m`, `wrf_80m_edge_blend` or "
-                       "`station_terrain_calibrated` (wind); the station's hourly shape is scaled "
-                       "to that mean."})
+                       "`station_terrain_calibrated` (wind). PV: the station's hourly series is scaled "
+                       "to that mean; wind: the station's hours, in their order, take the quantiles "
+                       "of a Weibull at that mean at hub height with the station's shape carried up "
+                       "(Justus & Mikhail 1976)."})
     resource_confidence = fields.Float(allow_none=True, metadata={
         "description": "Confidence of that long-term mean, as in the screening. [0-1]"})
     resource = fields.Dict(metadata={
