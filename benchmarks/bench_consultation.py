@@ -25,9 +25,7 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +33,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+import gunicorn_support
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Submitters at once (the issue's bar).
@@ -86,12 +86,6 @@ def _pg_execute(admin_url: str, sql: str) -> None:
         engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _prepare(settings: dict) -> int:
     """Migrate the database and open a consultation; returns its id."""
     import shapely
@@ -120,22 +114,6 @@ def _prepare(settings: dict) -> int:
     return cid
 
 
-async def _request(port: int, path: str, body: bytes) -> tuple[int, float]:
-    """One POST on a fresh connection: (status, seconds)."""
-    t0 = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                     "Connection: close\r\n\r\n".encode() + body)
-        await writer.drain()
-        status = int((await reader.readline()).split()[1])
-        await reader.read()  # headers and body, up to the server's close
-    finally:
-        writer.close()
-    return status, time.perf_counter() - t0
-
-
 async def _load(port: int, cid: int, clients: int, each: int,
                 ) -> tuple[list[int], list[float], float]:
     """``clients`` submitters at once, ``each`` submissions apiece; returns (statuses,
@@ -151,8 +129,8 @@ async def _load(port: int, cid: int, clients: int, each: int,
                                "text": f"Pregunta {j} del vecino {i}",
                                "client_token": f"bench-{i:03d}-{j:02d}-{uuid.uuid4().hex[:8]}"})
             try:
-                status, s = await asyncio.wait_for(_request(port, path, body.encode()),
-                                                   REQUEST_TIMEOUT_S)
+                status, s = await asyncio.wait_for(
+                    gunicorn_support.post(port, path, body.encode()), REQUEST_TIMEOUT_S)
             except (OSError, ValueError, IndexError, TimeoutError) as exc:
                 status, s = 0, REQUEST_TIMEOUT_S
                 failures.append(f"{type(exc).__name__}: {exc}")
@@ -169,45 +147,10 @@ async def _load(port: int, cid: int, clients: int, each: int,
     return statuses, seconds, wall_s
 
 
-def _wait_until_up(port: int, server: subprocess.Popen, cid: int) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/api/v1/consultations/{cid}/notices", timeout=5):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S} s")
-
-
-def _cpu_s(pids: list[int]) -> float:
-    """CPU time (user + system) the processes have used so far. [s]"""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _server_pids(server: subprocess.Popen, admin_url: str, name: str) -> list[int]:
     """gunicorn's workers and the PostgreSQL backends serving the bench database."""
     from sqlalchemy import create_engine, text
 
-    workers = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
-                workers.append(int(stat.parent.name))
-        except (OSError, ValueError):
-            continue
     engine = create_engine(admin_url)
     try:
         with engine.connect() as conn:
@@ -215,7 +158,7 @@ def _server_pids(server: subprocess.Popen, admin_url: str, name: str) -> list[in
                                               "= :n"), {"n": name}).scalars())
     finally:
         engine.dispose()
-    return workers + backends
+    return gunicorn_support.workers(server) + backends
 
 
 def _commits(admin_url: str, name: str) -> int:
@@ -270,39 +213,31 @@ def run() -> list[dict]:
     server = None
     try:
         cid = _prepare(settings)
-        port = _free_port()
-        env = {**os.environ, **{f"FONDO_{k}": str(v) for k, v in settings.items()},
-               "FONDO_RATELIMIT_PUBLIC": "1000000 per minute"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "web.wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(GUNICORN_WORKERS), "--worker-class", "gthread",
+        port = gunicorn_support.free_port()
+        server = gunicorn_support.start_gunicorn(
+            port, settings,
+            ["--workers", str(GUNICORN_WORKERS), "--worker-class", "gthread",
              "--threads", str(GUNICORN_THREADS), "--worker-connections", str(GUNICORN_THREADS),
-             "--backlog", "2048",
-             "--log-level", "warning", "--error-logfile", str(instance / "gunicorn.log")],
-            cwd=ROOT, env=env)
-        _wait_until_up(port, server, cid)
+             "--backlog", "2048"],
+            instance / "gunicorn.log", env={"FONDO_RATELIMIT_PUBLIC": "1000000 per minute"})
+        gunicorn_support.wait_until_up(port, server, f"/api/v1/consultations/{cid}/notices",
+                                       START_TIMEOUT_S)
         commits0 = _commits(admin_url, name)
         warm, _, _ = asyncio.run(_load(port, cid, WARMUP_CLIENTS, 1))  # pools filled
         pids = _server_pids(server, admin_url, name)
-        cpu0_s, client0_s = _cpu_s(pids), time.process_time()
+        cpu0_s, client0_s = gunicorn_support.cpu_s(pids), time.process_time()
         statuses, seconds, wall_s = asyncio.run(_load(port, cid, CLIENTS,
                                                       SUBMISSIONS_PER_CLIENT))
-        cpu_s = (_cpu_s(pids) - cpu0_s) + (time.process_time() - client0_s)
+        cpu_s = (gunicorn_support.cpu_s(pids) - cpu0_s) + (time.process_time() - client0_s)
         server.terminate()
         server.wait(timeout=30)
         time.sleep(STATS_SETTLE_S)  # the backends of gunicorn's pools end and report
         transactions = _commits(admin_url, name) - commits0
-        log = (instance / "gunicorn.log").read_text()
-        if "Traceback" in log or "[ERROR]" in log:
-            print(f"gunicorn logged errors (kept in {instance / 'gunicorn.log'}):\n"
-                  f"{log[-2000:]}", flush=True)
-        else:
+        if not gunicorn_support.logged_errors(instance / "gunicorn.log"):
             shutil.rmtree(instance, ignore_errors=True)
         rows, events, verified = _record_check(settings, cid)
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
+        gunicorn_support.stop(server)
         _pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     created = sum(s == 201 for s in statuses)
     errors = len(statuses) - created + sum(s != 201 for s in warm)

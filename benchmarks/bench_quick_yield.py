@@ -24,8 +24,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+import gunicorn_support
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Concurrent clients (the issue's bar).
@@ -59,12 +59,6 @@ SEED = 16
 #: The request bodies (the fields a map click sends).
 PV_BODY = {"capacity_dc_kw": 10_000.0}
 WIND_BODY = {"turbine_type": "V126/3300", "hub_height_m": 100.0, "turbine_count": 10}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _points(settings: dict, n: int) -> list[tuple[float, float]]:
@@ -103,23 +97,6 @@ def _prepare(settings: dict) -> str:
     return token
 
 
-async def _request(port: int, path: str, body: bytes, token: str) -> tuple[int, float]:
-    """One POST on a fresh connection: (status, seconds)."""
-    t0 = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     f"Authorization: Bearer {token}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                     "Connection: close\r\n\r\n".encode() + body)
-        await writer.drain()
-        status = int((await reader.readline()).split()[1])
-        await reader.read()
-    finally:
-        writer.close()
-    return status, time.perf_counter() - t0
-
-
 async def _load(port: int, token: str, technology: str, points: list[tuple[float, float]],
                 clients: int) -> tuple[list[int], list[float], float]:
     """``clients`` at once, each taking its share of ``points`` in turn; returns (statuses,
@@ -129,12 +106,14 @@ async def _load(port: int, token: str, technology: str, points: list[tuple[float
     statuses: list[int] = []
     seconds: list[float] = []
     failures: list[str] = []
+    headers = f"Authorization: Bearer {token}\r\n"
 
     async def client(i: int) -> None:
         for lat, lon in points[i::clients]:
             body = json.dumps({**base, "lat": lat, "lon": lon}).encode()
             try:
-                status, s = await asyncio.wait_for(_request(port, path, body, token), REQUEST_TIMEOUT_S)
+                status, s = await asyncio.wait_for(
+                    gunicorn_support.post(port, path, body, headers), REQUEST_TIMEOUT_S)
             except (OSError, ValueError, IndexError, TimeoutError) as exc:
                 status, s = 0, REQUEST_TIMEOUT_S
                 failures.append(f"{type(exc).__name__}: {exc}")
@@ -150,45 +129,6 @@ async def _load(port: int, token: str, technology: str, points: list[tuple[float
     return statuses, seconds, wall_s
 
 
-def _wait_until_up(port: int, server: subprocess.Popen) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S} s")
-
-
-def _cpu_s(pids: list[int]) -> float:
-    """CPU time (user + system) the processes have used so far. [s]"""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _workers(server: subprocess.Popen) -> list[int]:
-    """gunicorn's worker processes (children of the master)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
-                out.append(int(stat.parent.name))
-        except (OSError, ValueError):
-            continue
-    return out
-
-
 def run() -> list[dict]:
     instance = Path(tempfile.mkdtemp(prefix="fondo-bench-quick-"))
     settings = {"DATABASE_URL": f"sqlite:///{instance / 'fondo.db'}", "INSTANCE_PATH": str(instance),
@@ -201,21 +141,20 @@ def run() -> list[dict]:
         n = CLIENTS * (WARMUP_PER_CLIENT + REQUESTS_PER_CLIENT)
         points = _points(settings, n)
         warm, timed = points[:CLIENTS * WARMUP_PER_CLIENT], points[CLIENTS * WARMUP_PER_CLIENT:]
-        port = _free_port()
-        env = {**os.environ, **{f"FONDO_{k}": str(v) for k, v in settings.items()}}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "web.wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(GUNICORN_WORKERS), "--backlog", "2048", "--timeout", "300",
-             "--log-level", "warning", "--error-logfile", str(instance / "gunicorn.log")],
-            cwd=ROOT, env=env)
-        _wait_until_up(port, server)
+        port = gunicorn_support.free_port()
+        server = gunicorn_support.start_gunicorn(
+            port, settings,
+            ["--workers", str(GUNICORN_WORKERS), "--backlog", "2048", "--timeout", "300"],
+            instance / "gunicorn.log")
+        gunicorn_support.wait_until_up(port, server, "/api/v1/openapi.json", START_TIMEOUT_S)
         load_before = os.getloadavg()[0]
         for technology in ("pv", "wind"):
             asyncio.run(_load(port, token, technology, warm, CLIENTS))  # caches of both workers
-            pids = _workers(server)
-            cpu0_s, client0_s = _cpu_s(pids), time.process_time()
+            pids = gunicorn_support.workers(server)
+            cpu0_s, client0_s = gunicorn_support.cpu_s(pids), time.process_time()
             statuses, seconds, wall_s = asyncio.run(_load(port, token, technology, timed, CLIENTS))
-            cpu_ms = 1000 * ((_cpu_s(pids) - cpu0_s) + (time.process_time() - client0_s)) / len(statuses)
+            cpu_s = (gunicorn_support.cpu_s(pids) - cpu0_s) + (time.process_time() - client0_s)
+            cpu_ms = 1000 * cpu_s / len(statuses)
             errors = sum(s != 200 for s in statuses)
             rate = (len(statuses) - errors) / wall_s
             p50_s, p95_s, max_s = (float(np.percentile(seconds, q)) for q in (50, 95, 100))
@@ -240,14 +179,10 @@ def run() -> list[dict]:
             ]
         server.terminate()
         server.wait(timeout=30)
-        log = (instance / "gunicorn.log").read_text()
-        if "Traceback" in log or "[ERROR]" in log:
-            print(f"gunicorn logged errors (kept in {instance / 'gunicorn.log'}):\n{log[-2000:]}", flush=True)
+        if gunicorn_support.logged_errors(instance / "gunicorn.log"):
             instance = None
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
+        gunicorn_support.stop(server)
         if instance is not None:
             shutil.rmtree(instance, ignore_errors=True)
     return rows

@@ -1,18 +1,28 @@
-"""Helpers for shell tests that walk a consultation through protocol version 2 (issue 13).
+"""Helpers for shell tests that walk a consultation: a movable clock, a project to open it
+on, and the records of protocol version 2 (issue 13).
 
-Version 2 asks, before leaving preparacion, for the consent determination, the study's
-co-production record and the advice budget (records checked by their exit conditions); these
-helpers record them with plausible values so that a test about something else (notices,
-posters, signed heads) can reach the phase it needs.
+:class:`Clock` stands in for the services' clock (the protocol's minimum durations are in
+days); :func:`make_project` puts a project and its site at a place. Version 2 asks, before
+leaving preparacion, for the consent determination, the study's co-production record and the
+advice budget (records checked by their exit conditions); :func:`complete_phase` records them
+with plausible values so that a test about something else (notices, posters, signed heads)
+can reach the phase it needs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import shapely
+
+import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
 from consultation import protocol as pr
 from fondo.consultation.schemas_v2 import FactRequestSchema
+from fondo.db import session_scope
+from fondo.fund.models import Project, Site
+from fondo.orm import Technology
 from fondo.request_body import load_request
 
 #: Version 2 records of the preparacion phase.
@@ -38,3 +48,37 @@ def complete_phase(session, settings, cid: int, actor: str = "ana") -> dict[str,
         "steps": [s.item_id for s in phase.steps],
         "artefacts": [a.item_id for a in phase.artefacts],
         "conditions": [x.item_id for x in phase.exit_conditions]}, actor)
+
+
+class Clock:
+    """A movable clock for the services (the protocol's minimum durations are in days)."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now = self.now + dt.timedelta(**delta)
+
+
+def install_clock(monkeypatch, start: dt.datetime) -> Clock:
+    """The consultation services' clock replaced by a :class:`Clock` at ``start``."""
+    c = Clock(start)
+    monkeypatch.setattr(consultation_clock, "clock", c)
+    return c
+
+
+def make_project(settings, lat_lon: tuple[float, float], name: str = "Parque de prueba",
+                 technology: Technology = Technology.WIND) -> int:
+    """A project, and its site of the same name, at ``lat_lon`` (degrees); returns its id."""
+    lat, lon = lat_lon
+    with session_scope(settings) as session:
+        site = Site(name=name, technology=technology, geometry=shapely.Point(lon, lat))
+        session.add(site)
+        session.flush()
+        project = Project(name=name, technology=technology, site_id=site.id)
+        session.add(project)
+        session.flush()
+        return project.id

@@ -15,10 +15,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import shapely
 from sqlalchemy import select
 
-import fondo.consultation.clock as consultation_clock
+import consultation_support
 import fondo.consultation.service as cs
 from consultation import protocol as pr
 from consultation import safeguards as sg
@@ -33,7 +32,7 @@ from fondo.consultation.schemas_v2 import (
 )
 from fondo.db import session_scope
 from fondo.errors import Conflict, InvalidInput
-from fondo.fund.models import Project, Site
+from fondo.fund.models import Project
 from fondo.orm import Technology
 from fondo.request_body import load_request
 
@@ -54,34 +53,14 @@ START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00
 NAHUATL = {"language": "Náhuatl", "variant": "náhuatl de la Huasteca potosina"}
 
 
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now = self.now + dt.timedelta(**delta)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(consultation_clock, "clock", c)
-    return c
+    return consultation_support.install_clock(monkeypatch, START)
 
 
 def make_project(settings, lat_lon, name="Parque v2") -> int:
-    lat, lon = lat_lon
-    with session_scope(settings) as session:
-        site = Site(name=name, technology=Technology.PV, geometry=shapely.Point(lon, lat))
-        session.add(site)
-        session.flush()
-        project = Project(name=name, technology=Technology.PV, site_id=site.id)
-        session.add(project)
-        session.flush()
-        return project.id
+    """A PV project at ``lat_lon`` (degrees)."""
+    return consultation_support.make_project(settings, lat_lon, name, Technology.PV)
 
 
 def call(settings, fn, *args):

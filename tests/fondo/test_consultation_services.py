@@ -9,19 +9,16 @@ import json
 import os
 
 import pytest
-import shapely
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import select, text
 
-import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
+from consultation_support import install_clock, make_project
 from fondo.consultation.models import ConsultationEvent
 from fondo.consultation.schemas import CommunityChangeRequestSchema, ConsultationRequestSchema
 from fondo.db import engine_for, session_factory, session_scope
 from fondo.errors import Conflict, InvalidInput
-from fondo.fund.models import Project, Site
-from fondo.orm import Technology
 from fondo.request_body import load_request
 from tests_support import DATA_DIR
 
@@ -35,36 +32,9 @@ CANDELA = (26.84028, -100.66389)
 START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # a Monday, 10:00 in central Mexico
 
 
-class Clock:
-    """A movable clock for the services (the protocol's minimum durations are in days)."""
-
-    def __init__(self, now: dt.datetime):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now = self.now + dt.timedelta(**delta)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(consultation_clock, "clock", c)
-    return c
-
-
-def make_project(settings, lat_lon, name="Parque de prueba") -> int:
-    lat, lon = lat_lon
-    with session_scope(settings) as session:
-        site = Site(name=name, technology=Technology.WIND, geometry=shapely.Point(lon, lat))
-        session.add(site)
-        session.flush()
-        project = Project(name=name, technology=Technology.WIND, site_id=site.id)
-        session.add(project)
-        session.flush()
-        return project.id
+    return install_clock(monkeypatch, START)
 
 
 @pytest.fixture

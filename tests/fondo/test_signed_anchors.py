@@ -16,7 +16,6 @@ import stat
 from pathlib import Path
 
 import pytest
-import shapely
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -24,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from sqlalchemy import func, select, text
 
-import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
 from consultation import anchoring as an
 from consultation import record as rec
@@ -32,11 +30,9 @@ from fondo.config import ConfigError
 from fondo.consultation.anchors import key_file, signing_key, trusted_keys
 from fondo.consultation.models import ConsultationEvent, ConsultationSignedHead
 from fondo.consultation.schemas import NoticeRequestSchema
-from consultation_support import complete_phase
+from consultation_support import complete_phase, install_clock, make_project
 from fondo.db import engine_for, session_scope
 from fondo.errors import InvalidInput
-from fondo.fund.models import Project, Site
-from fondo.orm import Technology
 from fondo.request_body import load_request
 
 UTC = dt.timezone.utc
@@ -48,37 +44,17 @@ RFC8032_TEST1 = ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f
                  "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
 
 
-class Clock:
-    def __init__(self, now: dt.datetime):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now = self.now + dt.timedelta(**delta)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(consultation_clock, "clock", c)
-    return c
+    return install_clock(monkeypatch, START)
 
 
 @pytest.fixture
 def cid(settings, clock) -> int:
     """A consultation at Tamazunchale (just opened)."""
-    lat, lon = TAMAZUNCHALE
+    pid = make_project(settings, TAMAZUNCHALE, "Parque Eólico Huasteca")
     with session_scope(settings) as session:
-        site = Site(name="s", technology=Technology.WIND, geometry=shapely.Point(lon, lat))
-        session.add(site)
-        session.flush()
-        project = Project(name="Parque Eólico Huasteca", technology=Technology.WIND,
-                          site_id=site.id)
-        session.add(project)
-        session.flush()
-        return cs.create_consultation(session, settings, {"project_id": project.id}, "ana")["id"]
+        return cs.create_consultation(session, settings, {"project_id": pid}, "ana")["id"]
 
 
 def step(settings, clock, cid: int, step_id: str) -> None:

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 
 import pytest
 import redis
+from celery.states import READY_STATES
 
 from tests_support import REDIS_URL, ROOT
 
@@ -61,6 +62,27 @@ class TaskMessages:
             message = self._pubsub.get_message(timeout=remaining)
             if message is not None and message["type"] == "pmessage":
                 yield json.loads(message["data"])
+
+    def follow_job(self, client, url: str, headers: dict, total: int,
+                   timeout_s: float) -> tuple[dict, list[tuple[str, int]]]:
+        """Follow the task of the job at ``url`` (its last path segment is the task id) until
+        it is ready or the timeout; at each mid-run count it publishes (``0 < done < total``,
+        already written to the job row, which the API reads) ask the API once.
+
+        Returns the job's status from the API afterwards, and the ``(state, done)`` pairs the
+        API answered on the way (the proof that progress was visible while the worker ran).
+        """
+        task_id = url.rsplit("/", 1)[-1]
+        seen = []
+        for meta in self.follow(timeout_s):
+            if meta["task_id"] != task_id:
+                continue
+            if meta["status"] in READY_STATES:
+                break
+            if meta["status"] == "PROGRESS" and 0 < meta["result"]["done"] < total:
+                status = client.get(url, headers=headers).json
+                seen.append((status["state"], status["progress"]["done"]))
+        return client.get(url, headers=headers).json, seen
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import copy
 import json
 
 import pytest
-from celery.states import READY_STATES
 
 from web import create_app
 
@@ -58,20 +57,8 @@ def test_montecarlo_finishes_in_a_real_worker_with_progress(finance_worker_setti
                           json={"n_draws": N_DRAWS, "chunk": CHUNK, "seed": 11,
                                 "price_sigma": 0.1, "capex_sigma": 0.08})
     assert started.status_code == 202
-    url = started.headers["Location"]
-    task_id = url.rsplit("/", 1)[-1]
-    seen = []
-    # Woken by each state the worker publishes; at each mid-run count (already written to the
-    # job row, which the API reads) ask the API once.
-    for meta in task_messages.follow(TIMEOUT_S):
-        if meta["task_id"] != task_id:
-            continue
-        if meta["status"] in READY_STATES:
-            break
-        if meta["status"] == "PROGRESS" and 0 < meta["result"]["done"] < N_DRAWS:
-            status = client.get(url, headers=headers).json
-            seen.append((status["state"], status["progress"]["done"]))
-    status = client.get(url, headers=headers).json
+    status, seen = task_messages.follow_job(client, started.headers["Location"], headers,
+                                            N_DRAWS, TIMEOUT_S)
     assert status["state"] == "SUCCESS", (status, finance_worker.poll())
     assert status["progress"] == {"done": N_DRAWS, "total": N_DRAWS, "stage": "done"}
     assert any(state == "PROGRESS" and 0 < done < N_DRAWS for state, done in seen), seen[:20]

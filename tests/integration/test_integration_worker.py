@@ -5,7 +5,6 @@ Needs Redis (``FONDO_TEST_REDIS_URL``, set by ``.ci/run``); the worker is a real
 """
 
 import pytest
-from celery.states import READY_STATES
 
 from fondo.data.service import load_manifest
 from tests_support import DATA_DIR
@@ -28,21 +27,9 @@ def test_task_finishes_in_a_real_worker_with_progress(worker_settings, worker, a
     headers = auth_headers("officer")
     started = client.post("/api/v1/data/check", headers=headers)
     assert started.status_code == 202
-    url = started.headers["Location"]
-    task_id = url.rsplit("/", 1)[-1]
     total = len(load_manifest(DATA_DIR))
-    seen = []
-    # Woken by each state the worker publishes; at each mid-run count (already written to the
-    # job row, which the API reads) ask the API once.
-    for meta in task_messages.follow(TIMEOUT_S):
-        if meta["task_id"] != task_id:
-            continue
-        if meta["status"] in READY_STATES:
-            break
-        if meta["status"] == "PROGRESS" and 0 < meta["result"]["done"] < total:
-            status = client.get(url, headers=headers).json
-            seen.append((status["state"], status["progress"]["done"]))
-    status = client.get(url, headers=headers).json
+    status, seen = task_messages.follow_job(client, started.headers["Location"], headers, total,
+                                            TIMEOUT_S)
     assert status["state"] == "SUCCESS", (status, worker.poll())
     assert status["progress"] == {"done": total, "total": total, "stage": "done"}
     # Progress was visible while the worker ran: some intermediate count was observed.

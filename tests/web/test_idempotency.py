@@ -16,6 +16,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
+import fund_support
 from browser_support import live_server
 from fondo import idempotency
 from fondo.db import session_factory, session_scope
@@ -26,22 +27,9 @@ from fondo.orm import utcnow
 from fondo.screening.models import ScreeningRun
 from fondo.studies.models import YieldStudy
 
-#: A 40 MW solar case with USD senior debt and one equity holder (illustrative inputs,
-#: not data; the finance API tests check its numbers).
-CASE = {
-    "name": "Bajío PV 40 MW (idempotency test)",
-    "capacity_mw": 40, "energy_p50_mwh": 96_000, "energy_p90_mwh": 88_000,
-    "degradation": 0.005, "life_years": 25, "construction_years": 1, "capex_usd": 36e6,
-    "opex_usd_per_kw_year": 14, "opex_escalation": 0.02, "ppa_price_usd_per_mwh": 52,
-    "ppa_escalation": 0.01, "ppa_term_years": 15, "merchant_price_usd_per_mwh": 42,
-    "tax_rate": 0.30, "ptu_rate": 0.10, "depreciation": "mx_renewable_100",
-    "discount_rate": 0.08,
-    "tranches": [
-        {"name": "Senior", "kind": "senior_debt", "currency": "USD", "rate": 0.068,
-         "tenor_years": 15, "target_dscr": 1.35, "max_gearing": 0.8, "fee": 0.01},
-        {"name": "Pension", "kind": "equity", "currency": "USD", "share": 1.0},
-    ],
-}
+#: A 40 MW solar case with USD senior debt and one equity holder (fund_support's, under a
+#: name of its own; illustrative inputs, not data).
+CASE = fund_support.CASE | {"name": "Bajío PV 40 MW (idempotency test)"}
 CASES = "/api/v1/finance/cases"
 
 #: A PV study at Aguascalientes (as in the yield API tests).
