@@ -145,9 +145,10 @@ def screening_raster(settings: Mapping[str, Any], run: Any) -> ScreeningRaster:
     key = ("screening", settings["INSTANCE_PATH"], run.id, run.cells_file)
 
     def build() -> ScreeningRaster:
-        cells = screening_service.load_cells(settings, run)
-        centres = shapely.centroid(cells.geometry.values)
-        x_m, y_m = shapely.get_x(centres), shapely.get_y(centres)
+        # the attributes drawn and reported, and the cells' stored centres: no polygons
+        cells = screening_service.load_cells(
+            settings, run, columns=(*CELL_REPORT_COLUMNS, "x_m", "y_m"))
+        x_m, y_m = cells["x_m"].to_numpy(float), cells["y_m"].to_numpy(float)
         raster = lattice_raster(x_m, y_m, float(run.resolution_km) * M_PER_KM, {
             "score": cells["score"].to_numpy(float),
             "lcoe": cells["lcoe_usd_per_mwh"].to_numpy(float),

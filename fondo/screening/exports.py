@@ -9,7 +9,7 @@ cumulative available capacity against LCOE per corridor (:mod:`siting.supply_cur
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +55,11 @@ def _finished_cells_path(settings: Mapping[str, Any], run: ScreeningRun) -> Path
     return path
 
 
-def load_cells(settings: Mapping[str, Any], run: ScreeningRun) -> gpd.GeoDataFrame:
-    """Every cell of a finished run (EPSG:6372), ``rank`` as a nullable integer."""
-    return read_cells(_finished_cells_path(settings, run))
+def load_cells(settings: Mapping[str, Any], run: ScreeningRun,
+               columns: Sequence[str] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Every cell of a finished run (EPSG:6372), ``rank`` as a nullable integer; with
+    ``columns``, only those attributes and no geometry (:func:`read_cells`)."""
+    return read_cells(_finished_cells_path(settings, run), columns)
 
 
 def _cells_writer(cells: gpd.GeoDataFrame, fmt: str) -> Callable[[Path], None]:
