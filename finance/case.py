@@ -169,6 +169,36 @@ def _slug(name: str) -> str:
 
 
 @njit_cached
+def _coverage(cfads, service, c, end, rate):
+    """Debt-service coverage of one debt service row, in compiled code.
+
+    Returns
+    -------
+    tuple
+        ``n_due`` (years with service due), ``min_dscr`` and ``mean_dscr`` over them
+        (``inf`` and NaN when none is due), and the PV at ``rate`` of CFADS from year ``c``
+        to ``end`` (exclusive), discounted to year ``c - 1`` (the LLCR's numerator).
+    """
+    t_max = cfads.shape[0]
+    n_due = 0
+    lowest = np.inf
+    total = 0.0
+    for t in range(t_max):
+        if service[t] > 0.0:
+            x = cfads[t] / service[t]
+            n_due += 1
+            total += x
+            if x < lowest:
+                lowest = x
+    pv = 0.0
+    g = 1.0 + rate
+    for t in range(c, min(end, t_max)):
+        pv += cfads[t] * g ** (-float(t - (c - 1)))
+    mean = total / n_due if n_due > 0 else np.nan
+    return n_due, lowest, mean, pv
+
+
+@njit_cached
 def _case_numbers(flows, rates, cost, energy, d_nom, d_real, cfads, senior_service, c, tenor_end, senior_rate,
                   payback_row):
     """The discounted and scanned numbers of one case, in one compiled pass.
@@ -228,20 +258,7 @@ def _case_numbers(flows, rates, cost, energy, d_nom, d_real, cfads, senior_servi
         pv_cost += cost[t] * f_nom
         pv_e_nom += energy[t] * f_nom
         pv_e_real += energy[t] * g_real ** (-float(t))
-    n_dscr = 0
-    min_dscr = np.inf
-    sum_dscr = 0.0
-    for t in range(t_max):
-        if senior_service[t] > 0.0:
-            x = cfads[t] / senior_service[t]
-            n_dscr += 1
-            sum_dscr += x
-            if x < min_dscr:
-                min_dscr = x
-    llcr_pv = 0.0
-    g_sen = 1.0 + senior_rate
-    for t in range(c, min(tenor_end, t_max)):
-        llcr_pv += cfads[t] * g_sen ** (-float(t - (c - 1)))
+    n_dscr, min_dscr, mean_dscr, llcr_pv = _coverage(cfads, senior_service, c, tenor_end, senior_rate)
     # simple payback: after the last year with a negative cumulative flow
     cum = 0.0
     last_neg = -1
@@ -257,7 +274,6 @@ def _case_numbers(flows, rates, cost, energy, d_nom, d_real, cfads, senior_servi
         payback = np.nan
     else:
         payback = last_neg + (-cum_at) / flows[payback_row, last_neg + 1]
-    mean_dscr = sum_dscr / n_dscr if n_dscr > 0 else np.nan
     return out_npv, sign_change, pv_cost, pv_e_nom, pv_e_real, n_dscr, min_dscr, mean_dscr, llcr_pv, payback
 
 
@@ -309,21 +325,7 @@ def _more_numbers(flows, fin_rate, reinvest_rate, cfads, service, c, end, rate):
             out_mirr[i] = (numer / -denom) ** (1.0 / (t_max - 1)) * g_rei - 1.0
         else:
             out_mirr[i] = np.nan
-    n_due = 0
-    lowest = np.inf
-    total = 0.0
-    for t in range(t_max):
-        if service[t] > 0.0:
-            x = cfads[t] / service[t]
-            n_due += 1
-            total += x
-            if x < lowest:
-                lowest = x
-    pv = 0.0
-    g = 1.0 + rate
-    for t in range(c, min(end, t_max)):
-        pv += cfads[t] * g ** (-float(t - (c - 1)))
-    mean = total / n_due if n_due > 0 else np.nan
+    n_due, lowest, mean, pv = _coverage(cfads, service, c, end, rate)
     return changes, out_mirr, n_due, lowest, mean, pv
 
 
