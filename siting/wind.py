@@ -321,14 +321,25 @@ def long_term_hub_shape(wind_speed, measurement_height_m: float, hub_height_m: f
     numpy.ndarray
         Same length, mean 1. [-]
     """
-    v = np.asarray(wind_speed, dtype=float)
+    v = np.ascontiguousarray(wind_speed, dtype=float)
+    return _hub_shape(v.tobytes(), float(measurement_height_m), float(hub_height_m))
+
+
+@lru_cache(maxsize=64)
+def _hub_shape(series: bytes, measurement_height_m: float, hub_height_m: float) -> np.ndarray:
+    """:func:`long_term_hub_shape` of a series given as its bytes, kept per process: a station
+    year costs a few ms to rank and map, and a map click or a study asks for the same one
+    again and again (read-only: callers multiply it)."""
+    v = np.frombuffer(series, dtype=float)
     shape = weibull_shape_at_height(weibull_shape(v), measurement_height_m, hub_height_m)
     smooth = uniform_filter1d(v, TIE_BREAK_WINDOW_H, mode="nearest")
     order = np.lexsort((np.arange(v.size), smooth, v))
     rank = np.empty(v.size)
     rank[order] = np.arange(v.size)
     quantiles = weibull_min.ppf((rank + 0.5) / v.size, shape)
-    return quantiles / quantiles.mean()
+    out = quantiles / quantiles.mean()
+    out.setflags(write=False)
+    return out
 
 
 def hub_air_density(temp_air, pressure, *, station_elevation_m, site_elevation_m, hub_height_m,
