@@ -9,6 +9,7 @@ as the fund's staff (it has the database), as ``fondo finance`` does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +34,32 @@ def portfolio_group() -> None:
     """The fund: LP ledger, allocations, limits, portfolio returns and risk, ESG."""
 
 
-def _fund_option(command):
-    return click.option("--fund-id", type=DATABASE_ID, default=None,
-                        help="The fund (default: the first).")(command)
+def _command(name: str, *params: Callable) -> Callable:
+    """Register ``fondo portfolio NAME``: ``params`` (its arguments and options, top first)
+    over the context, one-line errors and a ready database, as every command here has them."""
+
+    def register(function: Callable) -> click.Command:
+        command = click.pass_context(handle_errors(needs_database(function)))
+        for param in reversed(params):
+            command = param(command)
+        return portfolio_group.command(name)(command)
+
+    return register
 
 
-@portfolio_group.command("summary")
-@_fund_option
-@click.option("--as-of-year", type=click.IntRange(1990, 2100), default=None)
-@click.option("--draws", type=click.IntRange(0, MAX_PORTFOLIO_DRAWS), default=0,
-              show_default=True, help="Monte Carlo draws of the fund's IRR.")
-@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
-@click.pass_context
-@handle_errors
-@needs_database
+_fund_option = click.option("--fund-id", type=DATABASE_ID, default=None,
+                            help="The fund (default: the first).")
+#: The fund in the path of the endpoint (``/api/v1/funds/FUND_ID/...``).
+_fund_argument = click.argument("fund_id", type=DATABASE_ID)
+_input_option = click.option("--input", "input_path", required=True, help=INPUT_HELP)
+_as_of_year_option = click.option("--as-of-year", type=click.IntRange(1990, 2100), default=None)
+
+
+@_command("summary", _fund_option, _as_of_year_option,
+          click.option("--draws", type=click.IntRange(0, MAX_PORTFOLIO_DRAWS), default=0,
+                       show_default=True, help="Monte Carlo draws of the fund's IRR."),
+          click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0,
+                       show_default=True))
 def summary(ctx: click.Context, fund_id: int | None, as_of_year: int | None, draws: int,
             seed: int) -> None:
     """Print GET /api/v1/portfolio/summary."""
@@ -57,24 +70,15 @@ def summary(ctx: click.Context, fund_id: int | None, as_of_year: int | None, dra
                                               as_of_year=as_of_year, draws=draws, seed=seed))
 
 
-@portfolio_group.command("lp")
-@click.argument("lp_id", type=DATABASE_ID)
-@click.option("--as-of-year", type=click.IntRange(1990, 2100), default=None)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("lp", click.argument("lp_id", type=DATABASE_ID), _as_of_year_option)
 def lp(ctx: click.Context, lp_id: int, as_of_year: int | None) -> None:
     """Print GET /api/v1/portfolio/lp/LP_ID."""
     with session_scope(settings_from(ctx)) as session:
         echo_json(portfolio.lp_summary(session, lp_id, as_of_year=as_of_year))
 
 
-@portfolio_group.command("esg")
-@_fund_option
-@click.option("--xlsx", "xlsx_path", default=None, help="Write the XLSX workbook here.")
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("esg", _fund_option,
+          click.option("--xlsx", "xlsx_path", default=None, help="Write the XLSX workbook here."))
 def esg_command(ctx: click.Context, fund_id: int | None, xlsx_path: str | None) -> None:
     """Print GET /api/v1/portfolio/esg (and write /esg.xlsx with --xlsx)."""
     settings = settings_from(ctx)
@@ -86,14 +90,17 @@ def esg_command(ctx: click.Context, fund_id: int | None, xlsx_path: str | None) 
     echo_json(report)
 
 
-@portfolio_group.command("funds")
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("funds")
 def funds(ctx: click.Context) -> None:
     """Print GET /api/v1/funds."""
     with session_scope(settings_from(ctx)) as session:
         echo_json({"funds": [ledger.fund_json(session, f) for f in ledger.list_funds(session)]})
+
+
+def _read(ctx: click.Context, fund_id: int, view: Callable) -> None:
+    """Print ``view(session, fund)`` for the fund ``fund_id`` (a GET under /funds/FUND_ID)."""
+    with session_scope(settings_from(ctx)) as session:
+        echo_json(view(session, ledger.get_fund(session, fund_id)))
 
 
 def _write(ctx: click.Context, schema: Any, input_path: str, action) -> None:
@@ -104,23 +111,14 @@ def _write(ctx: click.Context, schema: Any, input_path: str, action) -> None:
         echo_json(out)
 
 
-@portfolio_group.command("fund-create")
-@click.option("--input", "input_path", required=True, help=INPUT_HELP)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("fund-create", _input_option)
 def fund_create(ctx: click.Context, input_path: str) -> None:
     """POST /api/v1/funds."""
     _write(ctx, FundRequestSchema(), input_path,
            lambda s, b: ledger.fund_json(s, ledger.create_fund(s, b)))
 
 
-@portfolio_group.command("lp-create")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.option("--input", "input_path", required=True, help=INPUT_HELP)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("lp-create", _fund_argument, _input_option)
 def lp_create(ctx: click.Context, fund_id: int, input_path: str) -> None:
     """POST /api/v1/funds/FUND_ID/limited-partners."""
     def act(s, b):
@@ -130,26 +128,17 @@ def lp_create(ctx: click.Context, fund_id: int, input_path: str) -> None:
     _write(ctx, LimitedPartnerRequestSchema(), input_path, act)
 
 
-@portfolio_group.command("limited-partners")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("limited-partners", _fund_argument)
 def limited_partners(ctx: click.Context, fund_id: int) -> None:
     """GET /api/v1/funds/FUND_ID/limited-partners."""
-    with session_scope(settings_from(ctx)) as session:
-        fund = ledger.get_fund(session, fund_id)
+    def view(session, fund):
         pos = ledger.positions(session, fund)
-        echo_json({"limited_partners": [ledger.limited_partner_json(x, fund, pos[x.id])
-                                        for x in ledger.list_limited_partners(session, fund_id)]})
+        return {"limited_partners": [ledger.limited_partner_json(x, fund, pos[x.id])
+                                     for x in ledger.list_limited_partners(session, fund_id)]}
+    _read(ctx, fund_id, view)
 
 
-@portfolio_group.command("ledger-add")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.option("--input", "input_path", required=True, help=INPUT_HELP)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("ledger-add", _fund_argument, _input_option)
 def ledger_add(ctx: click.Context, fund_id: int, input_path: str) -> None:
     """POST /api/v1/funds/FUND_ID/ledger."""
     _write(ctx, LedgerEntryRequestSchema(), input_path,
@@ -157,25 +146,14 @@ def ledger_add(ctx: click.Context, fund_id: int, input_path: str) -> None:
                                           ledger.get_fund(s, fund_id)))
 
 
-@portfolio_group.command("ledger")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("ledger", _fund_argument)
 def ledger_list(ctx: click.Context, fund_id: int) -> None:
     """GET /api/v1/funds/FUND_ID/ledger."""
-    with session_scope(settings_from(ctx)) as session:
-        fund = ledger.get_fund(session, fund_id)
-        echo_json({"entries": [ledger.entry_json(e, fund)
-                               for e in ledger.list_entries(session, fund_id)]})
+    _read(ctx, fund_id, lambda s, fund: {
+        "entries": [ledger.entry_json(e, fund) for e in ledger.list_entries(s, fund_id)]})
 
 
-@portfolio_group.command("allocate")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.option("--input", "input_path", required=True, help=INPUT_HELP)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("allocate", _fund_argument, _input_option)
 def allocate(ctx: click.Context, fund_id: int, input_path: str) -> None:
     """POST /api/v1/funds/FUND_ID/allocations."""
     def act(s, b):
@@ -184,51 +162,34 @@ def allocate(ctx: click.Context, fund_id: int, input_path: str) -> None:
     _write(ctx, AllocationRequestSchema(), input_path, act)
 
 
-@portfolio_group.command("allocations")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("allocations", _fund_argument)
 def allocation_list(ctx: click.Context, fund_id: int) -> None:
     """GET /api/v1/funds/FUND_ID/allocations."""
-    with session_scope(settings_from(ctx)) as session:
-        fund = ledger.get_fund(session, fund_id)
-        echo_json({"allocations": [allocations.allocation_json(r, fund)
-                                   for r in allocations.list_allocations(session, fund_id)]})
+    _read(ctx, fund_id, lambda s, fund: {
+        "allocations": [allocations.allocation_json(r, fund)
+                        for r in allocations.list_allocations(s, fund_id)]})
 
 
-@portfolio_group.command("limit-set")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.option("--input", "input_path", required=True, help=INPUT_HELP)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("limit-set", _fund_argument, _input_option)
 def limit_set(ctx: click.Context, fund_id: int, input_path: str) -> None:
     """PUT /api/v1/funds/FUND_ID/limits."""
     _write(ctx, ConcentrationLimitRequestSchema(), input_path,
            lambda s, b: limits.limit_json(limits.set_limit(s, fund_id, b)))
 
 
-@portfolio_group.command("limits")
-@click.argument("fund_id", type=DATABASE_ID)
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("limits", _fund_argument)
 def limit_list(ctx: click.Context, fund_id: int) -> None:
     """GET /api/v1/funds/FUND_ID/limits."""
-    with session_scope(settings_from(ctx)) as session:
-        fund = ledger.get_fund(session, fund_id)
-        echo_json({"limits": [limits.limit_json(r) for r in limits.list_limits(session, fund_id)],
-                   "status": limits.evaluate(session, fund)})
+    _read(ctx, fund_id, lambda s, fund: {
+        "limits": [limits.limit_json(r) for r in limits.list_limits(s, fund_id)],
+        "status": limits.evaluate(s, fund)})
 
 
-@portfolio_group.command("montecarlo")
-@click.option("--input", "input_path", default=None,
-              help="JSON of POST /api/v1/portfolio/montecarlo (default: every default).")
-@click.option("--queue", is_flag=True, help="Queue it for the workers instead of running it here.")
-@click.pass_context
-@handle_errors
-@needs_database
+@_command("montecarlo",
+          click.option("--input", "input_path", default=None,
+                       help="JSON of POST /api/v1/portfolio/montecarlo (default: every default)."),
+          click.option("--queue", is_flag=True,
+                       help="Queue it for the workers instead of running it here."))
 def montecarlo(ctx: click.Context, input_path: str | None, queue: bool) -> None:
     """Monte Carlo of the fund's IRR over every project's case; print the task's JSON."""
     from fondo.celery_app import make_celery
