@@ -7,29 +7,38 @@ and turns the rule's answer into the community rows a consultation stores.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from cachetools import LRUCache
 
 from consultation import trigger as tg
-from fondo.data.service import load_table
+from fondo.data.service import load_table, table_sha256
 from fondo.errors import InvalidInput, invalid_from
 from fondo.fund.service import Project
 
+#: Trigger answers kept per process, by site, distance and known localities: the rule costs
+#: ~50 ms of pandas per site, and the pipeline board asks it for every card on every load.
+TRIGGER_CACHE_ENTRIES = 1024
+_TRIGGER_RESULTS: LRUCache = LRUCache(maxsize=TRIGGER_CACHE_ENTRIES)
+_TRIGGER_LOCK = threading.Lock()
 #: Datasets (layer names in ``data/manifest.json``) the trigger rule reads.
 TYPOLOGY_LAYER = "indigenous_typology"
 LOCALITIES_LAYER = "localities_points"
+
+
+def _with_coordinates(localities: pd.DataFrame) -> pd.DataFrame:
+    return localities.loc[localities["lat"].notna() & localities["lon"].notna()]
 
 
 def load_datasets(settings: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The municipal typology and the localities that have coordinates."""
     data_dir = Path(settings["DATA_DIR"])
     typology = load_table(data_dir, TYPOLOGY_LAYER)
-    localities = load_table(data_dir, LOCALITIES_LAYER)
-    localities = localities.loc[localities["lat"].notna() & localities["lon"].notna()]
-    return typology, localities
+    return typology, _with_coordinates(load_table(data_dir, LOCALITIES_LAYER))
 
 
 def site_point(project: Project) -> tuple[float, float]:
@@ -44,6 +53,15 @@ def run_trigger(settings: Mapping[str, Any], project: Project, max_distance_km: 
                 known: list[str]) -> tuple[tg.TriggerResult, float, float, pd.DataFrame]:
     """The siting rule on the bundled INPI typology and INEGI localities near the project."""
     lat, lon = site_point(project)
+    data_dir = Path(settings["DATA_DIR"])
+    # keyed by the tables' checksums, verified on every call as the loaders verify them
+    key = (table_sha256(data_dir, TYPOLOGY_LAYER), table_sha256(data_dir, LOCALITIES_LAYER),
+           lat, lon, float(max_distance_km), tuple(sorted(known)))
+    with _TRIGGER_LOCK:
+        found = _TRIGGER_RESULTS.get(key)
+    if found is not None:
+        result, typology = found
+        return result, lat, lon, typology.copy()
     typology, localities = load_datasets(settings)
     near = tg.localities_within_km(localities, lat, lon, max_distance_km)
     try:
@@ -51,6 +69,8 @@ def run_trigger(settings: Mapping[str, Any], project: Project, max_distance_km: 
                                           known_indigenous_localities=known)
     except ValueError as exc:
         raise invalid_from(exc, "project_id") from None
+    with _TRIGGER_LOCK:
+        _TRIGGER_RESULTS[key] = (result, typology.copy())
     return result, lat, lon, typology
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "load_dem",
     "load_layer",
     "load_table",
+    "table_sha256",
     "load_wrf",
     "mexico_bounds",
     "mexico_land",
@@ -237,14 +238,29 @@ def load_table(data_dir: Path | str, layer: str) -> pd.DataFrame:
     DatasetError
         Unknown name, not a CSV, missing or corrupted file.
     """
-    data_dir = Path(data_dir)
+    path, sha256 = _verified_table(Path(data_dir), layer)
+    return parsed(path, sha256, "table", lambda: _read_csv(path)).copy()
+
+
+def _verified_table(data_dir: Path, layer: str) -> tuple[Path, str]:
     matches = find_datasets(load_manifest(data_dir), layer, data_dir)
     dataset = matches[0]
     path = dataset.path(data_dir)
     if len(matches) > 1 or path.suffix.lower() != ".csv":
         raise DatasetError(f"'{layer}' ({dataset.file}) is not a single CSV table", path)
-    sha256 = verify_dataset(dataset, data_dir)
-    return parsed(path, sha256, "table", lambda: _read_csv(path)).copy()
+    return path, verify_dataset(dataset, data_dir)
+
+
+def table_sha256(data_dir: Path | str, layer: str) -> str:
+    """The SHA-256 of a bundled CSV table, verified now (what :func:`load_table` would
+    parse): a key for results computed from the table.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`load_table`.
+    """
+    return _verified_table(Path(data_dir), layer)[1]
 
 
 def _read_dem(path: Path) -> tuple[np.ndarray, Any, Any]:

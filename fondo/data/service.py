@@ -27,6 +27,7 @@ from fondo.data.loaders import (
     load_layer,
     load_table,
     load_wrf,
+    table_sha256,
     weather_files,
 )
 from fondo.data.manifest import DatasetError, file_sha256, load_manifest
@@ -55,6 +56,7 @@ __all__ = [
     "load_table",
     "load_wrf",
     "remove_imported_layer",
+    "table_sha256",
     "weather_files",
 ]
 
