@@ -8,10 +8,17 @@ dragging it onto another column; both call ``POST /api/v1/projects/<id>/transiti
 (``web/static/pipeline.js``) and show the 409's unmet gates inside the card. Without
 script the form posts to this blueprint, which calls the same service
 (:func:`fondo.fund.transitions.move_project`) and shows the same reasons on the board.
+
+The project page's forms take a project to its financial-close gates without the API:
+link a stored yield study, approve a linked one (who and when recorded), make the P90
+finance case of a base case; each calls the service of the API's endpoint
+(:mod:`fondo.fund.links`) with the request loaded by the API's schema, and a refusal
+shows the page again with the reason beside the form, nothing stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -22,9 +29,14 @@ from fondo.accounts.models import Role
 from fondo.consultation import service as consultation_service
 from fondo.db import run_unit_of_work
 from fondo.errors import FondoError
-from fondo.fund import projects, transitions
+from fondo.fund import links, projects, transitions
 from fondo.fund.service import PipelineStage, Project, get_site, site_json
-from fondo.fund.schemas import TransitionRequestSchema
+from fondo.fund.schemas import (
+    P90CaseSchema,
+    StudyApprovalSchema,
+    StudyLinkSchema,
+    TransitionRequestSchema,
+)
 from fondo.request_body import load_request
 from web.context import db, settings
 from web.i18n import page_gettext as _
@@ -98,21 +110,100 @@ def move(project_id: int):
     return redirect(url_for("pipeline_pages.board", _anchor=f"project-{project_id}"), 303)
 
 
-@bp.get("/<int:project_id>")
-@page_roles(*PIPELINE_PAGE_ROLES)
-def project(project_id: int):
-    """A project: facts, site on the map, studies, finance cases, consultation, history."""
+def _project_page(project_id: int, errors: dict[str, str] | None = None, status: int = 200):
     session = db()
+    session.rollback()  # read what is committed (a refused action left nothing behind)
     row = projects.get_visible_project(session, project_id)
     record = projects.project_json(session, row)
     summary = card(row)
-    risk = None
     try:
         risk = consultation_service.social_risk_for_project(session, settings(), project_id)
     except FondoError:
         risk = None
-    return render_template("pipeline/project.html", p=record, card=summary, risk=risk,
-                           has_site=row.site_id is not None)
+    approved = [s["study_id"] for s in reversed(record["studies"]) if s["approved"]]
+    return render_template(
+        "pipeline/project.html", p=record, card=summary, risk=risk,
+        has_site=row.site_id is not None, errors=errors or {},
+        linkable=links.linkable_studies(session, row),
+        approvable=links.approvable_study_ids(session, row), approved_ids=approved,
+        p90_ids=links.p90_case_ids(session, row),
+        p90_ready=bool(approved and record["finance_cases"])), status
+
+
+@bp.get("/<int:project_id>")
+@page_roles(*PIPELINE_PAGE_ROLES)
+def project(project_id: int):
+    """A project: facts, site on the map, studies, finance cases, consultation, history."""
+    return _project_page(project_id)
+
+
+def _act(project_id: int, form: str, lead: str, anchor: str,
+         work: Callable[[Any, Project], Any]):
+    """Run ``work(session, project)`` as one unit of work, then back to the project page
+    (303); a refusal shows the page again with ``lead`` and the service's reason beside
+    ``form`` (4xx)."""
+    projects.get_visible_project(db(), project_id)  # an unknown project is the 404 page
+    try:
+        run_unit_of_work(db(), lambda s: work(s, projects.get_visible_project(s, project_id)))
+    except FondoError as exc:
+        db().rollback()
+        reason = _("Not accepted: %(reason)s", reason=exc.detail)
+        return _project_page(project_id, {form: f"{lead} {reason}"}, exc.status)
+    return redirect(url_for("pipeline_pages.project", project_id=project_id, _anchor=anchor),
+                    303)
+
+
+def _form_id(name: str) -> Any:
+    """A form's id field as the API's JSON would carry it (whole numbers as ``int``; other
+    text as given, for the schema to refuse; absent when empty)."""
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else (value or None)
+
+
+def _body(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@bp.post("/<int:project_id>/studies")
+@page_roles(*PIPELINE_PAGE_ROLES)
+def link_study(project_id: int):
+    """Link a stored yield study (the API's ``POST …/studies``)."""
+    body = _body(study_id=_form_id("study_id"))
+
+    def work(session, project):
+        loaded = load_request(StudyLinkSchema(), body)
+        return links.link_study(session, project, loaded["study_id"], current_user.email)
+
+    return _act(project_id, "link", _("The study was not linked."), "studies-h", work)
+
+
+@bp.post("/<int:project_id>/studies/<int:study_id>/approval")
+@page_roles(*PIPELINE_PAGE_ROLES)
+def approve_study(project_id: int, study_id: int):
+    """Approve a linked study (the API's ``POST …/studies/<id>/approval``): who and when
+    are the signed-in officer and now."""
+    body = _body(note=request.form.get("note", "").strip() or None)
+
+    def work(session, project):
+        loaded = load_request(StudyApprovalSchema(), body)
+        return links.approve_study(session, project, study_id, current_user.email,
+                                   current_user.id, loaded.get("note"))
+
+    return _act(project_id, "approve", _("The study was not approved."), "studies-h",
+                work)
+
+
+@bp.post("/<int:project_id>/p90-case")
+@page_roles(*PIPELINE_PAGE_ROLES)
+def p90_case(project_id: int):
+    """Make the P90 finance case of a base case (the API's ``POST …/p90-case``)."""
+    body = _body(case_id=_form_id("case_id"), study_id=_form_id("study_id"))
+
+    def work(session, project):
+        return links.create_p90_case(session, project, load_request(P90CaseSchema(), body),
+                                     current_user.id)
+
+    return _act(project_id, "p90", _("The P90 case was not made."), "cases-h", work)
 
 
 @bp.get("/<int:project_id>/site.geojson")

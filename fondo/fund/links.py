@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from fondo.errors import Conflict, InvalidInput, NotFound
 from fondo.finance import service as finance_service
+from fondo.fund import gates
 from fondo.fund.models import Project, ProjectStudy
-from fondo.orm import utcnow
+from fondo.orm import JobState, utcnow
 from fondo.screening import service as screening_service
 from fondo.studies import service as studies_service
+from fondo.studies.models import YieldStudy
 
 #: Engine fields of a finance case a P90 case drops: the P90 case's energy is the study's
 #: P90, so the P50/P90 pair of the base case no longer applies.
@@ -54,6 +56,35 @@ def link_study(session: Session, project: Project, study_id: int, actor: str) ->
     return link
 
 
+def linkable_studies(session: Session, project: Project) -> list[YieldStudy]:
+    """The stored studies :func:`link_study` would link to the project and that are not
+    linked to it yet: finished, of the project's technology; newest first."""
+    linked = select(ProjectStudy.study_id).where(ProjectStudy.project_id == project.id)
+    return list(session.scalars(select(YieldStudy).where(
+        YieldStudy.technology == project.technology, YieldStudy.status == JobState.SUCCESS,
+        YieldStudy.energy_p50_mwh.is_not(None), YieldStudy.id.not_in(linked))
+        .order_by(YieldStudy.id.desc())))
+
+
+def approvable_study_ids(session: Session, project: Project) -> set[int]:
+    """Ids of the project's linked studies :func:`approve_study` would approve: finished
+    and not approved yet."""
+    return set(session.scalars(select(ProjectStudy.study_id).join(
+        YieldStudy, YieldStudy.id == ProjectStudy.study_id).where(
+        ProjectStudy.project_id == project.id, ProjectStudy.approved_at.is_(None),
+        YieldStudy.status == JobState.SUCCESS, YieldStudy.energy_p50_mwh.is_not(None))))
+
+
+def p90_case_ids(session: Session, project: Project) -> set[int]:
+    """Ids of the project's finance cases run on an approved study's P90 energy (the cases
+    :func:`fondo.fund.gates.p90_dscr_covenant` tests)."""
+    studies = [studies_service.get_study(session, link.study_id) for link in session.scalars(
+        select(ProjectStudy).where(ProjectStudy.project_id == project.id,
+                                   ProjectStudy.approved_at.is_not(None)))]
+    return {case.id for case in finance_service.list_cases(session, project.id)
+            if any(gates.is_p90_case(case, study) for study in studies)}
+
+
 def approve_study(session: Session, project: Project, study_id: int, actor: str,
                   actor_id: int | None, note: str | None) -> ProjectStudy:
     """Record the approval of a linked study: who, when, on what (flushed).
@@ -64,6 +95,8 @@ def approve_study(session: Session, project: Project, study_id: int, actor: str,
         The study is not linked to the project.
     Conflict
         It is approved already (the first approval stands).
+    InvalidInput
+        The study has not finished (no energy to approve).
     """
     link = session.scalar(select(ProjectStudy).where(ProjectStudy.project_id == project.id,
                                                      ProjectStudy.study_id == study_id))
@@ -72,6 +105,7 @@ def approve_study(session: Session, project: Project, study_id: int, actor: str,
     if link.approved_at is not None:
         raise Conflict(f"Yield study {study_id} was approved by {link.approved_by} on "
                        f"{link.approved_at.isoformat()}.", field="study_id")
+    _finished_study(session, study_id)
     link.approved_by, link.approved_by_id = actor, actor_id
     link.approved_at, link.approval_note = utcnow(), note
     session.flush()
