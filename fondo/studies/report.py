@@ -259,7 +259,8 @@ def resource_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
                      f"{_number(a['wrf_mean_wind_speed_m_s'], 2)} m/s at "
                      f"{_number(a.get('wrf_height_m') or 0)} m"))
     if "wind_scaled_to_wrf" in a:
-        rows.append(("Station series scaled to the long-term reference",
+        rows.append(("Station hours mapped onto the site's hub-height distribution "
+                     "(Weibull at the long-term mean)",
                      "yes" if a["wind_scaled_to_wrf"] else "no"))
     return rows
 

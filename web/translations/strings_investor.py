@@ -221,7 +221,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "Paid in": ("Aportado", "Versé"),
     "Paid in and distributions by year [%(ccy)s]": ("Aportaciones y distribuciones por año [%(ccy)s]", "Versements et distributions par année [%(ccy)s]"),
     "Paid in by the LPs": ("Aportado por los inversionistas", "Versé par les commanditaires"),
-    "Percentiles of the equity IRR (P10: 10 % of the draws are lower)": ("Percentiles de la TIR del capital (P10: el 10 % de las simulaciones es menor)", "Centiles du TRI des fonds propres (P10 : 10 % des tirages sont inférieurs)"),
+    "Percentiles of the equity IRR (P10: one draw in ten is lower)": ("Percentiles de la TIR del capital (P10: una de cada diez simulaciones es menor)", "Centiles du TRI des fonds propres (P10 : un tirage sur dix est inférieur)"),
     "Percentiles of the fund’s net IRR (%(n)s draws)": ("Percentiles de la TIR neta del fondo (%(n)s simulaciones)", "Centiles du TRI net du fonds (%(n)s tirages)"),
     "Percentiles of the minimum DSCR": ("Percentiles del DSCR mínimo", "Centiles du DSCR minimal"),
     "Pipeline": ("Cartera de proyectos", "Pipeline"),
