@@ -1,7 +1,8 @@
 """The officers' consultation desk under ``/desk``: the consultations, and one
 consultation's page with its phase and what the protocol still needs to advance, the
 feedback and grievance queue (overdue first) with its actions, commitments, notices and
-their deliveries, and the record's verification and export.
+their deliveries, the subscribers (their addresses: officers only), and the record's
+verification and export.
 
 Every page reads :mod:`fondo.consultation.service`, the module the REST API reads, and
 every action is a plain HTML form (keyboard and screen-reader usable, no script needed)
@@ -87,6 +88,7 @@ def _page(consultation_id: int, errors: dict[str, str] | None = None, status: in
         "overdue_count": feedback["overdue_count"],
         "commitments": service.list_commitments(session, consultation_id)["commitments"],
         "notices": notices,
+        "subscribers": service.list_subscribers(session, consultation_id)["subscribers"],
         "verification": service.verify_consultation(session, consultation_id),
         "errors": errors or {},
         "form": form or {},

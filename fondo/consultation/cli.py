@@ -204,6 +204,16 @@ def subscribe(ctx, consultation_id, input_path):
     echo_json(_run(ctx, lambda ses, st: s.subscribe(ses, consultation_id, body)))
 
 
+@consultation.command("subscribers")
+@click.argument("consultation_id", type=DATABASE_ID)
+@click.pass_context
+@handle_errors
+@needs_database
+def subscribers(ctx, consultation_id):
+    """Who receives the notices, with their addresses, newest first (as GET …/subscribers)."""
+    echo_json(_run(ctx, lambda ses, st: s.list_subscribers(ses, consultation_id), commit=False))
+
+
 @consultation.command("submit")
 @click.argument("consultation_id", type=DATABASE_ID)
 @_input

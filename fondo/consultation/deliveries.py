@@ -64,6 +64,34 @@ def subscribe(session: Session, consultation_id: Any, body: Mapping[str, Any]) -
     return {"consultation_id": consultation.id, "subscribed": True}
 
 
+#: Channel of each contact field of a subscriber (what :func:`deliver_notice` sends on).
+SUBSCRIBER_CHANNELS = (("email", "email"), ("phone", "sms"))
+
+
+def subscriber_view(subscriber: ConsultationSubscriber) -> dict[str, Any]:
+    """A subscriber with their contact details (officers only: personal data)."""
+    return {"id": subscriber.id, "email": subscriber.email, "phone": subscriber.phone,
+            "language": subscriber.language,
+            "channels": [channel for field, channel in SUBSCRIBER_CHANNELS
+                         if getattr(subscriber, field)],
+            "created_at": iso(subscriber.created_at), "is_demo": subscriber.is_demo}
+
+
+def list_subscribers(session: Session, consultation_id: Any) -> dict[str, Any]:
+    """A consultation's subscribers, newest first (officers only: shows the addresses).
+
+    Each has its ``email`` and/or ``phone``, the ``language`` of the notices it receives,
+    the ``channels`` a delivery uses (``email``, ``sms``) and when it subscribed.
+    """
+    consultation = load_consultation(session, consultation_id)
+    rows = session.scalars(select(ConsultationSubscriber).where(
+        ConsultationSubscriber.consultation_id == consultation.id)
+        .order_by(ConsultationSubscriber.created_at.desc(), ConsultationSubscriber.id.desc()))
+    subscribers = [subscriber_view(row) for row in rows]
+    return {"consultation_id": consultation.id, "subscriber_count": len(subscribers),
+            "subscribers": subscribers}
+
+
 def _notice_message(notice: ConsultationNotice, language: str) -> tuple[str, str]:
     domain = notice_domain(notice, language)
     return domain.title, domain.full_text()

@@ -50,6 +50,7 @@ from fondo.consultation.deliveries import (
     claim_delivery,
     deliver_notice,
     list_deliveries,
+    list_subscribers,
     subscribe,
 )
 from fondo.consultation.decisions import list_project_decisions, record_project_decision
@@ -113,6 +114,7 @@ __all__ = [
     "list_feedback",
     "list_language_agents",
     "list_project_decisions",
+    "list_subscribers",
     "list_notices",
     "parse_published",
     "poster_pdf",

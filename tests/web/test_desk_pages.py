@@ -278,3 +278,21 @@ def test_a_commitment_is_followed_up_from_the_desk(client, settings, make_user):
     with session_scope(settings) as session:
         (row,) = cs.list_commitments(session, cid)["commitments"]
     assert row["status"] == "fulfilled"
+
+
+def test_the_subscribers_are_listed_to_an_officer(app, client, settings, make_user, desk):
+    cid = desk
+    with session_scope(settings) as session:
+        cs.subscribe(session, cid, {"email": "ana@example.org"})
+        cs.subscribe(session, cid, {"phone": "+524831234567", "language": "en"})
+    _sign_in(client, make_user)
+    page = client.get(f"/desk/{cid}").get_data(as_text=True)
+    section = page[page.index('id="subscribers"'):page.index('id="record"')]
+    assert "Suscriptores" in section and "2 personas reciben los avisos" in section
+    assert section.index("+524831234567") < section.index("ana@example.org")  # newest first
+    assert 'href="#subscribers"' in page
+    for role in ("analyst", "investor"):
+        other = app.test_client()
+        _sign_in(other, make_user, role)
+        r = other.get(f"/desk/{cid}")
+        assert r.status_code == 403 and "ana@example.org" not in r.get_data(as_text=True)

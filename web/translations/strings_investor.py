@@ -390,6 +390,13 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "Consultations": ("Consultas", "Consultations"),
     "Municipalities": ("Municipios", "Municipalités"),
     "Public answer": ("Respuesta pública", "Réponse publique"),
+    # the desk's subscribers
+    "Subscribers": ("Suscriptores", "Abonnés"),
+    "%(n)s people receive the notices by e-mail or SMS (personal data: officers only).": ("%(n)s personas reciben los avisos por correo o SMS (datos personales: solo personal del fondo).", "%(n)s personnes reçoivent les avis par courriel ou SMS (données personnelles : personnel du fonds seulement)."),
+    "Phone": ("Teléfono", "Téléphone"),
+    "Channels": ("Canales", "Canaux"),
+    "Subscribed": ("Fecha de suscripción", "Date d’abonnement"),
+    "No subscriber yet.": ("Aún no hay suscriptores.", "Aucun abonné pour l’instant."),
 }
 
 ES: dict[str, str] = {msgid: pair[0] for msgid, pair in _PAIRS.items()}
