@@ -29,6 +29,13 @@ from fondo.consultation.models import (
 from fondo.consultation.notices import load_notice, notice_domain, portal_url, poster_pdf
 from fondo.db import run_unit_of_work
 from fondo.errors import InvalidInput
+from fondo.jobs import create_job
+from fondo.orm import Job
+
+#: Celery task that delivers a notice (:mod:`fondo.consultation.tasks`).
+DELIVER_NOTICE_TASK = "fondo.consultation.deliver_notice"
+#: Kind of the job that follows a delivery (``GET /api/v1/tasks/<id>``).
+DELIVER_NOTICE_JOB = "consultation_deliver_notice"
 
 #: A claim ("sending") older than this is taken to belong to a worker that died. [minutes]
 DELIVERY_CLAIM_STALE_MINUTES = 10
@@ -167,6 +174,19 @@ def _record_delivery(session: Session, settings: Mapping[str, Any], consultation
         "notice_id": notice_id, "delivery_id": delivery_id, "channel": channel,
         "recipient_sha256": sha256_text(recipient.lower()), "status": status,
         "error": error}, now)
+
+
+def create_delivery_job(session: Session, consultation_id: Any, notice_id: Any,
+                        user_id: int | None = None) -> Job:
+    """Add the job of a notice's delivery (not committed); a 404 for an unknown notice.
+
+    The caller commits, then sends :data:`DELIVER_NOTICE_TASK` with ``job.params``
+    (:func:`fondo.jobs.launch`), as ``POST …/notices/<id>/deliver`` and the desk's button do.
+    """
+    consultation = load_consultation(session, consultation_id)
+    notice = load_notice(session, consultation, notice_id)
+    params = {"consultation_id": consultation.id, "notice_id": notice.id}
+    return create_job(session, DELIVER_NOTICE_JOB, params, user_id=user_id)
 
 
 def claim_delivery(session: Session, consultation_id: int, notice_id: int, subscriber_id: int,

@@ -45,7 +45,7 @@ from fondo.consultation.schemas_v2 import (
     SuspensionRequestSchema,
 )
 from fondo.db import run_unit_of_work
-from fondo.jobs import create_job, job_status, launch
+from fondo.jobs import job_status, launch
 from fondo.request_body import load_request
 from web.api.docs import Blueprint, request_json, responses_doc
 from web.auth import api_user, require_role
@@ -258,11 +258,9 @@ def poster(consultation_id: int, notice_id: int):
 def deliver(consultation_id: int, notice_id: int):
     """E-mail the notice to subscribers and queue SMS, as a task (202; follow `Location`)."""
     session = db()
-    service.get_notice(session, consultation_id, notice_id)  # 404 before queueing
-    params = {"consultation_id": consultation_id, "notice_id": notice_id}
-    job = create_job(session, "consultation_deliver_notice", params, user_id=api_user().id)
+    job = service.create_delivery_job(session, consultation_id, notice_id, api_user().id)
     session.commit()
-    launch(celery_app(), "fondo.consultation.deliver_notice", job, params)
+    launch(celery_app(), service.DELIVER_NOTICE_TASK, job, job.params)
     session.refresh(job)
     return job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"}
 

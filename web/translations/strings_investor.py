@@ -397,6 +397,16 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "Channels": ("Canales", "Canaux"),
     "Subscribed": ("Fecha de suscripción", "Date d’abonnement"),
     "No subscriber yet.": ("Aún no hay suscriptores.", "Aucun abonné pour l’instant."),
+    # the desk's notices
+    "Publish the current phase’s notice": ("Publicar el aviso de la etapa actual", "Publier l’avis de la phase en cours"),
+    "Community the meeting is for": ("Comunidad a la que se convoca", "Communauté convoquée"),
+    "Starts at (the community’s local time)": ("Empieza (hora local de la comunidad)", "Début (heure locale de la communauté)"),
+    "Ends at (optional)": ("Termina (opcional)", "Fin (facultatif)"),
+    "Language the meeting is held in": ("Lengua de la reunión", "Langue de la réunion"),
+    "Publish the notice": ("Publicar el aviso", "Publier l’avis"),
+    "The notice is published in Spanish and English. Its versions in the agreed community languages (protocol version 2) are given through the API (POST /api/v1/consultations/<id>/notices, community_language_versions).": ("El aviso se publica en español e inglés. Sus versiones en las lenguas comunitarias acordadas (protocolo versión 2) se dan por la API (POST /api/v1/consultations/<id>/notices, community_language_versions).", "L’avis est publié en espagnol et en anglais. Ses versions dans les langues communautaires convenues (protocole version 2) se donnent par l’API (POST /api/v1/consultations/<id>/notices, community_language_versions)."),
+    "Send notice %(id)s to the subscribers (e-mail and SMS)": ("Enviar el aviso %(id)s a los suscriptores (correo y SMS)", "Envoyer l’avis %(id)s aux abonnés (courriel et SMS)"),
+    "Deliveries appear here as they are made (reload the page); a subscriber already served is not sent the notice again.": ("Los envíos aparecen aquí conforme se hacen (recargue la página); a quien ya lo recibió no se le vuelve a enviar.", "Les envois apparaissent ici au fur et à mesure (rechargez la page) ; un abonné déjà servi ne reçoit pas l’avis une seconde fois."),
 }
 
 ES: dict[str, str] = {msgid: pair[0] for msgid, pair in _PAIRS.items()}
