@@ -25,6 +25,25 @@ PREPARACION_RECORDS = (
 )
 
 
+def make_project(settings, lat_lon: tuple[float, float], name: str = "Parque de prueba") -> int:
+    """A wind project on a site at ``lat_lon`` (degrees, EPSG:4326); its id."""
+    import shapely
+
+    from fondo.db import session_scope
+    from fondo.fund.models import Project, Site
+    from fondo.orm import Technology
+
+    lat, lon = lat_lon
+    with session_scope(settings) as session:
+        site = Site(name=name, technology=Technology.WIND, geometry=shapely.Point(lon, lat))
+        session.add(site)
+        session.flush()
+        project = Project(name=name, technology=Technology.WIND, site_id=site.id)
+        session.add(project)
+        session.flush()
+        return project.id
+
+
 def complete_phase(session, settings, cid: int, actor: str = "ana") -> dict[str, Any]:
     """Record every step, artefact and condition of the consultation's current phase (and,
     in preparacion, version 2's records first); the caller moves the phase."""

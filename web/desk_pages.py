@@ -1,4 +1,5 @@
-"""The officers' consultation desk under ``/desk``: the consultations, and one
+"""The officers' consultation desk under ``/desk``: the consultations (a new one opened from
+the list), and one
 consultation's page with its phase and what the protocol still needs to advance, the
 feedback and grievance queue (overdue first) with its actions, commitments, notices (published
 from the page) and their deliveries (sent from the page, as the API's task), the subscribers (their addresses: officers only), and the record's
@@ -14,6 +15,7 @@ and nothing stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,7 @@ from fondo.accounts.models import Role
 from fondo.consultation import service
 from fondo.consultation.schemas import (
     CommitmentStatusRequestSchema,
+    ConsultationRequestSchema,
     EvidenceRequestSchema,
     FeedbackActionRequestSchema,
     MeetingRequestSchema,
@@ -32,6 +35,7 @@ from fondo.consultation.schemas import (
 )
 from fondo.db import run_unit_of_work
 from fondo.errors import FondoError
+from fondo.fund import projects
 from fondo.jobs import launch
 from fondo.request_body import load_request
 from web.context import celery_app, db, settings
@@ -63,15 +67,62 @@ def queue_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=key)
 
 
-@bp.get("/")
-@page_roles(Role.OFFICER)
-def index():
-    """Every consultation with its phase, communities and overdue submissions."""
+def _index(errors: dict[str, str] | None = None, status: int = 200,
+           form: dict[str, str] | None = None):
     session = db()
+    session.rollback()  # read what is committed (a refused action left nothing behind)
     rows = service.list_consultations(session, settings())["consultations"]
     for row in rows:
         row["overdue_count"] = service.list_feedback(session, row["id"])["overdue_count"]
-    return render_template("desk/list.html", consultations=rows)
+    sited = [p for p in projects.list_projects(session) if p.site_id is not None]
+    return render_template("desk/list.html", consultations=rows, projects=sited,
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.get("/")
+@page_roles(Role.OFFICER)
+def index():
+    """Every consultation with its phase, communities and overdue submissions, and the form
+    that opens one for a project's site."""
+    return _index()
+
+
+def consultation_body(form) -> dict[str, Any]:
+    """The request of the form that opens a consultation (``POST /api/v1/consultations``):
+    numbers stay text when they are not numbers, for the API's schema to refuse naming the
+    field; the known indigenous localities are INEGI keys separated by spaces or commas."""
+    body: dict[str, Any] = {}
+    raw = form.get("project_id", "").strip()
+    if raw:
+        body["project_id"] = int(raw) if raw.isdigit() else raw
+    raw = form.get("max_distance_km", "").strip()
+    if raw:
+        try:
+            body["max_distance_km"] = float(raw)
+        except ValueError:
+            body["max_distance_km"] = raw
+    keys = [k for k in re.split(r"[\s,;]+", form.get("known_indigenous_localities", "")) if k]
+    if keys:
+        body["known_indigenous_localities"] = keys
+    return body | form_texts(form, ("override_reason",))
+
+
+@bp.post("/")
+@page_roles(Role.OFFICER)
+def open_consultation():
+    """Open a consultation (the API's service): the siting rule screens the project's site;
+    a refusal (a consultation already open, a site the rule does not require one for, without
+    a reason to open it anyway) is shown beside the form, nothing stored."""
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    actor = current_user.email
+    try:
+        loaded = load_request(ConsultationRequestSchema(), consultation_body(request.form))
+        out = run_unit_of_work(db(), lambda s: service.create_consultation(s, settings(), loaded,
+                                                                            actor))
+    except FondoError as exc:
+        db().rollback()
+        return _index({"open": _refusal_text(exc)}, exc.status, form)
+    return redirect(url_for("desk_pages.consultation", consultation_id=out["id"]), 303)
 
 
 def _page(consultation_id: int, errors: dict[str, str] | None = None, status: int = 200,
@@ -127,9 +178,13 @@ def _refused(consultation_id: int, error_key: str, exc: FondoError,
     """The page again, nothing stored, with the refusal's reason (and the field it names)
     beside the item ``error_key``."""
     db().rollback()
+    return _page(consultation_id, {error_key: _refusal_text(exc)}, exc.status, form)
+
+
+def _refusal_text(exc: FondoError) -> str:
+    """A refusal's reason as the page shows it, with the field it names."""
     field = f" ({exc.field})" if getattr(exc, "field", None) else ""
-    errors = {error_key: _("Not accepted: %(reason)s", reason=exc.detail) + field}
-    return _page(consultation_id, errors, exc.status, form)
+    return _("Not accepted: %(reason)s", reason=exc.detail) + field
 
 
 def _text(name: str) -> str | None:

@@ -9,10 +9,11 @@ import json
 import os
 
 import pytest
-import shapely
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import select, text
+
+from consultation_support import make_project
 
 import fondo.consultation.clock as consultation_clock
 import fondo.consultation.service as cs
@@ -20,8 +21,6 @@ from fondo.consultation.models import ConsultationEvent
 from fondo.consultation.schemas import CommunityChangeRequestSchema, ConsultationRequestSchema
 from fondo.db import engine_for, session_factory, session_scope
 from fondo.errors import Conflict, InvalidInput
-from fondo.fund.models import Project, Site
-from fondo.orm import Technology
 from fondo.request_body import load_request
 from tests_support import DATA_DIR
 
@@ -53,18 +52,6 @@ def clock(monkeypatch):
     c = Clock(START)
     monkeypatch.setattr(consultation_clock, "clock", c)
     return c
-
-
-def make_project(settings, lat_lon, name="Parque de prueba") -> int:
-    lat, lon = lat_lon
-    with session_scope(settings) as session:
-        site = Site(name=name, technology=Technology.WIND, geometry=shapely.Point(lon, lat))
-        session.add(site)
-        session.flush()
-        project = Project(name=name, technology=Technology.WIND, site_id=site.id)
-        session.add(project)
-        session.flush()
-        return project.id
 
 
 @pytest.fixture

@@ -437,3 +437,53 @@ def test_protocol_v2_refuses_a_notice_without_the_agreed_language_version(
     error = error[:error.index("</div>")]
     assert "Náhuatl" in error and "(community_language_versions)" in error
     assert _stored(settings, cid) == before
+
+
+def _consultation_ids(settings) -> list[int]:
+    with session_scope(settings) as session:
+        return [c["id"] for c in cs.list_consultations(session, settings)["consultations"]]
+
+
+def test_an_officer_opens_a_consultation_from_the_list(app, client, settings, make_user,
+                                                      monkeypatch):
+    from consultation_support import make_project
+
+    monkeypatch.setattr(consultation_clock, "clock", lambda: SUBMITTED)
+    huasteca = make_project(settings, (21.26274, -98.79152), "Parque <i>Huasteca</i>")
+    candela = make_project(settings, (26.84028, -100.66389), "Parque Candela")  # type D, no one near
+    _sign_in(client, make_user)
+    page = client.get("/desk/?lang=en").get_data(as_text=True)
+    assert f'<option value="{huasteca}">Parque &lt;i&gt;Huasteca&lt;/i&gt;' in page
+    token = _csrf(page)
+    assert client.post("/desk/", data={"project_id": str(huasteca)}).status_code == 400  # CSRF
+    for role in ("analyst", "investor"):
+        other = app.test_client()
+        login = other.get("/login").get_data(as_text=True)
+        _sign_in(other, make_user, role)
+        assert other.post("/desk/", data={"project_id": str(huasteca),
+                                          "csrf_token": _csrf(login)}).status_code == 403
+    refusals = [({"project_id": str(huasteca), "max_distance_km": "80"}, 422, "max_distance_km"),
+                ({"project_id": str(huasteca), "max_distance_km": "lejos"}, 422,
+                 "max_distance_km"),
+                ({"project_id": str(huasteca), "known_indigenous_localities": "2403 x"}, 422,
+                 "known_indigenous_localities"),
+                ({"project_id": "999999"}, 422, "project_id"),
+                ({"project_id": str(candela), "max_distance_km": "5"}, 409, "project_id")]
+    for data, status, field in refusals:
+        r = client.post("/desk/?lang=en", data={**data, "csrf_token": token})
+        assert r.status_code == status, (data, r.status_code)
+        answer = r.get_data(as_text=True)
+        error = answer[answer.index('id="open-error"'):]
+        assert f"({field})" in error[:error.index("</div>")], data
+        assert _consultation_ids(settings) == []
+    r = client.post("/desk/", data={"project_id": str(huasteca), "csrf_token": token,
+                                    "known_indigenous_localities": "240370005, 240370010"})
+    assert r.status_code == 303
+    (cid,) = _consultation_ids(settings)
+    assert r.headers["Location"].endswith(f"/desk/{cid}")
+    r = client.post("/desk/?lang=en", data={"project_id": str(huasteca), "csrf_token": token})
+    assert r.status_code == 409 and "already has consultation" in r.get_data(as_text=True)
+    r = client.post("/desk/", data={"project_id": str(candela), "max_distance_km": "5",
+                                    "override_reason": "revisión voluntaria",
+                                    "csrf_token": token})
+    assert r.status_code == 303 and len(_consultation_ids(settings)) == 2
