@@ -82,3 +82,31 @@ def make_project(settings, lat_lon: tuple[float, float], name: str = "Parque de 
         session.add(project)
         session.flush()
         return project.id
+
+
+#: The community language of the Huasteca potosina (INALI group and variant).
+NAHUATL = {"language": "Náhuatl", "variant": "náhuatl de la Huasteca potosina"}
+
+#: Version 2 records of the acuerdos previos phase: Spanish and Nahuatl agreed.
+ACUERDOS_RECORDS = (
+    {"kind": "languages", "languages": [{"language": "español"}, NAHUATL]},
+    {"kind": "participation", "disaggregate_by_age": True, "separate_sessions": ["women"]},
+    {"kind": "results_scope", "statement": "Obligan al promovente",
+     "binding_on": ["developer", "fund"]},
+)
+
+
+def agree_nahuatl(session, settings, cid: int, accepted_on: str,
+                  actor: str = "ana") -> dict[str, int]:
+    """In acuerdos previos: record Spanish and Nahuatl as the agreed languages, a translator
+    and an interpreter the community accepted, and the phase's other records; the caller
+    completes the phase (:func:`complete_phase`) and moves it. Returns the agents' ids."""
+    from fondo.consultation.schemas_v2 import LanguageAgentRequestSchema
+
+    for body in ACUERDOS_RECORDS:
+        cs.record_fact(session, settings, cid, load_request(FactRequestSchema(), body), actor)
+    return {role: cs.add_language_agent(session, settings, cid, load_request(
+        LanguageAgentRequestSchema(), {"role": role, "name": f"Persona {role}", **NAHUATL,
+                                       "accepted_on": accepted_on,
+                                       "acceptance_reference": "Acta de asamblea 3/2026"}),
+        actor)["id"] for role in ("translator", "interpreter")}

@@ -1,7 +1,9 @@
-"""The officers' consultation desk under ``/desk``: the consultations, and one
+"""The officers' consultation desk under ``/desk``: the consultations (a new one opened from
+the list), and one
 consultation's page with its phase and what the protocol still needs to advance, the
-feedback and grievance queue (overdue first) with its actions, commitments, notices and
-their deliveries, and the record's verification and export.
+feedback and grievance queue (overdue first) with its actions, commitments, notices (published
+from the page) and their deliveries (sent from the page, as the API's task), the subscribers (their addresses: officers only), and the record's
+verification and export.
 
 Every page reads :mod:`fondo.consultation.service`, the module the REST API reads, and
 every action is a plain HTML form (keyboard and screen-reader usable, no script needed)
@@ -13,6 +15,7 @@ and nothing stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,15 +26,19 @@ from fondo.accounts.models import Role
 from fondo.consultation import service
 from fondo.consultation.schemas import (
     CommitmentStatusRequestSchema,
+    ConsultationRequestSchema,
     EvidenceRequestSchema,
     FeedbackActionRequestSchema,
     MeetingRequestSchema,
+    NoticeRequestSchema,
     PhaseChangeRequestSchema,
 )
 from fondo.db import run_unit_of_work
 from fondo.errors import FondoError
+from fondo.fund import projects
+from fondo.jobs import launch
 from fondo.request_body import load_request
-from web.context import db, settings
+from web.context import celery_app, db, settings
 from web.i18n import community_timezone
 from web.i18n import page_gettext as _
 from web.pages import page_roles
@@ -60,15 +67,62 @@ def queue_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=key)
 
 
-@bp.get("/")
-@page_roles(Role.OFFICER)
-def index():
-    """Every consultation with its phase, communities and overdue submissions."""
+def _index(errors: dict[str, str] | None = None, status: int = 200,
+           form: dict[str, str] | None = None):
     session = db()
+    session.rollback()  # read what is committed (a refused action left nothing behind)
     rows = service.list_consultations(session, settings())["consultations"]
     for row in rows:
         row["overdue_count"] = service.list_feedback(session, row["id"])["overdue_count"]
-    return render_template("desk/list.html", consultations=rows)
+    sited = [p for p in projects.list_projects(session) if p.site_id is not None]
+    return render_template("desk/list.html", consultations=rows, projects=sited,
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.get("/")
+@page_roles(Role.OFFICER)
+def index():
+    """Every consultation with its phase, communities and overdue submissions, and the form
+    that opens one for a project's site."""
+    return _index()
+
+
+def consultation_body(form) -> dict[str, Any]:
+    """The request of the form that opens a consultation (``POST /api/v1/consultations``):
+    numbers stay text when they are not numbers, for the API's schema to refuse naming the
+    field; the known indigenous localities are INEGI keys separated by spaces or commas."""
+    body: dict[str, Any] = {}
+    raw = form.get("project_id", "").strip()
+    if raw:
+        body["project_id"] = int(raw) if raw.isdigit() else raw
+    raw = form.get("max_distance_km", "").strip()
+    if raw:
+        try:
+            body["max_distance_km"] = float(raw)
+        except ValueError:
+            body["max_distance_km"] = raw
+    keys = [k for k in re.split(r"[\s,;]+", form.get("known_indigenous_localities", "")) if k]
+    if keys:
+        body["known_indigenous_localities"] = keys
+    return body | form_texts(form, ("override_reason",))
+
+
+@bp.post("/")
+@page_roles(Role.OFFICER)
+def open_consultation():
+    """Open a consultation (the API's service): the siting rule screens the project's site;
+    a refusal (a consultation already open, a site the rule does not require one for, without
+    a reason to open it anyway) is shown beside the form, nothing stored."""
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    actor = current_user.email
+    try:
+        loaded = load_request(ConsultationRequestSchema(), consultation_body(request.form))
+        out = run_unit_of_work(db(), lambda s: service.create_consultation(s, settings(), loaded,
+                                                                            actor))
+    except FondoError as exc:
+        db().rollback()
+        return _index({"open": _refusal_text(exc)}, exc.status, form)
+    return redirect(url_for("desk_pages.consultation", consultation_id=out["id"]), 303)
 
 
 def _page(consultation_id: int, errors: dict[str, str] | None = None, status: int = 200,
@@ -87,6 +141,7 @@ def _page(consultation_id: int, errors: dict[str, str] | None = None, status: in
         "overdue_count": feedback["overdue_count"],
         "commitments": service.list_commitments(session, consultation_id)["commitments"],
         "notices": notices,
+        "subscribers": service.list_subscribers(session, consultation_id)["subscribers"],
         "verification": service.verify_consultation(session, consultation_id),
         "errors": errors or {},
         "form": form or {},
@@ -113,12 +168,23 @@ def _act(consultation_id: int, error_key: str, schema: Any, body: dict[str, Any]
         loaded = load_request(schema, body)
         run_unit_of_work(db(), lambda s: work(s, loaded))
     except FondoError as exc:
-        db().rollback()
-        field = f" ({exc.field})" if getattr(exc, "field", None) else ""
-        errors = {error_key: _("Not accepted: %(reason)s", reason=exc.detail) + field}
-        return _page(consultation_id, errors, exc.status, form)
+        return _refused(consultation_id, error_key, exc, form)
     return redirect(url_for("desk_pages.consultation", consultation_id=consultation_id,
                             _anchor=anchor), 303)
+
+
+def _refused(consultation_id: int, error_key: str, exc: FondoError,
+             form: dict[str, str] | None = None):
+    """The page again, nothing stored, with the refusal's reason (and the field it names)
+    beside the item ``error_key``."""
+    db().rollback()
+    return _page(consultation_id, {error_key: _refusal_text(exc)}, exc.status, form)
+
+
+def _refusal_text(exc: FondoError) -> str:
+    """A refusal's reason as the page shows it, with the field it names."""
+    field = f" ({exc.field})" if getattr(exc, "field", None) else ""
+    return _("Not accepted: %(reason)s", reason=exc.detail) + field
 
 
 def _text(name: str) -> str | None:
@@ -178,39 +244,52 @@ MEETING_COUNTS = ("attendance_count", "attendance_women", "attendance_men",
 MEETING_TEXTS = ("place", "interpreter_language", "minutes_reference", "summary")
 
 
+def local_datetime_text(raw: str, states: list[str]) -> str:
+    """A time typed as the community's local time (a ``datetime-local`` value) as ISO-8601
+    with the community's UTC offset; text that is no time stays as typed, for the API's
+    schema to refuse naming the field."""
+    import datetime as dt
+
+    try:
+        local = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=community_timezone(states))
+    return local.isoformat()
+
+
+def _states(consultation_id: int) -> list[str]:
+    """The states of the consultation's municipalities (their time zone is the community's)."""
+    consultation = service.get_consultation(db(), settings(), consultation_id)
+    return [m["state"] for m in consultation.get("municipalities") or []]
+
+
+def form_texts(form, names: tuple[str, ...]) -> dict[str, str]:
+    """The text fields ``names`` of a form, stripped; empty ones left out."""
+    return {name: form.get(name).strip() for name in names if form.get(name, "").strip()}
+
+
 def meeting_body(form, states: list[str]) -> dict[str, Any]:
     """The meeting request of the form: ``held_at`` typed as the community's local time
     (a ``datetime-local`` value) gets the community's UTC offset; counts stay text when
     they are not whole numbers, for the API's schema to refuse naming the field."""
-    import datetime as dt
-
     body: dict[str, Any] = {}
     raw = form.get("held_at", "").strip()
     if raw:
-        try:
-            local = dt.datetime.fromisoformat(raw)
-            if local.tzinfo is None:
-                local = local.replace(tzinfo=community_timezone(states))
-            body["held_at"] = local.isoformat()
-        except ValueError:
-            body["held_at"] = raw
+        body["held_at"] = local_datetime_text(raw, states)
     for name in MEETING_COUNTS:
         value = form.get(name, "").strip()
         if value:
             body[name] = int(value) if value.isdigit() else value
-    for name in MEETING_TEXTS:
-        if form.get(name, "").strip():
-            body[name] = form.get(name).strip()
-    return body
+    return body | form_texts(form, MEETING_TEXTS)
 
 
 @bp.post("/<int:consultation_id>/meetings")
 @page_roles(Role.OFFICER)
 def meeting(consultation_id: int):
     """Record a meeting held, with the reference of its minutes (the API's meeting)."""
-    consultation = service.get_consultation(db(), settings(), consultation_id)
-    states = [m["state"] for m in consultation.get("municipalities") or []]
-    body = meeting_body(request.form, states)
+    body = meeting_body(request.form, _states(consultation_id))
     actor = current_user.email
     return _act(consultation_id, "meeting", MeetingRequestSchema(), body,
                 lambda s, b: service.record_meeting(s, settings(), consultation_id, b, actor),
@@ -229,3 +308,49 @@ def commitment(consultation_id: int, commitment_id: str):
                 body, lambda s, b: service.change_commitment(s, settings(), consultation_id,
                                                              commitment_id, b, actor),
                 "commitments")
+
+
+#: Times of the notice form, typed as the community's local time.
+NOTICE_TIMES = ("starts_at", "ends_at")
+#: Text fields of the notice form.
+NOTICE_TEXTS = ("community", "place", "meeting_language", "interpreter_language")
+
+
+def notice_body(form, states: list[str]) -> dict[str, Any]:
+    """The notice request of the form (``POST …/notices``): the meeting's start and end typed
+    as the community's local time get its UTC offset; empty fields are left out, for the
+    API's schema to name the one that is required."""
+    body: dict[str, Any] = {}
+    for name in NOTICE_TIMES:
+        if form.get(name, "").strip():
+            body[name] = local_datetime_text(form.get(name).strip(), states)
+    return body | form_texts(form, NOTICE_TEXTS)
+
+
+@bp.post("/<int:consultation_id>/notices")
+@page_roles(Role.OFFICER)
+def notice(consultation_id: int):
+    """Publish the current phase's notice (the API's notice). Its versions in the agreed
+    community languages (protocol version 2) are given through the API; without them the
+    protocol's refusal is shown beside the form."""
+    body = notice_body(request.form, _states(consultation_id))
+    actor = current_user.email
+    return _act(consultation_id, "notice", NoticeRequestSchema(), body,
+                lambda s, b: service.publish_notice(s, settings(), consultation_id, b, actor),
+                "notices")
+
+
+@bp.post("/<int:consultation_id>/notices/<int:notice_id>/deliver")
+@page_roles(Role.OFFICER)
+def deliver(consultation_id: int, notice_id: int):
+    """Send a notice to the subscribers: the API's delivery task (e-mail and SMS; a
+    subscriber already served is skipped), then back to the notice."""
+    session = db()
+    try:
+        job = service.create_delivery_job(session, consultation_id, notice_id, current_user.id)
+        session.commit()
+        launch(celery_app(), service.DELIVER_NOTICE_TASK, job, job.params)
+    except FondoError as exc:
+        return _refused(consultation_id, f"notice-{notice_id}", exc)
+    return redirect(url_for("desk_pages.consultation", consultation_id=consultation_id,
+                            _anchor=f"notice-{notice_id}"), 303)

@@ -194,6 +194,12 @@ def subscribe(ctx, consultation_id, input_path):
           lambda ses, st, body: s.subscribe(ses, consultation_id, body))
 
 
+@_command("subscribers", _consultation_id)
+def subscribers(ctx, consultation_id):
+    """Who receives the notices, with their addresses, newest first (as GET …/subscribers)."""
+    _get(ctx, lambda ses, st: s.list_subscribers(ses, consultation_id))
+
+
 @_command("submit", _consultation_id, _input)
 def submit(ctx, consultation_id, input_path):
     """Submit feedback or a grievance (as POST …/feedback); prints the receipt."""

@@ -29,6 +29,13 @@ from fondo.consultation.models import (
 from fondo.consultation.notices import load_notice, notice_domain, portal_url, poster_pdf
 from fondo.db import run_unit_of_work
 from fondo.errors import InvalidInput
+from fondo.jobs import create_job
+from fondo.orm import Job
+
+#: Celery task that delivers a notice (:mod:`fondo.consultation.tasks`).
+DELIVER_NOTICE_TASK = "fondo.consultation.deliver_notice"
+#: Kind of the job that follows a delivery (``GET /api/v1/tasks/<id>``).
+DELIVER_NOTICE_JOB = "consultation_deliver_notice"
 
 #: A claim ("sending") older than this is taken to belong to a worker that died. [minutes]
 DELIVERY_CLAIM_STALE_MINUTES = 10
@@ -62,6 +69,34 @@ def subscribe(session: Session, consultation_id: Any, body: Mapping[str, Any]) -
                                            is_demo=consultation.is_demo))
         session.flush()
     return {"consultation_id": consultation.id, "subscribed": True}
+
+
+#: Channel of each contact field of a subscriber (what :func:`deliver_notice` sends on).
+SUBSCRIBER_CHANNELS = (("email", "email"), ("phone", "sms"))
+
+
+def subscriber_view(subscriber: ConsultationSubscriber) -> dict[str, Any]:
+    """A subscriber with their contact details (officers only: personal data)."""
+    return {"id": subscriber.id, "email": subscriber.email, "phone": subscriber.phone,
+            "language": subscriber.language,
+            "channels": [channel for field, channel in SUBSCRIBER_CHANNELS
+                         if getattr(subscriber, field)],
+            "created_at": iso(subscriber.created_at), "is_demo": subscriber.is_demo}
+
+
+def list_subscribers(session: Session, consultation_id: Any) -> dict[str, Any]:
+    """A consultation's subscribers, newest first (officers only: shows the addresses).
+
+    Each has its ``email`` and/or ``phone``, the ``language`` of the notices it receives,
+    the ``channels`` a delivery uses (``email``, ``sms``) and when it subscribed.
+    """
+    consultation = load_consultation(session, consultation_id)
+    rows = session.scalars(select(ConsultationSubscriber).where(
+        ConsultationSubscriber.consultation_id == consultation.id)
+        .order_by(ConsultationSubscriber.created_at.desc(), ConsultationSubscriber.id.desc()))
+    subscribers = [subscriber_view(row) for row in rows]
+    return {"consultation_id": consultation.id, "subscriber_count": len(subscribers),
+            "subscribers": subscribers}
 
 
 def _notice_message(notice: ConsultationNotice, language: str) -> tuple[str, str]:
@@ -139,6 +174,19 @@ def _record_delivery(session: Session, settings: Mapping[str, Any], consultation
         "notice_id": notice_id, "delivery_id": delivery_id, "channel": channel,
         "recipient_sha256": sha256_text(recipient.lower()), "status": status,
         "error": error}, now)
+
+
+def create_delivery_job(session: Session, consultation_id: Any, notice_id: Any,
+                        user_id: int | None = None) -> Job:
+    """Add the job of a notice's delivery (not committed); a 404 for an unknown notice.
+
+    The caller commits, then sends :data:`DELIVER_NOTICE_TASK` with ``job.params``
+    (:func:`fondo.jobs.launch`), as ``POST …/notices/<id>/deliver`` and the desk's button do.
+    """
+    consultation = load_consultation(session, consultation_id)
+    notice = load_notice(session, consultation, notice_id)
+    params = {"consultation_id": consultation.id, "notice_id": notice.id}
+    return create_job(session, DELIVER_NOTICE_JOB, params, user_id=user_id)
 
 
 def claim_delivery(session: Session, consultation_id: int, notice_id: int, subscriber_id: int,

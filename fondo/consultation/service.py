@@ -46,10 +46,13 @@ from fondo.consultation.anchors import (
 from fondo.consultation.chain import verify_consultation
 from fondo.consultation.commitments import add_commitment, change_commitment, list_commitments
 from fondo.consultation.deliveries import (
+    DELIVER_NOTICE_TASK,
     DELIVERY_CLAIM_STALE_MINUTES,
     claim_delivery,
+    create_delivery_job,
     deliver_notice,
     list_deliveries,
+    list_subscribers,
     subscribe,
 )
 from fondo.consultation.decisions import list_project_decisions, record_project_decision
@@ -92,6 +95,7 @@ from fondo.consultation.safeguards import (
 from fondo.consultation.social_risk import social_risk_for_project
 
 __all__ = [
+    "DELIVER_NOTICE_TASK",
     "DELIVERY_CLAIM_STALE_MINUTES",
     "add_commitment",
     "add_language_agent",
@@ -101,6 +105,7 @@ __all__ = [
     "change_phase",
     "claim_delivery",
     "create_consultation",
+    "create_delivery_job",
     "deliver_notice",
     "feedback_action",
     "feedback_attachment",
@@ -113,6 +118,7 @@ __all__ = [
     "list_feedback",
     "list_language_agents",
     "list_project_decisions",
+    "list_subscribers",
     "list_notices",
     "parse_published",
     "poster_pdf",

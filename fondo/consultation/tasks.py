@@ -6,12 +6,13 @@ from typing import Any
 
 from celery import shared_task
 
+from fondo.consultation.deliveries import DELIVER_NOTICE_TASK
 from fondo.consultation.deliveries import deliver_notice as deliver
 from fondo.db import session_scope
 from fondo.jobs import FondoTask
 
 
-@shared_task(bind=True, base=FondoTask, name="fondo.consultation.deliver_notice")
+@shared_task(bind=True, base=FondoTask, name=DELIVER_NOTICE_TASK)
 def deliver_notice(self: FondoTask, job_id: str, params: dict[str, Any]) -> tuple[dict, str]:
     """E-mail a published notice to subscribers (SMTP) and queue its SMS (outbox).
 

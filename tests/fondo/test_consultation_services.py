@@ -435,3 +435,36 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(settings, opened
     with session_scope(settings) as session:
         third = cs.deliver_notice(session, settings, opened, notice_id)
     assert (third["queued"], third["skipped"], outbox()) == (0, 1, 1)
+
+
+def test_subscribers_are_listed_newest_first_with_their_channels(settings, opened, tmp_path):
+    """The officers' list of who receives the notices, from the service and the CLI alike;
+    a subscriber who subscribes again is not listed twice."""
+    from fondo.cli import main
+
+    with session_scope(settings) as session:
+        assert cs.list_subscribers(session, opened) == {
+            "consultation_id": opened, "subscriber_count": 0, "subscribers": []}
+        cs.subscribe(session, opened, {"email": "Ana@Example.org", "language": "es"})
+        cs.subscribe(session, opened, {"phone": "+524831234567", "language": "en"})
+        cs.subscribe(session, opened, {"email": "luis@example.org", "phone": "+524831112222"})
+        cs.subscribe(session, opened, {"email": "ana@example.org"})  # again: same row
+    with session_scope(settings) as session:
+        listed = cs.list_subscribers(session, opened)
+    assert listed["subscriber_count"] == 3
+    rows = listed["subscribers"]
+    assert [(r["email"], r["phone"], r["language"], r["channels"]) for r in rows] == [
+        ("luis@example.org", "+524831112222", "es", ["email", "sms"]),
+        (None, "+524831234567", "en", ["sms"]),
+        ("ana@example.org", None, "es", ["email"])]
+    assert all(dt.datetime.fromisoformat(r["created_at"]).utcoffset() == dt.timedelta(0)
+               for r in rows)
+    assert [r["created_at"] for r in rows] == sorted((r["created_at"] for r in rows),
+                                                     reverse=True)
+    out = CliRunner().invoke(main, ["consultation", "subscribers", str(opened)],
+                             obj={"settings": settings})
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output) == listed
+    missing = CliRunner().invoke(main, ["consultation", "subscribers", "999999"],
+                                 obj={"settings": settings})
+    assert missing.exit_code == 1 and "consultation 999999 does not exist" in missing.output

@@ -297,3 +297,37 @@ def test_openapi_documents_every_request_body(client):
     created = schemas["ConsultationRequest"]
     assert created["required"] == ["project_id"]
     assert created["properties"]["max_distance_km"]["maximum"] == 50.0
+
+
+def test_subscribers_are_listed_to_officers_only(client, cid, officer, auth_headers):
+    """Subscribers' addresses are community members' personal data: officers and admins
+    read them, analysts and investors get 403, nobody anonymous, the portal never."""
+    for body in ({"email": "ana@example.org"}, {"phone": "+524831234567", "language": "en"}):
+        assert client.post(f"/api/v1/consultations/{cid}/subscribers",
+                           json=body).status_code == 201
+    url = f"/api/v1/consultations/{cid}/subscribers"
+    for headers in (officer, auth_headers("admin")):
+        r = client.get(url, headers=headers)
+        assert r.status_code == 200, r.json
+        assert r.json["subscriber_count"] == 2
+        assert [(s["email"], s["phone"], s["channels"]) for s in r.json["subscribers"]] == [
+            (None, "+524831234567", ["sms"]), ("ana@example.org", None, ["email"])]
+    for role in ("analyst", "investor"):
+        r = client.get(url, headers=auth_headers(role))
+        assert r.status_code == 403 and r.mimetype == PROBLEM
+        assert "ana@example.org" not in r.get_data(as_text=True)
+    r = client.get(url)
+    assert r.status_code == 401 and r.mimetype == PROBLEM
+    r = client.get("/api/v1/consultations/999999/subscribers", headers=officer)
+    assert r.status_code == 404 and r.mimetype == PROBLEM
+    portal = client.get(f"/consulta/{cid}").get_data(as_text=True)
+    assert "ana@example.org" not in portal and "4831234567" not in portal
+
+
+def test_openapi_documents_the_subscribers_listing(client):
+    doc = client.get("/api/v1/openapi.json").json
+    op = doc["paths"]["/api/v1/consultations/{consultation_id}/subscribers"]["get"]
+    ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    listing = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert set(listing["properties"]) == {"consultation_id", "subscriber_count", "subscribers"}
+    assert {"401", "403", "404"} <= set(op["responses"])

@@ -278,3 +278,212 @@ def test_a_commitment_is_followed_up_from_the_desk(client, settings, make_user):
     with session_scope(settings) as session:
         (row,) = cs.list_commitments(session, cid)["commitments"]
     assert row["status"] == "fulfilled"
+
+
+def test_the_subscribers_are_listed_to_an_officer(app, client, settings, make_user, desk):
+    cid = desk
+    with session_scope(settings) as session:
+        cs.subscribe(session, cid, {"email": "ana@example.org"})
+        cs.subscribe(session, cid, {"phone": "+524831234567", "language": "en"})
+    _sign_in(client, make_user)
+    page = client.get(f"/desk/{cid}").get_data(as_text=True)
+    section = page[page.index('id="subscribers"'):page.index('id="record"')]
+    assert "Suscriptores" in section and "2 personas reciben los avisos" in section
+    assert section.index("+524831234567") < section.index("ana@example.org")  # newest first
+    assert 'href="#subscribers"' in page
+    for role in ("analyst", "investor"):
+        other = app.test_client()
+        _sign_in(other, make_user, role)
+        r = other.get(f"/desk/{cid}")
+        assert r.status_code == 403 and "ana@example.org" not in r.get_data(as_text=True)
+
+
+#: The notice form as an officer fills it: the meeting in the community's local time.
+NOTICE_FORM = {"community": "Tamazunchale", "starts_at": "2026-04-02T10:00",
+               "ends_at": "2026-04-02T14:00", "place": "Auditorio municipal",
+               "meeting_language": "Náhuatl"}
+
+
+@pytest.fixture
+def in_acuerdos(settings, monkeypatch):
+    """A consultation in acuerdos previos (a phase with a public notice), 22 March 2026."""
+    from consultation_support import complete_phase
+
+    monkeypatch.setattr(consultation_clock, "clock", lambda: SUBMITTED)
+    cid = make_consultation(settings)
+    later = SUBMITTED + dt.timedelta(days=20)
+    monkeypatch.setattr(consultation_clock, "clock", lambda: later)
+    with session_scope(settings) as session:
+        complete_phase(session, settings, cid)
+        cs.change_phase(session, settings, cid, {"to_phase": "acuerdos_previos"}, "ana")
+    return cid
+
+
+def _stored(settings, cid) -> tuple[int, int]:
+    """(notices, events) of the consultation."""
+    with session_scope(settings) as session:
+        return (len(cs.list_notices(session, cid)["notices"]),
+                cs.get_consultation(session, settings, cid)["event_count"])
+
+
+def test_an_officer_publishes_a_notice_and_sends_it_to_the_subscribers(
+        client, settings, make_user, in_acuerdos):
+    cid = in_acuerdos
+    with session_scope(settings) as session:
+        cs.subscribe(session, cid, {"phone": "+524831234567"})
+    _sign_in(client, make_user)
+    token = _csrf(client.get(f"/desk/{cid}").get_data(as_text=True))
+    r = client.post(f"/desk/{cid}/notices", data={**NOTICE_FORM, "csrf_token": token})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/desk/{cid}#notices")
+    with session_scope(settings) as session:
+        (notice,) = cs.list_notices(session, cid)["notices"]
+    # typed as Tamazunchale's local time: UTC-06:00 in April 2026
+    assert dt.datetime.fromisoformat(notice["starts_at"]) == dt.datetime(
+        2026, 4, 2, 16, 0, tzinfo=dt.timezone.utc)
+    assert notice["place"] == "Auditorio municipal" and notice["meeting_language"] == "Náhuatl"
+    nid = notice["id"]
+    page = client.get(f"/desk/{cid}").get_data(as_text=True)
+    assert f'id="notice-{nid}"' in page and f"/desk/{cid}/notices/{nid}/deliver" in page
+    for _ in range(2):  # the second time, the subscriber already served is skipped
+        r = client.post(f"/desk/{cid}/notices/{nid}/deliver", data={"csrf_token": token})
+        assert r.status_code == 303
+        assert r.headers["Location"].endswith(f"/desk/{cid}#notice-{nid}")
+    with session_scope(settings) as session:
+        deliveries = cs.list_deliveries(session, cid, nid)["deliveries"]
+    assert [(d["channel"], d["recipient"], d["status"]) for d in deliveries] == [
+        ("sms", "+524831234567", "queued")]
+    section = client.get(f"/desk/{cid}").get_data(as_text=True)
+    section = section[section.index(f'id="notice-{nid}"'):section.index('id="subscribers"')]
+    assert "+524831234567" in section and "queued" in section
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"place": ""}, "place"),                         # required
+    ({"starts_at": "mañana"}, "starts_at"),           # not a time
+    ({"starts_at": "2026-03-24T10:00"}, "starts_at"),  # less than the protocol's lead time
+    ({"ends_at": "2026-04-02T09:00"}, "ends_at"),     # ends before it starts
+])
+def test_a_refused_notice_is_told_beside_the_form_and_stores_nothing(
+        client, settings, make_user, in_acuerdos, change, field):
+    cid = in_acuerdos
+    _sign_in(client, make_user)
+    before = _stored(settings, cid)
+    token = _csrf(client.get(f"/desk/{cid}").get_data(as_text=True))
+    form = {**NOTICE_FORM, "community": "<b>Tamazunchale</b>", **change, "csrf_token": token}
+    r = client.post(f"/desk/{cid}/notices?lang=en", data=form)
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    error = page[page.index('id="notice-error"'):]
+    assert f"({field})" in error[:error.index("</div>")]
+    # what was typed is given back, escaped
+    assert 'value="&lt;b&gt;Tamazunchale&lt;/b&gt;"' in page and "<b>Tamazunchale" not in page
+    assert _stored(settings, cid) == before
+
+
+def test_the_notice_forms_need_their_csrf_token_and_an_officer(
+        app, client, settings, make_user, in_acuerdos):
+    cid = in_acuerdos
+    _sign_in(client, make_user)
+    before = _stored(settings, cid)
+    assert client.post(f"/desk/{cid}/notices", data=NOTICE_FORM).status_code == 400
+    assert _stored(settings, cid) == before
+    token = _csrf(client.get(f"/desk/{cid}").get_data(as_text=True))
+    assert client.post(f"/desk/{cid}/notices",
+                       data={**NOTICE_FORM, "csrf_token": token}).status_code == 303
+    with session_scope(settings) as session:
+        cs.subscribe(session, cid, {"phone": "+524831234567"})
+        (notice,) = cs.list_notices(session, cid)["notices"]
+    deliver = f"/desk/{cid}/notices/{notice['id']}/deliver"
+    assert client.post(deliver).status_code == 400
+    for role in ("analyst", "investor"):
+        other = app.test_client()
+        login = other.get("/login").get_data(as_text=True)
+        _sign_in(other, make_user, role)
+        token = _csrf(login)
+        assert other.post(f"/desk/{cid}/notices",
+                          data={**NOTICE_FORM, "csrf_token": token}).status_code == 403
+        assert other.post(deliver, data={"csrf_token": token}).status_code == 403
+    anonymous = app.test_client()
+    r = anonymous.post(deliver, data={"csrf_token": _csrf(anonymous.get("/login").get_data(
+        as_text=True))})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    with session_scope(settings) as session:
+        assert len(cs.list_notices(session, cid)["notices"]) == 1
+        assert cs.list_deliveries(session, cid, notice["id"])["deliveries"] == []
+
+
+def test_protocol_v2_refuses_a_notice_without_the_agreed_language_version(
+        client, settings, make_user, in_acuerdos, monkeypatch):
+    """In informativa, with Nahuatl agreed, the notice needs its Nahuatl version (given
+    through the API): the form shows the protocol's refusal and stores nothing."""
+    from consultation_support import agree_nahuatl, complete_phase
+
+    cid = in_acuerdos
+    with session_scope(settings) as session:
+        agree_nahuatl(session, settings, cid, "2026-03-22")
+        complete_phase(session, settings, cid)
+    later = SUBMITTED + dt.timedelta(days=31)  # 2 April 2026: acuerdos previos lasted 11 days
+    monkeypatch.setattr(consultation_clock, "clock", lambda: later)
+    with session_scope(settings) as session:
+        cs.change_phase(session, settings, cid, {"to_phase": "informativa"}, "ana")
+    _sign_in(client, make_user)
+    before = _stored(settings, cid)
+    token = _csrf(client.get(f"/desk/{cid}").get_data(as_text=True))
+    r = client.post(f"/desk/{cid}/notices?lang=en", data={
+        **NOTICE_FORM, "starts_at": "2026-04-20T10:00", "ends_at": "", "csrf_token": token})
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    error = page[page.index('id="notice-error"'):]
+    error = error[:error.index("</div>")]
+    assert "Náhuatl" in error and "(community_language_versions)" in error
+    assert _stored(settings, cid) == before
+
+
+def _consultation_ids(settings) -> list[int]:
+    with session_scope(settings) as session:
+        return [c["id"] for c in cs.list_consultations(session, settings)["consultations"]]
+
+
+def test_an_officer_opens_a_consultation_from_the_list(app, client, settings, make_user,
+                                                      monkeypatch):
+    from consultation_support import make_project
+
+    monkeypatch.setattr(consultation_clock, "clock", lambda: SUBMITTED)
+    huasteca = make_project(settings, (21.26274, -98.79152), "Parque <i>Huasteca</i>")
+    candela = make_project(settings, (26.84028, -100.66389), "Parque Candela")  # type D, no one near
+    _sign_in(client, make_user)
+    page = client.get("/desk/?lang=en").get_data(as_text=True)
+    assert f'<option value="{huasteca}">Parque &lt;i&gt;Huasteca&lt;/i&gt;' in page
+    token = _csrf(page)
+    assert client.post("/desk/", data={"project_id": str(huasteca)}).status_code == 400  # CSRF
+    for role in ("analyst", "investor"):
+        other = app.test_client()
+        login = other.get("/login").get_data(as_text=True)
+        _sign_in(other, make_user, role)
+        assert other.post("/desk/", data={"project_id": str(huasteca),
+                                          "csrf_token": _csrf(login)}).status_code == 403
+    refusals = [({"project_id": str(huasteca), "max_distance_km": "80"}, 422, "max_distance_km"),
+                ({"project_id": str(huasteca), "max_distance_km": "lejos"}, 422,
+                 "max_distance_km"),
+                ({"project_id": str(huasteca), "known_indigenous_localities": "2403 x"}, 422,
+                 "known_indigenous_localities"),
+                ({"project_id": "999999"}, 422, "project_id"),
+                ({"project_id": str(candela), "max_distance_km": "5"}, 409, "project_id")]
+    for data, status, field in refusals:
+        r = client.post("/desk/?lang=en", data={**data, "csrf_token": token})
+        assert r.status_code == status, (data, r.status_code)
+        answer = r.get_data(as_text=True)
+        error = answer[answer.index('id="open-error"'):]
+        assert f"({field})" in error[:error.index("</div>")], data
+        assert _consultation_ids(settings) == []
+    r = client.post("/desk/", data={"project_id": str(huasteca), "csrf_token": token,
+                                    "known_indigenous_localities": "240370005, 240370010"})
+    assert r.status_code == 303
+    (cid,) = _consultation_ids(settings)
+    assert r.headers["Location"].endswith(f"/desk/{cid}")
+    r = client.post("/desk/?lang=en", data={"project_id": str(huasteca), "csrf_token": token})
+    assert r.status_code == 409 and "already has consultation" in r.get_data(as_text=True)
+    r = client.post("/desk/", data={"project_id": str(candela), "max_distance_km": "5",
+                                    "override_reason": "revisión voluntaria",
+                                    "csrf_token": token})
+    assert r.status_code == 303 and len(_consultation_ids(settings)) == 2

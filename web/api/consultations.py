@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, current_app, request
+from marshmallow import Schema, fields
 from sqlalchemy.orm import Session
 
 from fondo.accounts.service import Role
@@ -44,9 +45,9 @@ from fondo.consultation.schemas_v2 import (
     SuspensionRequestSchema,
 )
 from fondo.db import run_unit_of_work
-from fondo.jobs import create_job, job_status, launch
+from fondo.jobs import job_status, launch
 from fondo.request_body import load_request
-from web.api.docs import Blueprint, request_json
+from web.api.docs import Blueprint, request_json, responses_doc
 from web.auth import api_user, require_role
 from web.context import celery_app, db, settings
 from web.extensions import RECEIPT_LOOKUP_SCOPE, limiter, receipt_lookup_limit
@@ -257,11 +258,9 @@ def poster(consultation_id: int, notice_id: int):
 def deliver(consultation_id: int, notice_id: int):
     """E-mail the notice to subscribers and queue SMS, as a task (202; follow `Location`)."""
     session = db()
-    service.get_notice(session, consultation_id, notice_id)  # 404 before queueing
-    params = {"consultation_id": consultation_id, "notice_id": notice_id}
-    job = create_job(session, "consultation_deliver_notice", params, user_id=api_user().id)
+    job = service.create_delivery_job(session, consultation_id, notice_id, api_user().id)
     session.commit()
-    launch(celery_app(), "fondo.consultation.deliver_notice", job, params)
+    launch(celery_app(), service.DELIVER_NOTICE_TASK, job, job.params)
     session.refresh(job)
     return job_status(job), 202, {"Location": f"/api/v1/tasks/{job.id}"}
 
@@ -271,6 +270,36 @@ def deliver(consultation_id: int, notice_id: int):
 def deliveries(consultation_id: int, notice_id: int):
     """Each delivery of the notice (addresses shown to officers only)."""
     return service.list_deliveries(db(), consultation_id, notice_id)
+
+
+class SubscriberSchema(Schema):
+    """A subscriber to a consultation's notices (personal data: officers only)."""
+
+    id = fields.Integer()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String(metadata={"description": "Language of the notices it receives."})
+    channels = fields.List(fields.String(), metadata={
+        "description": "What a delivery uses: `email` (SMTP), `sms` (the outbox)."})
+    created_at = fields.String(metadata={"description": "ISO-8601 UTC, when it subscribed."})
+    is_demo = fields.Boolean()
+
+
+class SubscriberListSchema(Schema):
+    """A consultation's subscribers, newest first."""
+
+    consultation_id = fields.Integer()
+    subscriber_count = fields.Integer()
+    subscribers = fields.List(fields.Nested(SubscriberSchema))
+
+
+@blp.get("/consultations/<int:consultation_id>/subscribers")
+@require_role(OFFICER)
+@blp.doc(**responses_doc(200, SubscriberListSchema, "The subscribers, newest first."))
+def list_subscribers(consultation_id: int):
+    """Who receives the notices: `email`, `phone`, `language`, `channels`, `created_at`,
+    newest first (officers and admins only: community members' personal data)."""
+    return service.list_subscribers(db(), consultation_id)
 
 
 @blp.post("/consultations/<int:consultation_id>/subscribers")

@@ -390,6 +390,31 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "Consultations": ("Consultas", "Consultations"),
     "Municipalities": ("Municipios", "Municipalités"),
     "Public answer": ("Respuesta pública", "Réponse publique"),
+    # the desk's subscribers
+    "Subscribers": ("Suscriptores", "Abonnés"),
+    "%(n)s people receive the notices by e-mail or SMS (personal data: officers only).": ("%(n)s personas reciben los avisos por correo o SMS (datos personales: solo personal del fondo).", "%(n)s personnes reçoivent les avis par courriel ou SMS (données personnelles : personnel du fonds seulement)."),
+    "Phone": ("Teléfono", "Téléphone"),
+    "Channels": ("Canales", "Canaux"),
+    "Subscribed": ("Fecha de suscripción", "Date d’abonnement"),
+    "No subscriber yet.": ("Aún no hay suscriptores.", "Aucun abonné pour l’instant."),
+    # the desk's notices
+    "Publish the current phase’s notice": ("Publicar el aviso de la etapa actual", "Publier l’avis de la phase en cours"),
+    "Community the meeting is for": ("Comunidad a la que se convoca", "Communauté convoquée"),
+    "Starts at (the community’s local time)": ("Empieza (hora local de la comunidad)", "Début (heure locale de la communauté)"),
+    "Ends at (optional)": ("Termina (opcional)", "Fin (facultatif)"),
+    "Language the meeting is held in": ("Lengua de la reunión", "Langue de la réunion"),
+    "Publish the notice": ("Publicar el aviso", "Publier l’avis"),
+    "The notice is published in Spanish and English. Its versions in the agreed community languages (protocol version 2) are given through the API (POST /api/v1/consultations/<id>/notices, community_language_versions).": ("El aviso se publica en español e inglés. Sus versiones en las lenguas comunitarias acordadas (protocolo versión 2) se dan por la API (POST /api/v1/consultations/<id>/notices, community_language_versions).", "L’avis est publié en espagnol et en anglais. Ses versions dans les langues communautaires convenues (protocole version 2) se donnent par l’API (POST /api/v1/consultations/<id>/notices, community_language_versions)."),
+    "Send notice %(id)s to the subscribers (e-mail and SMS)": ("Enviar el aviso %(id)s a los suscriptores (correo y SMS)", "Envoyer l’avis %(id)s aux abonnés (courriel et SMS)"),
+    "Deliveries appear here as they are made (reload the page); a subscriber already served is not sent the notice again.": ("Los envíos aparecen aquí conforme se hacen (recargue la página); a quien ya lo recibió no se le vuelve a enviar.", "Les envois apparaissent ici au fur et à mesure (rechargez la page) ; un abonné déjà servi ne reçoit pas l’avis une seconde fois."),
+    # the desk's new consultation
+    "Open a consultation": ("Abrir una consulta", "Ouvrir une consultation"),
+    "The siting rule screens the project’s site for localities with indigenous population within the distance; a site it does not require a consultation for needs a reason to open one anyway.": ("La regla de ubicación busca, alrededor del sitio del proyecto, localidades con población indígena dentro de la distancia; para un sitio donde la regla no exige consulta, abrirla de todos modos requiere un motivo.", "La règle d’implantation recherche autour du site du projet les localités à population autochtone dans la distance ; pour un site où la règle n’exige pas de consultation, en ouvrir une quand même demande un motif."),
+    "Screening distance around the site [km] (default 10)": ("Distancia de búsqueda alrededor del sitio [km] (10 si se deja vacía)", "Distance de recherche autour du site [km] (10 par défaut)"),
+    "Localities known to be indigenous (INEGI keys, 9 digits, separated by spaces)": ("Localidades que se sabe son indígenas (claves INEGI de 9 dígitos, separadas por espacios)", "Localités connues comme autochtones (clés INEGI de 9 chiffres, séparées par des espaces)"),
+    "Reason to open it although the rule does not require it": ("Motivo para abrirla aunque la regla no la exija", "Motif de l’ouvrir bien que la règle ne l’exige pas"),
+    "Open the consultation": ("Abrir la consulta", "Ouvrir la consultation"),
+    "No project with a site yet.": ("Aún no hay proyectos con sitio.", "Aucun projet avec un site pour l’instant."),
 }
 
 ES: dict[str, str] = {msgid: pair[0] for msgid, pair in _PAIRS.items()}
