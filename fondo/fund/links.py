@@ -22,7 +22,8 @@ from fondo.fund.models import Project, ProjectStudy
 from fondo.orm import JobState, utcnow
 from fondo.screening import service as screening_service
 from fondo.studies import service as studies_service
-from fondo.studies.models import YieldStudy
+
+YieldStudy = studies_service.YieldStudy  # through the studies feature's service
 
 #: Engine fields of a finance case a P90 case drops: the P90 case's energy is the study's
 #: P90, so the P50/P90 pair of the base case no longer applies.
