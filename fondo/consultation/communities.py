@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 
 from consultation import trigger as tg
 from fondo.data.service import load_table, table_sha256
@@ -55,23 +55,27 @@ def run_trigger(settings: Mapping[str, Any], project: Project, max_distance_km: 
     lat, lon = site_point(project)
     data_dir = Path(settings["DATA_DIR"])
     # keyed by the tables' checksums, verified on every call as the loaders verify them
-    key = (table_sha256(data_dir, TYPOLOGY_LAYER), table_sha256(data_dir, LOCALITIES_LAYER),
-           lat, lon, float(max_distance_km), tuple(sorted(known)))
-    with _TRIGGER_LOCK:
-        found = _TRIGGER_RESULTS.get(key)
-    if found is not None:
-        result, typology = found
-        return result, lat, lon, typology.copy()
+    result, typology = _trigger_at(
+        table_sha256(data_dir, TYPOLOGY_LAYER), table_sha256(data_dir, LOCALITIES_LAYER),
+        lat, lon, float(max_distance_km), tuple(sorted(known)), settings)
+    return result, lat, lon, typology.copy()
+
+
+@cached(_TRIGGER_RESULTS, lock=_TRIGGER_LOCK,
+        key=lambda typology_sha, localities_sha, lat, lon, distance, known, settings:
+        (typology_sha, localities_sha, lat, lon, distance, known))
+def _trigger_at(typology_sha: str, localities_sha: str, lat: float, lon: float,
+                max_distance_km: float, known: tuple[str, ...],
+                settings: Mapping[str, Any]) -> tuple[tg.TriggerResult, pd.DataFrame]:
+    """The rule's answer at a site over the tables of those checksums (kept per process)."""
     typology, localities = load_datasets(settings)
     near = tg.localities_within_km(localities, lat, lon, max_distance_km)
     try:
         result = tg.consultation_required(typology, near, max_distance_km=max_distance_km,
-                                          known_indigenous_localities=known)
+                                          known_indigenous_localities=list(known))
     except ValueError as exc:
         raise invalid_from(exc, "project_id") from None
-    with _TRIGGER_LOCK:
-        _TRIGGER_RESULTS[key] = (result, typology.copy())
-    return result, lat, lon, typology
+    return result, typology
 
 
 def community_rows(result: tg.TriggerResult, typology: pd.DataFrame) -> list[dict]:
